@@ -1,0 +1,45 @@
+"""Shared fixtures. Conformance tests read ../shared/reference and skip cleanly when it is absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+REFERENCE = Path(__import__("os").environ.get("DIGIDIALOG_REFERENCE", ROOT.parent / "shared" / "reference"))
+OFFICIAL_SAMPLES = REFERENCE / "samples" / "sarepta-digital-dialog"
+OFFICIAL_XSD = REFERENCE / "xsd" / "sarepta"
+
+
+def official_sample_paths() -> list[Path]:
+    """The 69 official example messages, or [] when the reference material is absent."""
+    if not OFFICIAL_SAMPLES.is_dir():
+        return []
+    return sorted(OFFICIAL_SAMPLES.rglob("*.xml"))
+
+
+def sample_id(path: Path) -> str:
+    return str(path.relative_to(OFFICIAL_SAMPLES)) if OFFICIAL_SAMPLES in path.parents else path.name
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    """The reference folder; the test is skipped when it is absent."""
+    if not REFERENCE.is_dir():
+        pytest.skip(f"reference material not found at {REFERENCE}")
+    return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def official_schema(reference: Path) -> object:
+    """The official Sarepta schema set (all digital-dialog namespaces), compiled once, offline."""
+    from lxml import etree
+
+    from digidialog.xml.catalog import CatalogResolver
+
+    xsd = reference / "xsd" / "sarepta"
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(CatalogResolver.from_catalog(xsd / "catalog.xml"))
+    return etree.XMLSchema(etree.parse(str(xsd / "_local" / "digital-dialog-all.xsd"), parser))

@@ -38,8 +38,11 @@ class CatalogResolver(etree.Resolver):
     def merged(self, other: CatalogResolver) -> CatalogResolver:
         return CatalogResolver({**self.mapping, **other.mapping})
 
-    def resolve(self, system_url: str, public_id: str, context: Any) -> Any:
+    # lxml-stubs lag behind lxml here: resolve() takes a context and resolve_filename() exists.
+    def resolve(  # type: ignore[override]
+        self, system_url: str, public_id: str, context: Any
+    ) -> Any:
         target = self.mapping.get(system_url)
         if target is None:
             return None
-        return self.resolve_filename(str(target), context)
+        return self.resolve_filename(str(target), context)  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
 from lxml import etree
 
@@ -111,7 +111,7 @@ def parse_bytes(
             ) from exc
         raise ParseError(f"not well-formed XML: {message}", location=Location(source, line)) from exc
     tree = root.getroottree()
-    docinfo = tree.docinfo
+    docinfo: Any = tree.docinfo  # lxml-stubs do not know DocInfo.doctype
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise UnsafeXMLError(
             "DOCTYPE declarations are refused (no DTDs, no entities)",

@@ -1,0 +1,120 @@
+"""The CGM Journal/WM3 adapter: the ports over our model of a WM3 SOAP 1.1 web service.
+
+See docs/vendors/cgm.md. One SOAP operation per port operation (`inbox.deliver` → `InboxDeliver`),
+all on one endpoint. Faults map to our errors: `soap:Server` (the journal failed or is down) →
+`JournalUnavailableError`; `soap:Client` with a `wm3:Refusal` → `JournalRefusal`; other
+`soap:Client` faults → `AdapterError`. Connection errors, timeouts and 502/503/504 are retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib.metadata import version
+from typing import Any
+
+from lxml import etree
+
+from digidialog.adapters.capabilities import Capabilities
+from digidialog.adapters.config import AdapterConfig
+from digidialog.adapters.httpclient import retrying_session, send
+from digidialog.adapters.ports import Adapter, JournalRefusal, RefusalReason
+from digidialog.adapters.rpc import rpc_adapter
+from digidialog.errors import AdapterError, DigidialogError, JournalUnavailableError, Location
+from digidialog_cgm import soap
+
+PATH = "/wm3/DialogService"
+CAPABILITIES = Capabilities(
+    versions={"Dialogmelding": ("1.0", "1.1"), "AppRec": ("1.0", "1.1")},
+    features=frozenset({"soap-1.1", "avtaleutsending", "m1-passthrough"}),
+)
+CONFIG_KEYS = ("base_url", "token", "timeout", "retries", "backoff", "verify")
+
+
+class CgmClient:
+    """A SOAP client for one WM3 DialogService endpoint."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        verify: bool | str = True,
+    ) -> None:
+        self.endpoint = base_url.rstrip("/") + PATH
+        self.timeout = timeout
+        self._token = token
+        # SOAP 1.1 sends every fault with 500, refusals included: retry only gateway answers.
+        self._session = retrying_session(
+            retries=retries, backoff=backoff, verify=verify, statuses=frozenset({502, 503, 504})
+        )
+
+    def close(self) -> None:
+        self._session.close()
+
+    def call(self, operation: str, args: dict[str, Any]) -> Any:
+        name = soap.element_name(operation)
+        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{soap.WM3}/{name}"'}
+        response = send(
+            self._session,
+            "POST",
+            self.endpoint,
+            timeout=self.timeout,
+            headers=headers,
+            data=soap.request(operation, args, self._token),
+        )
+        where = Location(self.endpoint)
+        try:
+            _, answer = soap.read(response.content, f"{self.endpoint} {name}")
+        except DigidialogError as exc:
+            if response.status_code >= 500:
+                raise JournalUnavailableError(
+                    f"CGM {name}: HTTP {response.status_code} without a SOAP answer",
+                    location=where,
+                ) from exc
+            raise AdapterError(f"CGM {name}: {exc}", location=where) from exc
+        if soap.is_fault(answer):
+            raise _fault_error(name, answer, where)
+        if answer.tag != f"{{{soap.WM3}}}{name}Response":
+            raise AdapterError(f"CGM {name}: unexpected answer {answer.tag}", location=where)
+        result = answer.find("result")
+        return None if result is None else soap.read_value(result)
+
+
+def _fault_error(name: str, node: etree._Element, where: Location) -> AdapterError:
+    code, text, detail, reason = soap.fault_parts(node)
+    message = f"CGM {name}: soap:{code} {text}"
+    if code == "Server":
+        return JournalUnavailableError(
+            message, location=where, hint="WM3 failed or is down; the message is kept and retried"
+        )
+    if detail == "Refusal" and reason is not None and reason in RefusalReason._value2member_map_:
+        return JournalRefusal(message, reason=RefusalReason(reason), location=where)
+    if detail == "AuthenticationFailed":
+        return AdapterError(
+            message, location=where, code="adapter:unauthorized", hint="check config key 'token'"
+        )
+    return AdapterError(message, location=where)
+
+
+def create_adapter(config: Mapping[str, Any]) -> Adapter:
+    """Build the CGM adapter from `base_url`, `token` and optional timeout/retry settings."""
+    cfg = AdapterConfig("cgm", config)
+    client = CgmClient(
+        cfg.text("base_url"),
+        cfg.text("token"),
+        timeout=cfg.number("timeout", 10.0),
+        retries=cfg.integer("retries", 3),
+        backoff=cfg.number("backoff", 0.5),
+        verify=cfg.tls_verify(),
+    )
+    return rpc_adapter(
+        client.call,
+        name="cgm",
+        vendor="CompuGroup Medical",
+        version=version("digidialog-cgm"),
+        capabilities=CAPABILITIES,
+        on_close=client.close,
+    )

@@ -1,0 +1,17 @@
+"""CGM passes the contract kit against its simulator, over real loopback SOAP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from digidialog.adapters.testing import AdapterContract, ContractBackend, simulator_backend
+
+
+class TestCgmContract(AdapterContract):
+    @pytest.fixture
+    def backend(self, tmp_path: Path) -> Iterator[ContractBackend]:
+        with simulator_backend("cgm", tmp_path) as backend:
+            yield backend

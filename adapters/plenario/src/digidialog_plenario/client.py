@@ -1,0 +1,157 @@
+"""The Plenario (Infodoc) adapter: the ports over our model of Plenario's REST/JSON API.
+
+See docs/vendors/plenario.md for the surface. Each port operation is one route in `ENDPOINTS`.
+Every call carries a bearer token and an `Idempotency-Key`; the session retries 5xx answers,
+connection errors and read timeouts with backoff, and the key makes sure a retry can never create
+a second inbox item or a second booking.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from importlib.metadata import version
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from digidialog.adapters.capabilities import Capabilities
+from digidialog.adapters.config import AdapterConfig
+from digidialog.adapters.httpclient import RETRY_STATUSES, retrying_session, send
+from digidialog.adapters.ports import Adapter, JournalRefusal, RefusalReason
+from digidialog.adapters.rpc import rpc_adapter
+from digidialog.errors import AdapterError, JournalUnavailableError, Location
+
+API = "/api/v1"
+
+#: operation → (HTTP method, path under API). `{name}` takes that argument from the call; the
+#: other arguments go in the query string (GET) or as the JSON body (POST).
+ENDPOINTS: Mapping[str, tuple[str, str]] = {
+    "practice.office": ("GET", "/office"),
+    "practice.settings": ("GET", "/office/settings"),
+    "inbox.deliver": ("POST", "/inbox"),
+    "inbox.outgoing": ("GET", "/outbox"),
+    "inbox.acknowledge": ("POST", "/outbox/{outgoing_id}/ack"),
+    "calendar.free_slots": ("GET", "/calendar/slots"),
+    "calendar.reserve": ("POST", "/calendar/reservations"),
+    "calendar.change": ("POST", "/calendar/appointments/{appointment_uid}/change"),
+    "calendar.cancel": ("POST", "/calendar/appointments/{appointment_uid}/cancel"),
+    # POST, not GET: a national id must never end up in a URL or an access log.
+    "calendar.appointments": ("POST", "/calendar/appointments/search"),
+    "renewals.receive": ("POST", "/renewals"),
+    "renewals.outcomes": ("GET", "/renewals/outcomes"),
+    "renewals.acknowledge": ("POST", "/renewals/outcomes/{decision_id}/ack"),
+}
+
+CAPABILITIES = Capabilities(
+    versions={"Dialogmelding": ("1.0", "1.1"), "AppRec": ("1.0", "1.1")},
+    features=frozenset({"rest-json", "idempotency-keys", "avtaleutsending", "m1-passthrough"}),
+)
+CONFIG_KEYS = ("base_url", "token", "timeout", "retries", "backoff", "verify")
+
+
+class PlenarioClient:
+    """One authenticated, retrying HTTP session to a Plenario installation."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        verify: bool | str = True,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._token = token
+        self._session = retrying_session(retries=retries, backoff=backoff, verify=verify)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def call(self, operation: str, args: dict[str, Any]) -> Any:
+        """Send one port operation to its route; the answer's JSON, or the matching error."""
+        method, template = ENDPOINTS[operation]
+        path = template
+        rest = dict(args)
+        for name in list(rest):
+            if "{" + name + "}" in path:
+                path = path.replace("{" + name + "}", quote(str(rest.pop(name)), safe=""))
+        url = f"{self.base_url}{API}{path}"
+        headers = {
+            "Authorization": f"Bearer {self._token}",
+            "Accept": "application/json",
+            # One key per logical call: urllib3's retries resend it, a new call gets a new one.
+            "Idempotency-Key": uuid.uuid4().hex,
+        }
+        params: dict[str, str] = {}
+        data = None
+        if method == "GET":
+            params = {k: str(v) for k, v in rest.items() if v is not None}
+        elif rest:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(rest).encode()
+        response = send(
+            self._session,
+            method,
+            url,
+            timeout=self.timeout,
+            headers=headers,
+            data=data,
+            params=params,
+        )
+        return _answer(f"{method} {path}", Location(url), response)
+
+
+def _answer(what: str, where: Location, response: requests.Response) -> Any:
+    status = response.status_code
+    try:
+        payload = response.json() if response.content else None
+    except ValueError:
+        payload = None
+    if 200 <= status < 300:
+        return payload
+    error = payload.get("error", {}) if isinstance(payload, dict) else {}
+    message = f"{what}: {status} {error.get('message') or response.reason}"
+    if status in RETRY_STATUSES or status == 429:
+        raise JournalUnavailableError(
+            message,
+            location=where,
+            hint="Plenario is down or busy; the message is kept and retried",
+        )
+    if status in (401, 403):
+        raise AdapterError(
+            message,
+            location=where,
+            code="adapter:unauthorized",
+            hint="check the adapter's token (config key 'token')",
+        )
+    reason = str(error.get("reason"))
+    if reason in RefusalReason._value2member_map_:
+        raise JournalRefusal(message, reason=RefusalReason(reason), location=where)
+    raise AdapterError(message, location=where)
+
+
+def create_adapter(config: Mapping[str, Any]) -> Adapter:
+    """Build the Plenario adapter from `base_url`, `token` and optional timeout/retry settings."""
+    cfg = AdapterConfig("plenario", config)
+    client = PlenarioClient(
+        cfg.text("base_url"),
+        cfg.text("token"),
+        timeout=cfg.number("timeout", 10.0),
+        retries=cfg.integer("retries", 3),
+        backoff=cfg.number("backoff", 0.5),
+        verify=cfg.tls_verify(),
+    )
+    return rpc_adapter(
+        client.call,
+        name="plenario",
+        vendor="Infodoc",
+        version=version("digidialog-plenario"),
+        capabilities=CAPABILITIES,
+        on_close=client.close,
+    )

@@ -1,0 +1,172 @@
+"""The SystemX (HOVE) adapter: the ports over our model of SystemX's exchange folders.
+
+See docs/vendors/systemx.md. Each port call is a request file written whole into `import/` and a
+receipt the journal writes into `export/` (`<id>.request.json` → `<id>.receipt.json`). Messages the
+office sends (replies, Avtaleutsending, renewal decisions) arrive as one file each in `export/`;
+readers claim them with lock files, so two adapters on one folder never take the same message.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from digidialog.adapters import wire
+from digidialog.adapters.capabilities import Capabilities
+from digidialog.adapters.config import AdapterConfig
+from digidialog.adapters.ports import (
+    Adapter,
+    JournalRefusal,
+    OutgoingMessage,
+    RefusalReason,
+    RenewalDecision,
+)
+from digidialog.adapters.rpc import rpc_adapter
+from digidialog.errors import AdapterError, JournalUnavailableError, Location
+from digidialog_systemx.folders import (
+    Folders,
+    claim,
+    move_to_error,
+    read_json,
+    release,
+    visible,
+    write_json,
+)
+
+#: Operations whose results the journal drops as one file each: operation → (file prefix, type).
+EXPORTED: Mapping[str, tuple[str, type[Any]]] = {
+    "inbox.outgoing": ("out", OutgoingMessage),
+    "renewals.outcomes": ("renewal", RenewalDecision),
+}
+#: Acknowledgements release the acknowledged export file: operation → (file prefix, id argument).
+RELEASES: Mapping[str, tuple[str, str]] = {
+    "inbox.acknowledge": ("out", "outgoing_id"),
+    "renewals.acknowledge": ("renewal", "decision_id"),
+}
+
+CAPABILITIES = Capabilities(
+    versions={"Dialogmelding": ("1.0", "1.1"), "AppRec": ("1.0",)},
+    features=frozenset({"exchange-folders", "avtaleutsending", "m1-passthrough"}),
+)
+CONFIG_KEYS = ("root", "timeout", "poll_interval", "lock_timeout")
+
+
+class SystemXClient:
+    """Talks to SystemX through the exchange folders under `root`."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        timeout: float = 30.0,
+        poll_interval: float = 0.2,
+        lock_timeout: float = 300.0,
+    ) -> None:
+        self.folders = Folders(root).create()
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self.lock_timeout = lock_timeout
+        self.owner = f"{uuid.uuid4().hex}"  # this reader's name in lock files
+
+    def call(self, operation: str, args: dict[str, Any]) -> Any:
+        """Write the request, wait for its receipt, and answer as the journal did."""
+        request_id = uuid.uuid4().hex
+        request = self.folders.import_dir / f"{request_id}.request.json"
+        write_json(
+            request,
+            {
+                "request": request_id,
+                "operation": operation,
+                "body": args,
+                "written": datetime.now(UTC).isoformat(),
+            },
+        )
+        receipt = self._await(request_id, request, operation)
+        status = receipt.get("status")
+        where = Location(str(self.folders.export_dir / f"{request_id}.receipt.json"))
+        message = f"SystemX {operation}: {receipt.get('message') or status}"
+        if status == "ok":
+            if operation in EXPORTED:
+                return self._collect(*EXPORTED[operation], limit=int(args.get("limit", 100)))
+            if operation in RELEASES:
+                prefix, key = RELEASES[operation]
+                release(self.folders.export_dir / f"{prefix}-{args[key]}.json")
+            return receipt.get("body")
+        if status == "unavailable":
+            raise JournalUnavailableError(message, location=where)
+        reason = str(receipt.get("reason"))
+        if status == "refused" and reason in RefusalReason._value2member_map_:
+            raise JournalRefusal(message, reason=RefusalReason(reason), location=where)
+        raise AdapterError(message, location=where)
+
+    def _await(self, request_id: str, request: Path, operation: str) -> dict[str, Any]:
+        path = self.folders.export_dir / f"{request_id}.receipt.json"
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if path.exists():
+                try:
+                    receipt = read_json(path)
+                except AdapterError as exc:
+                    move_to_error(path, self.folders, exc.message)
+                    raise
+                path.unlink(missing_ok=True)
+                if not isinstance(receipt, dict):
+                    raise AdapterError(f"receipt {path.name} is not an object")
+                return receipt
+            time.sleep(self.poll_interval)
+        try:
+            request.unlink()  # withdraw: the journal never saw it
+            late = ""
+        except FileNotFoundError:
+            late = "; the journal took the request and may still answer it"
+        raise JournalUnavailableError(
+            f"SystemX did not answer {operation} within {self.timeout:g}s{late}",
+            location=Location(str(request)),
+            hint="is SystemX running and reading its import folder? the message is kept",
+        )
+
+    def _collect(self, prefix: str, kind: type[Any], *, limit: int) -> list[Any]:
+        """Claim up to `limit` export files of one kind; unreadable ones go to the error folder."""
+        taken: list[Any] = []
+        for path in visible(self.folders.export_dir, f"{prefix}-*.json"):
+            if len(taken) >= limit:
+                break
+            if not claim(path, self.owner, stale_after=self.lock_timeout):
+                continue
+            try:
+                data = read_json(path)
+                wire.load(kind, data, source=str(path))
+            except AdapterError as exc:
+                move_to_error(path, self.folders, exc.message)
+                continue
+            except FileNotFoundError:
+                continue
+            taken.append(data)
+        return taken
+
+    def close(self) -> None:
+        """Nothing is held open between calls; claims stay until acknowledged or stale."""
+
+
+def create_adapter(config: Mapping[str, Any]) -> Adapter:
+    """Build the SystemX adapter for the exchange folders under `root`."""
+    cfg = AdapterConfig("systemx", config)
+    client = SystemXClient(
+        cfg.path("root"),
+        timeout=cfg.number("timeout", 30.0),
+        poll_interval=cfg.number("poll_interval", 0.2),
+        lock_timeout=cfg.number("lock_timeout", 300.0),
+    )
+    return rpc_adapter(
+        client.call,
+        name="systemx",
+        vendor="HOVE",
+        version=version("digidialog-systemx"),
+        capabilities=CAPABILITIES,
+        on_close=client.close,
+    )

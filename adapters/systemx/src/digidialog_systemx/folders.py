@@ -1,0 +1,113 @@
+"""Exchange-folder primitives: whole-file writes, exclusive claims, an error folder with reasons.
+
+Rules both sides follow: a file is written under a hidden temporary name, flushed to disk and then
+renamed into place, so a reader never sees half a file; names starting with "." are never read; a
+reader claims a file by creating `<name>.lock` exclusively (O_EXCL) before touching it, and a lock
+older than the stale limit may be broken — by renaming it away first, so only one reader wins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from digidialog.errors import AdapterError, Location
+
+IMPORT, EXPORT, ERROR, ARCHIVE = "import", "export", "error", "archive"
+
+
+class Folders:
+    """The folders under one root: import (to the journal), export (from it), error, archive."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.import_dir = root / IMPORT
+        self.export_dir = root / EXPORT
+        self.error_dir = root / ERROR
+        self.archive_dir = root / ARCHIVE
+
+    def create(self) -> Folders:
+        for folder in (self.import_dir, self.export_dir, self.error_dir, self.archive_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see either nothing or all of it."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # make the rename itself durable
+    finally:
+        os.close(directory)
+
+
+def write_json(path: Path, payload: Any) -> None:
+    write_whole(path, json.dumps(payload, ensure_ascii=False, indent=1).encode())
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in `path`; an `AdapterError` naming the file when it is not JSON."""
+    try:
+        return json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AdapterError(f"{path.name} is not JSON: {exc}", location=Location(str(path))) from exc
+
+
+def visible(folder: Path, pattern: str) -> list[Path]:
+    """Finished files matching `pattern` (hidden temporaries left out), sorted by name."""
+    return sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
+
+
+def claim(path: Path, owner: str, *, stale_after: float) -> bool:
+    """Take `path` for `owner`; True if it is now (or already was) ours."""
+    lock = path.with_name(path.name + ".lock")
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                if lock.read_text() == owner:
+                    return True
+                age = time.time() - lock.stat().st_mtime
+            except FileNotFoundError:
+                continue  # released meanwhile; try again
+            if age < stale_after:
+                return False
+            broken = lock.with_name(f".{lock.name}.{uuid.uuid4().hex}.stale")
+            try:
+                os.rename(lock, broken)  # only one breaker can win this rename
+            except FileNotFoundError:
+                continue
+            broken.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as handle:
+            handle.write(owner)
+        return True
+    return False
+
+
+def release(path: Path) -> None:
+    """Remove `path` and its lock (the claimed work is done)."""
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".lock").unlink(missing_ok=True)
+
+
+def move_to_error(path: Path, folders: Folders, reason: str) -> Path:
+    """Move a file that cannot be handled to the error folder with `<name>.reason.txt` beside it."""
+    target = folders.error_dir / path.name
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(path, target)
+    write_whole(target.with_name(target.name + ".reason.txt"), (reason + "\n").encode())
+    path.with_name(path.name + ".lock").unlink(missing_ok=True)
+    return target

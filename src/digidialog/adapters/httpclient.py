@@ -1,0 +1,79 @@
+"""HTTP plumbing shared by the HTTP-based adapters: one session with retries, one error mapping.
+
+Retries (urllib3 `Retry`) cover connection errors, read timeouts and 5xx answers with exponential
+backoff, for every method: the adapters make every call safe to repeat (idempotency keys, ids in the
+payload), so a POST may be retried. When the retries are spent the call raises
+`JournalUnavailableError` — the pipeline keeps the message and tries again later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from digidialog.errors import JournalUnavailableError, Location
+
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+
+
+def retrying_session(
+    *,
+    retries: int = 3,
+    backoff: float = 0.5,
+    verify: bool | str = True,
+    statuses: frozenset[int] = RETRY_STATUSES,
+) -> requests.Session:
+    """A session that retries connection errors, read timeouts and `statuses` `retries` times."""
+    retry = Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        allowed_methods=None,  # every method: our calls are idempotent by design
+        status_forcelist=statuses,
+        backoff_factor=backoff,
+        raise_on_status=False,  # hand back the last 5xx so the caller can read its body
+        respect_retry_after_header=True,
+    )
+    session = requests.Session()
+    session.verify = verify
+    mount = HTTPAdapter(max_retries=retry)
+    session.mount("http://", mount)
+    session.mount("https://", mount)
+    return session
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    headers: Mapping[str, str] | None = None,
+    data: bytes | None = None,
+    params: Mapping[str, str] | None = None,
+) -> requests.Response:
+    """One call; network failures and timeouts (after retries) become `JournalUnavailableError`."""
+    try:
+        return session.request(
+            method,
+            url,
+            headers=dict(headers or {}),
+            data=data,
+            params=dict(params or {}),
+            timeout=timeout,
+        )
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise JournalUnavailableError(
+            f"{method} {url}: the journal did not answer ({type(exc).__name__})",
+            location=Location(url),
+            hint="the journal system is down or slow; the message is kept and retried",
+        ) from exc
+    except requests.RequestException as exc:
+        raise JournalUnavailableError(
+            f"{method} {url}: {exc}", location=Location(url)
+        ) from exc

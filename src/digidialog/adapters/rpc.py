@@ -1,0 +1,268 @@
+"""The ports as named operations with JSON-ready bodies: one table for every wire.
+
+A vendor surface only has to move `(operation, body) -> result` (an HTTP route, a file pair, a
+SOAP call): `rpc_adapter(call, …)` turns such a `call` into the four ports, and `serve(journal, …)`
+answers an operation from a `MemoryJournal` on the simulator side. Encoding is `wire`'s, so the
+argument and result shapes are identical on every surface and documented once (docs/adapters.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from digidialog.adapters import wire
+from digidialog.adapters.capabilities import Capabilities
+from digidialog.adapters.memory import MemoryJournal
+from digidialog.adapters.ports import (
+    Adapter,
+    Delivery,
+    JournalRefusal,
+    OutgoingMessage,
+    RefusalReason,
+    RenewalDecision,
+)
+from digidialog.errors import AdapterError
+from digidialog.services.types import (
+    Appointment,
+    Citizen,
+    InboxItem,
+    Office,
+    OfficeSettings,
+    RenewalRequest,
+    Slot,
+)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One port method on the wire: its parameters' types, its result type, the journal method."""
+
+    name: str
+    params: Mapping[str, Any]
+    result: Any = None
+    many: bool = False
+    method: str = ""
+
+
+_OPS = [
+    Operation("practice.office", {}, Office, method="office"),
+    Operation("practice.settings", {}, OfficeSettings, method="settings"),
+    Operation("inbox.deliver", {"item": InboxItem}, Delivery, method="deliver"),
+    Operation("inbox.outgoing", {"limit": int}, OutgoingMessage, many=True, method="outgoing"),
+    Operation("inbox.acknowledge", {"outgoing_id": str}, method="acknowledge"),
+    Operation(
+        "calendar.free_slots",
+        {"practitioner_her_id": str | None, "start": datetime, "end": datetime},
+        Slot,
+        many=True,
+        method="free_slots",
+    ),
+    Operation(
+        "calendar.reserve",
+        {"slot_uid": str, "citizen": Citizen, "request_id": str, "practitioner_her_id": str | None},
+        Slot,
+        method="reserve",
+    ),
+    Operation(
+        "calendar.change",
+        {"appointment_uid": str, "new_slot_uid": str, "citizen": Citizen, "request_id": str},
+        Slot,
+        method="change",
+    ),
+    Operation(
+        "calendar.cancel",
+        {"appointment_uid": str, "citizen": Citizen, "request_id": str},
+        method="cancel",
+    ),
+    Operation(
+        "calendar.appointments", {"citizen": Citizen}, Slot, many=True, method="appointments"
+    ),
+    Operation(
+        "renewals.receive", {"request": RenewalRequest}, RenewalRequest, method="receive_renewal"
+    ),
+    Operation(
+        "renewals.outcomes", {"limit": int}, RenewalDecision, many=True, method="renewal_outcomes"
+    ),
+    Operation("renewals.acknowledge", {"decision_id": str}, method="acknowledge_outcome"),
+]
+OPERATIONS: Mapping[str, Operation] = {op.name: op for op in _OPS}
+
+
+def serve(journal: MemoryJournal, name: str, body: Mapping[str, Any]) -> Any:
+    """Answer operation `name` from `journal`: the JSON-ready result (None for no result).
+
+    Raises `JournalRefusal` as the journal does; a malformed call is a `JournalRefusal(INVALID)`.
+    """
+    op = OPERATIONS.get(name)
+    if op is None:
+        raise JournalRefusal(f"unknown operation {name!r}", reason=RefusalReason.INVALID)
+    try:
+        args = {k: wire.load(t, body.get(k), source=name) for k, t in op.params.items()}
+    except AdapterError as exc:
+        raise JournalRefusal(exc.message, reason=RefusalReason.INVALID) from exc
+    result = getattr(journal, op.method)(**args)
+    return None if result is None else wire.dump(result)
+
+
+Call = Callable[[str, dict[str, Any]], Any]
+
+
+class _Remote:
+    """Encodes one port call, sends it through `call`, decodes the answer."""
+
+    def __init__(self, call: Call, source: str) -> None:
+        self._call = call
+        self._source = source
+
+    def __call__(self, name: str, **args: Any) -> Any:
+        op = OPERATIONS[name]
+        result = self._call(name, {k: wire.dump(v) for k, v in args.items()})
+        if op.result is None:
+            return None
+        where = f"{self._source} {name}"
+        if op.many:
+            return wire.load_list(op.result, result, source=where)
+        return wire.load(op.result, result, source=where)
+
+
+class _Practice:
+    def __init__(self, remote: _Remote) -> None:
+        self._r = remote
+
+    def office(self) -> Office:
+        office: Office = self._r("practice.office")
+        return office
+
+    def settings(self) -> OfficeSettings:
+        settings: OfficeSettings = self._r("practice.settings")
+        return settings
+
+
+class _Inbox:
+    def __init__(self, remote: _Remote) -> None:
+        self._r = remote
+
+    def deliver(self, item: InboxItem) -> Delivery:
+        delivery: Delivery = self._r("inbox.deliver", item=item)
+        return delivery
+
+    def outgoing(self, limit: int = 100) -> Sequence[OutgoingMessage]:
+        messages: list[OutgoingMessage] = self._r("inbox.outgoing", limit=limit)
+        return messages
+
+    def acknowledge(self, outgoing_id: str) -> None:
+        self._r("inbox.acknowledge", outgoing_id=outgoing_id)
+
+
+class _Calendar:
+    def __init__(self, remote: _Remote) -> None:
+        self._r = remote
+
+    def free_slots(
+        self, practitioner_her_id: str | None, start: datetime, end: datetime
+    ) -> Sequence[Slot]:
+        slots: list[Slot] = self._r(
+            "calendar.free_slots", practitioner_her_id=practitioner_her_id, start=start, end=end
+        )
+        return slots
+
+    def reserve(
+        self,
+        slot_uid: str,
+        citizen: Citizen,
+        *,
+        request_id: str,
+        practitioner_her_id: str | None = None,
+    ) -> Appointment:
+        booked: Appointment = self._r(
+            "calendar.reserve",
+            slot_uid=slot_uid,
+            citizen=citizen,
+            request_id=request_id,
+            practitioner_her_id=practitioner_her_id,
+        )
+        return booked
+
+    def change(
+        self, appointment_uid: str, new_slot_uid: str, citizen: Citizen, *, request_id: str
+    ) -> Appointment:
+        moved: Appointment = self._r(
+            "calendar.change",
+            appointment_uid=appointment_uid,
+            new_slot_uid=new_slot_uid,
+            citizen=citizen,
+            request_id=request_id,
+        )
+        return moved
+
+    def cancel(self, appointment_uid: str, citizen: Citizen, *, request_id: str) -> None:
+        self._r(
+            "calendar.cancel",
+            appointment_uid=appointment_uid,
+            citizen=citizen,
+            request_id=request_id,
+        )
+
+    def appointments(self, citizen: Citizen) -> Sequence[Appointment]:
+        found: list[Appointment] = self._r("calendar.appointments", citizen=citizen)
+        return found
+
+
+class _Renewals:
+    def __init__(self, remote: _Remote) -> None:
+        self._r = remote
+
+    def receive(self, request: RenewalRequest) -> RenewalRequest:
+        assigned: RenewalRequest = self._r("renewals.receive", request=request)
+        return assigned
+
+    def outcomes(self, limit: int = 100) -> Sequence[RenewalDecision]:
+        decisions: list[RenewalDecision] = self._r("renewals.outcomes", limit=limit)
+        return decisions
+
+    def acknowledge(self, decision_id: str) -> None:
+        self._r("renewals.acknowledge", decision_id=decision_id)
+
+
+def rpc_adapter(
+    call: Call,
+    *,
+    name: str,
+    vendor: str,
+    version: str,
+    capabilities: Capabilities,
+    on_close: Callable[[], None] | None = None,
+) -> Adapter:
+    """The four ports over `call(operation, body) -> result`, which a vendor module supplies."""
+    remote = _Remote(call, name)
+    return Adapter(
+        name=name,
+        vendor=vendor,
+        version=version,
+        capabilities=capabilities,
+        practice=_Practice(remote),
+        inbox=_Inbox(remote),
+        calendar=_Calendar(remote),
+        renewals=_Renewals(remote),
+        on_close=on_close,
+    )
+
+
+def memory_adapter(journal: MemoryJournal) -> Adapter:
+    """`journal` through the ports in-process, encoded and decoded as on any wire but with no I/O.
+
+    The `MockTransport` of adapters: for pipeline tests that need a journal but no sockets or files.
+    """
+    return rpc_adapter(
+        lambda name, body: serve(journal, name, body),
+        name="memory",
+        vendor="digidialog (in-process)",
+        version="0",
+        capabilities=Capabilities(
+            versions={"Dialogmelding": ("1.0", "1.1"), "AppRec": ("1.0", "1.1")},
+            features=frozenset({"in-process"}),
+        ),
+    )

@@ -1,0 +1,31 @@
+"""KITH Base64Container: a binary attachment inside ``RefDoc/Content``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from digidialog.model.base import TEXT, XmlModel
+from digidialog.xml.namespaces import BASE64
+
+
+class Base64Container(XmlModel):
+    """Base64 text as written (line breaks kept); `data` decodes it, `of` encodes bytes."""
+
+    xml_ns = BASE64
+    xml_tag = "Base64Container"
+
+    value: Annotated[str, TEXT] = ""
+
+    @classmethod
+    def of(cls, data: bytes) -> Base64Container:
+        return cls(value=base64.b64encode(data).decode("ascii"))
+
+    @property
+    def data(self) -> bytes:
+        """The decoded bytes; raises `ValueError` when the text is not valid base64."""
+        try:
+            return base64.b64decode("".join(self.value.split()), validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"Base64Container does not hold valid base64: {exc}") from exc

@@ -1,0 +1,248 @@
+"""Certificate policy: trust store, chain, key usage, key size, validity at a time, revocation.
+
+One `CertificateValidator` serves both the XML-DSig verifier and the CMS opener, so a certificate is
+judged the same way wherever it turns up. Chains are built and their signatures checked once per
+certificate and cached; validity at the verification time and revocation are checked every time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from digidialog.errors import UsageError
+from digidialog.security.errors import (
+    ExpiredCertificateError,
+    InvalidCertificateError,
+    NotYetValidCertificateError,
+)
+from digidialog.security.keys import load_certificates
+from digidialog.security.revocation import RevocationChecker, RevocationState, RevocationStatus
+
+MIN_RSA_BITS = 2048
+
+
+class KeyPurpose(Enum):
+    """What a certificate is used for, and the key usage bit HITS 1216 requires for it."""
+
+    SIGNING = "signing"
+    """Signatures (XML-DSig, CMS SignedData): keyUsage nonRepudiation."""
+    ENCRYPTION = "encryption"
+    """Key transport in CMS EnvelopedData: keyUsage keyEncipherment."""
+
+
+def thumbprint(cert: x509.Certificate) -> str:
+    """The SHA-1 thumbprint in upper-case hex, as Helsenorge.Messaging and Windows show it."""
+    return cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - an identifier, not a MAC
+
+
+def describe(cert: x509.Certificate) -> str:
+    """A short human name for a certificate: subject and thumbprint."""
+    return f"{cert.subject.rfc4514_string()} [{thumbprint(cert)}]"
+
+
+def check_key_usage(cert: x509.Certificate, purpose: KeyPurpose) -> None:
+    """Raise unless the certificate's keyUsage allows ``purpose``."""
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if purpose is KeyPurpose.SIGNING:
+        ok, wanted = usage is not None and usage.content_commitment, "nonRepudiation"
+    else:
+        ok, wanted = usage is not None and usage.key_encipherment, "keyEncipherment"
+    if not ok:
+        raise InvalidCertificateError(
+            f"the certificate {describe(cert)} is used for {purpose.value} but its key usage "
+            f"lacks {wanted}",
+            reason="wrong-key-usage",
+            thumbprint=thumbprint(cert),
+            hint=f"use the party's {purpose.value} certificate (key usage {wanted})",
+        )
+
+
+def check_rsa_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
+    """The certificate's RSA public key, refused when it is not RSA or shorter than 2048 bits."""
+    key = cert.public_key()
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < MIN_RSA_BITS:
+        kind = f"RSA-{key.key_size}" if isinstance(key, rsa.RSAPublicKey) else type(key).__name__
+        raise InvalidCertificateError(
+            f"the certificate {describe(cert)} has a {kind} key; the profile needs RSA-2048 or more",
+            reason="weak-key",
+            thumbprint=thumbprint(cert),
+        )
+    return key
+
+
+def check_validity(cert: x509.Certificate, at: dt.datetime) -> None:
+    """Raise unless ``at`` falls inside the certificate's validity period."""
+    if at < cert.not_valid_before_utc:
+        raise NotYetValidCertificateError(
+            f"the certificate {describe(cert)} is not valid until "
+            f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M}Z (checked at {at:%Y-%m-%d %H:%M}Z)",
+            thumbprint=thumbprint(cert),
+            hint="check the clocks, or wait until the certificate becomes valid",
+        )
+    if at > cert.not_valid_after_utc:
+        raise ExpiredCertificateError(
+            f"the certificate {describe(cert)} expired on "
+            f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M}Z (checked at {at:%Y-%m-%d %H:%M}Z)",
+            thumbprint=thumbprint(cert),
+            hint="the sender must renew the certificate; for archived messages pass the "
+            "time of receipt as verification_time",
+        )
+
+
+class TrustStore:
+    """The CAs the caller trusts (e.g. Buypass and Commfides), never the public web PKI bundle."""
+
+    def __init__(
+        self, anchors: Iterable[x509.Certificate], intermediates: Iterable[x509.Certificate] = ()
+    ) -> None:
+        self.anchors: tuple[x509.Certificate, ...] = tuple(anchors)
+        if not self.anchors:
+            raise UsageError("a trust store needs at least one CA certificate")
+        self._by_subject: dict[bytes, list[x509.Certificate]] = {}
+        for cert in (*self.anchors, *intermediates):
+            self._by_subject.setdefault(cert.subject.public_bytes(), []).append(cert)
+        self._anchor_ders = {a.fingerprint(hashes.SHA256()) for a in self.anchors}
+        self._chains: dict[bytes, tuple[x509.Certificate, ...]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_pem(cls, *paths: str | Path, intermediates: Iterable[str | Path] = ()) -> TrustStore:
+        """Read the CA files once (PEM bundles or DER)."""
+        anchors = [c for p in paths for c in load_certificates(p)]
+        extra = [c for p in intermediates for c in load_certificates(p)]
+        return cls(anchors, extra)
+
+    def chain(self, cert: x509.Certificate) -> tuple[x509.Certificate, ...]:
+        """``cert`` and its issuers up to a trusted CA, signatures checked; cached per certificate."""
+        key = cert.fingerprint(hashes.SHA256())
+        with self._lock:
+            cached = self._chains.get(key)
+        if cached is not None:
+            return cached
+        chain = self._build(cert)
+        with self._lock:
+            self._chains[key] = chain
+        return chain
+
+    def _build(self, cert: x509.Certificate) -> tuple[x509.Certificate, ...]:
+        chain = [cert]
+        current = cert
+        for _ in range(8):
+            if current.fingerprint(hashes.SHA256()) in self._anchor_ders:
+                return tuple(chain)
+            issuer = self._issuer_of(current)
+            if issuer is None:
+                break
+            chain.append(issuer)
+            current = issuer
+        raise InvalidCertificateError(
+            f"the certificate {describe(cert)} (issued by {cert.issuer.rfc4514_string()}) does not "
+            "chain to a CA in the trust store",
+            reason="untrusted",
+            thumbprint=thumbprint(cert),
+            hint="add the issuing CA to the trust store if this party is to be trusted",
+        )
+
+    def _issuer_of(self, cert: x509.Certificate) -> x509.Certificate | None:
+        for candidate in self._by_subject.get(cert.issuer.public_bytes(), ()):
+            if candidate is cert or not _is_ca(candidate):
+                continue
+            try:
+                cert.verify_directly_issued_by(candidate)
+            except (InvalidSignature, ValueError, TypeError):
+                continue
+            return candidate
+        return None
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return False
+    return constraints.ca
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateCheck:
+    """What was established about a certificate: its chain (if a trust store was used) and
+    revocation status."""
+
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    revocation: RevocationStatus
+    pinned: bool
+
+
+class CertificateValidator:
+    """Judges certificates against one policy: a trust store and/or pinned certificates,
+    key usage, key size, validity at a time, and revocation. Build once, share freely."""
+
+    def __init__(
+        self,
+        trust_store: TrustStore | None = None,
+        *,
+        pinned: Sequence[x509.Certificate] = (),
+        revocation: RevocationChecker | None = None,
+    ) -> None:
+        if trust_store is None and not pinned:
+            raise UsageError(
+                "nothing to trust: give a trust store or the expected (pinned) certificate",
+                hint="--trust CA.pem or --cert SENDER.pem on the command line",
+            )
+        self.trust_store = trust_store
+        self.pinned = tuple(pinned)
+        self._pinned_fps = {c.fingerprint(hashes.SHA256()) for c in self.pinned}
+        self.revocation = revocation
+        self._passed: dict[tuple[bytes, KeyPurpose], tuple[x509.Certificate, ...]] = {}
+        self._lock = threading.Lock()
+
+    def validate(
+        self, cert: x509.Certificate, purpose: KeyPurpose, at: dt.datetime | None = None
+    ) -> CertificateCheck:
+        """Raise a `TransportSecurityError` unless ``cert`` is acceptable for ``purpose`` at ``at``."""
+        when = at or dt.datetime.now(dt.UTC)
+        fingerprint = cert.fingerprint(hashes.SHA256())
+        chain = self._passed.get((fingerprint, purpose))
+        if chain is None:
+            chain = self._static_checks(cert, fingerprint, purpose)
+            with self._lock:
+                if len(self._passed) > 4096:
+                    self._passed.clear()
+                self._passed[(fingerprint, purpose)] = chain
+        for member in chain:
+            check_validity(member, when)
+        status = RevocationStatus(RevocationState.NOT_CHECKED)
+        if self.revocation is not None and len(chain) > 1:
+            status = self.revocation.check(cert, chain[1], when)
+        return CertificateCheck(cert, chain, status, pinned=bool(self.pinned))
+
+    def _static_checks(
+        self, cert: x509.Certificate, fingerprint: bytes, purpose: KeyPurpose
+    ) -> tuple[x509.Certificate, ...]:
+        """The time-independent checks (pin, key, usage, chain); their outcome is cached."""
+        if self.pinned and fingerprint not in self._pinned_fps:
+            raise InvalidCertificateError(
+                f"the message carries the certificate {describe(cert)}, not the expected one",
+                reason="not-pinned-certificate",
+                thumbprint=thumbprint(cert),
+                expected_thumbprint=thumbprint(self.pinned[0]),
+                hint="a key in the message is never trusted by itself; check which certificate "
+                "the sender uses",
+            )
+        check_rsa_key(cert)
+        check_key_usage(cert, purpose)
+        return self.trust_store.chain(cert) if self.trust_store is not None else (cert,)

@@ -1,0 +1,432 @@
+"""CMS sign-then-encrypt as helsenorge.no and Helsenorge.Messaging do it (HITS 1216 §2.1.5).
+
+`Sealer.seal`: SignedData with the content encapsulated (not detached), signed by the sender's
+signing certificate, then EnvelopedData with AES-256-CBC for the receiver's encryption certificate,
+recipient identified by issuer and serial number. `cryptography` builds both and decrypts.
+
+`Opener.open`: decrypt, then verify the SignedData ourselves — `cryptography` has no public CMS
+signature verification — with asn1crypto for the structure and `cryptography` for the primitives:
+one signer, algorithms from an allow-list, signed attributes required (content-type and
+message-digest checked), signer identifier matched to the certificate, certificate policy applied,
+and the signer checked against the expected sender. DES, 3DES and RC2 are refused on receipt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import threading
+from dataclasses import dataclass
+from typing import Any, Final
+
+from asn1crypto import cms as asn1_cms
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import algorithms
+from cryptography.hazmat.primitives.serialization import pkcs7
+
+from digidialog.security import der
+from digidialog.security.certificates import (
+    CertificateCheck,
+    CertificateValidator,
+    KeyPurpose,
+    check_key_usage,
+    check_rsa_key,
+    check_validity,
+    describe,
+    thumbprint,
+)
+from digidialog.security.errors import (
+    DecryptionFailedError,
+    InvalidCertificateError,
+    InvalidCmsError,
+    InvalidSignatureError,
+    TransportSecurityError,
+)
+from digidialog.security.resolver import CertificateResolver, check_sender
+
+CONTENT_TYPE: Final = "application/pkcs7-mime; smime-type=signed-and-enveloped-data"
+"""The AMQP ContentType of a signed-and-encrypted payload (HITS 1216 §2.1.5)."""
+
+_CIPHERS: Final = frozenset({"aes128_cbc", "aes256_cbc"})
+_SHA256, _SHA384, _SHA512 = (der.oid(f"2.16.840.1.101.3.4.2.{n}") for n in (1, 2, 3))
+_DIGESTS: Final[dict[bytes, hashes.HashAlgorithm]] = {
+    _SHA256: hashes.SHA256(),
+    _SHA384: hashes.SHA384(),
+    _SHA512: hashes.SHA512(),
+}
+# Signature algorithm OID -> the digest it is bound to (b"" for plain rsaEncryption).
+_SIGNATURES: Final[dict[bytes, bytes]] = {
+    der.oid("1.2.840.113549.1.1.1"): b"",
+    der.oid("1.2.840.113549.1.1.11"): _SHA256,
+    der.oid("1.2.840.113549.1.1.12"): _SHA384,
+    der.oid("1.2.840.113549.1.1.13"): _SHA512,
+}
+_ID_DATA: Final = der.oid("1.2.840.113549.1.7.1")
+_ID_SIGNED_DATA: Final = der.oid("1.2.840.113549.1.7.2")
+_ATTR_CONTENT_TYPE: Final = der.oid("1.2.840.113549.1.9.3")
+_ATTR_MESSAGE_DIGEST: Final = der.oid("1.2.840.113549.1.9.4")
+
+
+class Sealer:
+    """Signs and encrypts payloads for one sender; build once (keys are loaded by the caller)."""
+
+    def __init__(
+        self,
+        key: rsa.RSAPrivateKey,
+        certificate: x509.Certificate,
+        *,
+        validator: CertificateValidator | None = None,
+    ) -> None:
+        check_rsa_key(certificate)
+        check_key_usage(certificate, KeyPurpose.SIGNING)
+        self._key = key
+        self.certificate = certificate
+        self.validator = validator
+        """When given, recipient certificates are checked against it (chain, revocation)."""
+
+    def seal(
+        self,
+        content: bytes,
+        recipient: x509.Certificate,
+        *,
+        verification_time: dt.datetime | None = None,
+    ) -> bytes:
+        """DER EnvelopedData(SignedData(content)) for ``recipient``'s encryption certificate."""
+        at = verification_time or dt.datetime.now(dt.UTC)
+        if self.validator is not None:
+            self.validator.validate(recipient, KeyPurpose.ENCRYPTION, at)
+        else:
+            check_rsa_key(recipient)
+            check_key_usage(recipient, KeyPurpose.ENCRYPTION)
+            check_validity(recipient, at)
+        signed = (
+            pkcs7.PKCS7SignatureBuilder()
+            .set_data(content)
+            .add_signer(self.certificate, self._key, hashes.SHA256())
+            .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+        )
+        return (
+            pkcs7.PKCS7EnvelopeBuilder()
+            .set_data(signed)
+            .set_content_encryption_algorithm(algorithms.AES256)
+            .add_recipient(recipient)
+            .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+        )
+
+
+class OpenedMessage:
+    """The payload of a sealed message and what was established about its signer."""
+
+    def __init__(
+        self, content: bytes, certificate_check: CertificateCheck, verification_time: dt.datetime
+    ) -> None:
+        self.content = content
+        """The encapsulated content exactly as signed (for helsenorge.no: the MsgHead bytes)."""
+        self.certificate_check = certificate_check
+        self.verification_time = verification_time
+
+    @property
+    def signer(self) -> x509.Certificate:
+        return self.certificate_check.certificate
+
+
+def _invalid_cms(message: str, reason: str = "invalid-structure") -> InvalidCmsError:
+    return InvalidCmsError(
+        message,
+        reason=reason,
+        hint="the sender must send CMS EnvelopedData holding SignedData (sign, then encrypt)",
+    )
+
+
+def _refused(message: str, cert: x509.Certificate | None = None) -> InvalidSignatureError:
+    return InvalidSignatureError(
+        message,
+        reason="refused-algorithm",
+        thumbprint=thumbprint(cert) if cert is not None else None,
+        hint="the profile signs with RSA and SHA-256 (SHA-384/512 accepted)",
+    )
+
+
+class Opener:
+    """Decrypts and verifies sealed payloads addressed to one receiver; build once, reuse."""
+
+    def __init__(
+        self,
+        key: rsa.RSAPrivateKey,
+        certificate: x509.Certificate,
+        validator: CertificateValidator,
+        *,
+        resolver: CertificateResolver | None = None,
+    ) -> None:
+        check_key_usage(certificate, KeyPurpose.ENCRYPTION)
+        self._key = key
+        self.certificate = certificate
+        self.validator = validator
+        self.resolver = resolver
+        self._issuer_der = certificate.issuer.public_bytes()
+        self._ski = _ski(certificate)
+        self._certs: dict[bytes, x509.Certificate] = {}
+        self._keys: dict[int, tuple[x509.Certificate, rsa.RSAPublicKey]] = {}
+        self._lock = threading.Lock()
+
+    def open(
+        self,
+        data: bytes,
+        *,
+        expected_sender: str | None = None,
+        verification_time: dt.datetime | None = None,
+    ) -> OpenedMessage:
+        """Decrypt, verify and return the content; raise a `TransportSecurityError` otherwise."""
+        at = verification_time or dt.datetime.now(dt.UTC)
+        signed_der = self._decrypt(data)
+        content, signer = self._verify_signed_data(signed_der, expected_sender)
+        check = self.validator.validate(signer, KeyPurpose.SIGNING, at)
+        if expected_sender is not None:
+            if self.resolver is None:
+                raise InvalidCertificateError(
+                    "an expected sender was given but the opener has no certificate resolver",
+                    reason="no-resolver",
+                )
+            check_sender(self.resolver, expected_sender, signer, KeyPurpose.SIGNING)
+        return OpenedMessage(content, check, at)
+
+    def _decrypt(self, data: bytes) -> bytes:
+        # Fast path first: `cryptography` refuses anything but AES-CBC for us. Only when it fails
+        # is the envelope taken apart, to say precisely why.
+        try:
+            return pkcs7.pkcs7_decrypt_der(data, self.certificate, self._key, [])
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise self._why_not(data, exc) from exc
+
+    def _why_not(self, data: bytes, exc: Exception) -> TransportSecurityError:
+        try:
+            info = asn1_cms.ContentInfo.load(data, strict=True)
+            if info["content_type"].native != "enveloped_data":
+                return _invalid_cms(
+                    f"expected CMS EnvelopedData, got {info['content_type'].native}",
+                    "not-enveloped-data",
+                )
+            enveloped = info["content"]
+            cipher = enveloped["encrypted_content_info"]["content_encryption_algorithm"][
+                "algorithm"
+            ].native
+            recipients = [self._addressed_to_us(r) for r in enveloped["recipient_infos"]]
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as parse_exc:
+            return _invalid_cms(f"the payload is not readable CMS (DER): {parse_exc}")
+        if cipher not in _CIPHERS:
+            return DecryptionFailedError(
+                f"the content is encrypted with {cipher}, which is refused",
+                reason="refused-cipher",
+                hint="the sender must encrypt with AES-256-CBC (DES, 3DES and RC2 are refused)",
+            )
+        if not any(recipients):
+            return InvalidCertificateError(
+                "the message is not encrypted for this receiver's certificate "
+                f"{describe(self.certificate)}",
+                reason="not-addressed-to-us",
+                expected_thumbprint=thumbprint(self.certificate),
+                hint="the sender used another (old or wrong) encryption certificate; it must "
+                "fetch ours from the address register and resend",
+            )
+        return DecryptionFailedError(
+            f"the message could not be decrypted: {exc}",
+            reason="decryption-failed",
+            thumbprint=thumbprint(self.certificate),
+            hint="the message is damaged, or encrypted with another key; ask for a resend",
+        )
+
+    def _addressed_to_us(self, recipient: Any) -> bool:
+        if recipient.name != "ktri":
+            return False
+        rid = recipient.chosen["rid"]
+        if rid.name == "issuer_and_serial_number":
+            return bool(
+                rid.chosen["issuer"].dump() == self._issuer_der
+                and rid.chosen["serial_number"].native == self.certificate.serial_number
+            )
+        return self._ski is not None and rid.chosen.native == self._ski
+
+    def _verify_signed_data(
+        self, signed_der: bytes, expected_sender: str | None
+    ) -> tuple[bytes, x509.Certificate]:
+        try:
+            parsed = _parse_signed_data(signed_der)
+        except der.DerError as exc:
+            raise _invalid_cms(f"the signed content is not CMS SignedData in DER: {exc}") from exc
+        signer = self._find_signer(parsed, expected_sender)
+        hash_alg = _DIGESTS.get(parsed.digest_oid)
+        if hash_alg is None:
+            raise _refused("the digest algorithm is not SHA-256/384/512", signer)
+        allowed = _SIGNATURES.get(parsed.signature_oid)
+        if allowed is None or (allowed and allowed != parsed.digest_oid):
+            raise _refused("the signature algorithm is not RSA with SHA-256/384/512", signer)
+        if parsed.signed_attrs is None:
+            raise InvalidSignatureError(
+                "the signature has no signed attributes; the profile requires them",
+                reason="missing-signed-attributes",
+                thumbprint=thumbprint(signer),
+            )
+        if parsed.content_type_attr != _ID_DATA:
+            raise InvalidSignatureError(
+                "the signed content-type attribute is missing or does not match the content",
+                reason="content-type-mismatch",
+                thumbprint=thumbprint(signer),
+            )
+        digest = hashes.Hash(hash_alg)
+        digest.update(parsed.content)
+        if parsed.message_digest is None or not hmac.compare_digest(
+            parsed.message_digest, digest.finalize()
+        ):
+            raise InvalidSignatureError(
+                "the content does not match the signed message digest; it was altered",
+                reason="digest-mismatch",
+                thumbprint=thumbprint(signer),
+                hint="do not process it; ask the sender to resend",
+            )
+        # Signed attributes are signed as a DER SET, not with the [0] IMPLICIT tag they carry.
+        to_verify = b"\x31" + parsed.signed_attrs[1:]
+        try:
+            self._public_key(signer).verify(
+                parsed.signature, to_verify, padding.PKCS1v15(), hash_alg
+            )
+        except InvalidSignature:
+            raise InvalidSignatureError(
+                "the CMS signature does not verify with the signer's certificate",
+                reason="signature-mismatch",
+                thumbprint=thumbprint(signer),
+                hint="the message was altered or signed with another key; ask for a resend",
+            ) from None
+        return parsed.content, signer
+
+    def _find_signer(self, parsed: _SignedData, expected_sender: str | None) -> x509.Certificate:
+        candidates = [self._load(raw) for raw in parsed.certificates]
+        candidates.extend(self.validator.pinned)
+        if expected_sender is not None and self.resolver is not None:
+            candidates.extend(self.resolver.certificates(expected_sender, KeyPurpose.SIGNING))
+        for cert in candidates:
+            if parsed.sid_ski is not None:
+                if _ski(cert) == parsed.sid_ski:
+                    return cert
+            elif parsed.sid_serial == cert.serial_number and (
+                parsed.sid_issuer == cert.issuer.public_bytes()
+            ):
+                return cert
+        raise InvalidSignatureError(
+            "the signer's certificate is neither in the message nor known for the sender",
+            reason="missing-certificate",
+            hint="the sender must include its signing certificate",
+        )
+
+    def _public_key(self, cert: x509.Certificate) -> rsa.RSAPublicKey:
+        serial = cert.serial_number
+        key = self._keys.get(serial)
+        if key is None or key[0] != cert:
+            key = (cert, check_rsa_key(cert))
+            with self._lock:
+                if len(self._keys) > 1024:
+                    self._keys.clear()
+                self._keys[serial] = key
+        return key[1]
+
+    def _load(self, raw: bytes) -> x509.Certificate:
+        with self._lock:
+            cached = self._certs.get(raw)
+        if cached is None:
+            try:
+                cached = x509.load_der_x509_certificate(raw)
+            except ValueError as exc:
+                raise _invalid_cms(f"an embedded certificate cannot be read: {exc}") from exc
+            with self._lock:
+                if len(self._certs) > 1024:
+                    self._certs.clear()
+                self._certs[raw] = cached
+        return cached
+
+
+def _ski(cert: x509.Certificate) -> bytes | None:
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _SignedData:
+    content: bytes
+    certificates: list[bytes]
+    sid_issuer: bytes | None
+    sid_serial: int | None
+    sid_ski: bytes | None
+    digest_oid: bytes
+    signature_oid: bytes
+    signed_attrs: bytes | None
+    content_type_attr: bytes | None
+    message_digest: bytes | None
+    signature: bytes
+
+
+def _parse_signed_data(data: bytes) -> _SignedData:
+    """Take a ContentInfo(SignedData) apart, refusing anything outside the profile's shape."""
+    info = der.read_all(data).expect(der.SEQUENCE, "ContentInfo").children()
+    if len(info) != 2 or info[0].expect(der.OID, "contentType").value != _ID_SIGNED_DATA:
+        raise der.DerError("the envelope does not hold SignedData (the profile signs, then encrypts)")
+    (signed,) = info[1].expect(0xA0, "content").children()
+    parts = signed.expect(der.SEQUENCE, "SignedData").children()
+    if len(parts) < 4:
+        raise der.DerError("SignedData is incomplete")
+    encap = parts[2].expect(der.SEQUENCE, "encapContentInfo").children()
+    if encap[0].expect(der.OID, "eContentType").value != _ID_DATA:
+        raise der.DerError("the signed content type is not id-data")
+    if len(encap) != 2:
+        raise der.DerError("the signature is detached; the profile encapsulates the content")
+    (econtent,) = encap[1].expect(0xA0, "eContent").children()
+    content = econtent.expect(der.OCTET_STRING, "eContent").value
+    certificates: list[bytes] = []
+    rest = parts[3:]
+    if rest[0].tag == 0xA0:
+        certificates = [c.raw for c in rest[0].children() if c.tag == der.SEQUENCE]
+        rest = rest[1:]
+    if rest and rest[0].tag == 0xA1:
+        rest = rest[1:]
+    if len(rest) != 1:
+        raise der.DerError("unexpected fields after the certificates")
+    signer_infos = rest[0].expect(der.SET, "signerInfos").children()
+    if len(signer_infos) != 1:
+        raise der.DerError(f"{len(signer_infos)} signers; the profile has exactly one")
+    fields = signer_infos[0].expect(der.SEQUENCE, "SignerInfo").children()
+    if len(fields) < 5:
+        raise der.DerError("SignerInfo is incomplete")
+    sid = fields[1]
+    sid_issuer = sid_serial = sid_ski = None
+    if sid.tag == der.SEQUENCE:
+        issuer, serial = sid.children()
+        sid_issuer, sid_serial = issuer.expect(der.SEQUENCE, "issuer").raw, serial.integer()
+    else:
+        sid_ski = sid.expect(0x80, "subjectKeyIdentifier").value
+    digest_oid = der.algorithm(fields[2], "digestAlgorithm")
+    index = 3
+    signed_attrs = content_type = message_digest = None
+    if fields[index].tag == 0xA0:
+        signed_attrs = fields[index].raw
+        seen: set[bytes] = set()
+        for attribute in fields[index].children():
+            attr_type, values = attribute.expect(der.SEQUENCE, "Attribute").children()
+            kind = attr_type.expect(der.OID, "attrType").value
+            members = values.expect(der.SET, "attrValues").children()
+            if kind in seen or len(members) != 1:
+                raise der.DerError("a signed attribute appears twice or has several values")
+            seen.add(kind)
+            if kind == _ATTR_CONTENT_TYPE:
+                content_type = members[0].expect(der.OID, "content-type").value
+            elif kind == _ATTR_MESSAGE_DIGEST:
+                message_digest = members[0].expect(der.OCTET_STRING, "message-digest").value
+        index += 1
+    signature_oid = der.algorithm(fields[index], "signatureAlgorithm")
+    signature = fields[index + 1].expect(der.OCTET_STRING, "signature").value
+    return _SignedData(
+        content, certificates, sid_issuer, sid_serial, sid_ski, digest_oid, signature_oid,
+        signed_attrs, content_type, message_digest, signature,
+    )  # fmt: skip

@@ -1,0 +1,415 @@
+"""Enveloped XML-DSig inside MsgHead: one strict profile, signed and verified on a lean path.
+
+Profile: RSA-SHA256 with RSA-2048 or more, exclusive C14N (no comments), exactly one ``Reference``
+with ``URI=""`` and the transforms enveloped-signature then exclusive C14N, the signer certificate
+in ``KeyInfo/X509Data/X509Certificate``, and the ``Signature`` as the last child of the root.
+
+Verification fails closed: anything outside the profile is refused before any cryptography, and the
+caller gets back only what was signed — the canonical bytes the digest covered, re-parsed — so
+nothing beside, around or inside the signature can be smuggled in (signature wrapping), and a
+comment inside a signed text node (``5<!---->00``) cannot change what is read (``500``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+import threading
+from collections.abc import Sequence
+from typing import Final
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from lxml import etree
+
+from digidialog.errors import Location
+from digidialog.security.certificates import (
+    CertificateCheck,
+    CertificateValidator,
+    KeyPurpose,
+    check_key_usage,
+    check_rsa_key,
+)
+from digidialog.security.errors import InvalidCertificateError, InvalidSignatureError
+from digidialog.security.resolver import CertificateResolver, check_sender
+from digidialog.security.revocation import RevocationStatus
+from digidialog.xml.namespaces import DS, MSGHEAD, qname
+from digidialog.xml.parser import parse_bytes
+
+MSGHEAD_ROOT: Final = qname(MSGHEAD, "MsgHead")
+
+EXC_C14N: Final = "http://www.w3.org/2001/10/xml-exc-c14n#"
+ENVELOPED: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+RSA_SHA256: Final = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+SHA256: Final = "http://www.w3.org/2001/04/xmlenc#sha256"
+
+# Verification accepts SHA-256 and stronger; SHA-1, MD5, HMAC, DSA and the rest are refused.
+_SIGNATURE_METHODS: Final[dict[str, hashes.HashAlgorithm]] = {
+    RSA_SHA256: hashes.SHA256(),
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": hashes.SHA384(),
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": hashes.SHA512(),
+}
+_DIGEST_METHODS: Final[dict[str, str]] = {
+    SHA256: "sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#sha384": "sha384",
+    "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
+}
+_TRANSFORMS: Final = (ENVELOPED, EXC_C14N)
+
+_SIGNATURE = qname(DS, "Signature")
+_SIGNED_INFO = qname(DS, "SignedInfo")
+_SIGNATURE_VALUE = qname(DS, "SignatureValue")
+_KEY_INFO = qname(DS, "KeyInfo")
+_X509_DATA = qname(DS, "X509Data")
+_X509_CERTIFICATE = qname(DS, "X509Certificate")
+_C14N_METHOD = qname(DS, "CanonicalizationMethod")
+_SIGNATURE_METHOD = qname(DS, "SignatureMethod")
+_REFERENCE = qname(DS, "Reference")
+_TRANSFORMS_EL = qname(DS, "Transforms")
+_TRANSFORM = qname(DS, "Transform")
+_DIGEST_METHOD = qname(DS, "DigestMethod")
+_DIGEST_VALUE = qname(DS, "DigestValue")
+
+# Every spelling of an ID attribute a resolver might honour; xml:id has local-name 'id'.
+_ID_VALUES = etree.XPath("//@*[local-name()='Id' or local-name()='ID' or local-name()='id']")
+
+
+def _c14n(node: etree._Element | etree._ElementTree) -> bytes:
+    return etree.tostring(node, method="c14n", exclusive=True, with_comments=False)
+
+
+class Signer:
+    """Signs MsgHead documents with one key; build once (key loading is not per-message work)."""
+
+    def __init__(
+        self,
+        key: rsa.RSAPrivateKey,
+        certificate: x509.Certificate,
+        *,
+        root: str | None = MSGHEAD_ROOT,
+    ) -> None:
+        check_rsa_key(certificate)
+        check_key_usage(certificate, KeyPurpose.SIGNING)
+        if key.public_key().public_numbers() != certificate.public_key().public_numbers():  # type: ignore[union-attr]
+            raise InvalidCertificateError(
+                "the signing key does not belong to the certificate",
+                reason="key-mismatch",
+                hint="pass the certificate issued for this key",
+            )
+        self._key = key
+        self.certificate = certificate
+        self._cert_b64 = base64.b64encode(
+            certificate.public_bytes(serialization.Encoding.DER)
+        ).decode("ascii")
+        self._root = root
+
+    def sign(self, data: bytes, *, source: str | None = None) -> bytes:
+        """Return ``data`` (a MsgHead document) with an enveloped signature appended to its root."""
+        tree = parse_bytes(data, source=source)
+        self.sign_tree(tree, source=source)
+        return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+    def sign_tree(self, tree: etree._ElementTree, *, source: str | None = None) -> None:
+        """Sign ``tree`` in place (for callers that already hold a tree, e.g. from the codec)."""
+        root = tree.getroot()
+        if self._root is not None and root.tag != self._root:
+            raise InvalidSignatureError(
+                f"refusing to sign a {root.tag} document; the profile signs {self._root}",
+                reason="wrong-root",
+                location=Location(source),
+            )
+        if next(root.iter(_SIGNATURE), None) is not None:
+            raise InvalidSignatureError(
+                "the document is already signed",
+                reason="already-signed",
+                location=Location(source),
+                hint="sign the unsigned document; the profile allows exactly one signature",
+            )
+        digest = base64.b64encode(hashlib.sha256(_c14n(tree)).digest()).decode("ascii")
+        signature = etree.SubElement(root, _SIGNATURE, nsmap={None: DS})  # type: ignore[dict-item]
+        signed_info = etree.SubElement(signature, _SIGNED_INFO)
+        etree.SubElement(signed_info, _C14N_METHOD, Algorithm=EXC_C14N)
+        etree.SubElement(signed_info, _SIGNATURE_METHOD, Algorithm=RSA_SHA256)
+        reference = etree.SubElement(signed_info, _REFERENCE, URI="")
+        transforms = etree.SubElement(reference, _TRANSFORMS_EL)
+        for algorithm in _TRANSFORMS:
+            etree.SubElement(transforms, _TRANSFORM, Algorithm=algorithm)
+        etree.SubElement(reference, _DIGEST_METHOD, Algorithm=SHA256)
+        etree.SubElement(reference, _DIGEST_VALUE).text = digest
+        value = self._key.sign(_c14n(signed_info), padding.PKCS1v15(), hashes.SHA256())
+        etree.SubElement(signature, _SIGNATURE_VALUE).text = base64.b64encode(value).decode("ascii")
+        key_info = etree.SubElement(signature, _KEY_INFO)
+        x509_data = etree.SubElement(key_info, _X509_DATA)
+        etree.SubElement(x509_data, _X509_CERTIFICATE).text = self._cert_b64
+
+
+class VerifiedXml:
+    """What a verification established. `signed_xml` and `tree` hold only what was signed."""
+
+    def __init__(
+        self,
+        signed_xml: bytes,
+        certificate_check: CertificateCheck,
+        verification_time: dt.datetime,
+        source: str | None,
+    ) -> None:
+        self.signed_xml = signed_xml
+        """The exclusive-C14N bytes the signature's digest covers (the document minus the
+        signature, without comments)."""
+        self.certificate_check = certificate_check
+        self.verification_time = verification_time
+        self._source = source
+        self._tree: etree._ElementTree | None = None
+
+    @property
+    def signer(self) -> x509.Certificate:
+        return self.certificate_check.certificate
+
+    @property
+    def revocation(self) -> RevocationStatus:
+        return self.certificate_check.revocation
+
+    @property
+    def tree(self) -> etree._ElementTree:
+        """`signed_xml` parsed (hardened) on first use; read the message from this, not the input."""
+        if self._tree is None:
+            self._tree = parse_bytes(self.signed_xml, source=self._source)
+        return self._tree
+
+
+def _fail(
+    reason: str, message: str, source: str | None, hint: str | None = None
+) -> InvalidSignatureError:
+    return InvalidSignatureError(
+        message,
+        reason=reason,
+        location=Location(source),
+        hint=hint or "the message must be signed exactly as the helsenorge.no profile says",
+    )
+
+
+def _children(
+    element: etree._Element, expected: Sequence[str], source: str | None
+) -> list[etree._Element]:
+    """The element children of ``element``, which must be exactly ``expected`` in order, with no
+    text between them."""
+    children = [c for c in element if isinstance(c.tag, str)]
+    if [c.tag for c in children] != list(expected):
+        found = ", ".join(etree.QName(c).localname for c in children) or "nothing"
+        wanted = ", ".join(etree.QName(t).localname for t in expected)
+        raise _fail(
+            "unexpected-structure",
+            f"{etree.QName(element).localname} holds {found}; the profile allows exactly {wanted}",
+            source,
+        )
+    if (element.text or "").strip() or any((c.tail or "").strip() for c in element):
+        raise _fail(
+            "unexpected-structure",
+            f"{etree.QName(element).localname} contains stray text",
+            source,
+        )
+    return children
+
+
+def _algorithm(element: etree._Element, allowed: Sequence[str], source: str | None) -> str:
+    algorithm = element.get("Algorithm", "")
+    if algorithm not in allowed or len(element):
+        name = etree.QName(element).localname
+        raise _fail(
+            "refused-algorithm",
+            f"{name} {algorithm or '(none)'} is outside the profile"
+            + (" (it has parameters)" if len(element) else ""),
+            source,
+            hint="allowed: "
+            + ", ".join(allowed)
+            + "; SHA-1, HMAC and parameterised algorithms are refused",
+        )
+    return algorithm
+
+
+def _b64(element: etree._Element, what: str, source: str | None) -> bytes:
+    try:
+        return base64.b64decode("".join((element.text or "").split()), validate=True)
+    except binascii.Error as exc:
+        raise _fail("unexpected-structure", f"{what} is not base64: {exc}", source) from exc
+
+
+class Verifier:
+    """Verifies signed MsgHead documents against one certificate policy; build once, reuse.
+
+    Give a `CertificateValidator` (trust store and/or pinned certificates, revocation), and a
+    `CertificateResolver` to check that the signer is the expected sender.
+    """
+
+    def __init__(
+        self,
+        validator: CertificateValidator,
+        *,
+        resolver: CertificateResolver | None = None,
+        root: str | None = MSGHEAD_ROOT,
+    ) -> None:
+        self.validator = validator
+        self.resolver = resolver
+        self._root = root
+        self._certs: dict[str, tuple[x509.Certificate, rsa.RSAPublicKey]] = {}
+        self._lock = threading.Lock()
+
+    def verify(
+        self,
+        data: bytes,
+        *,
+        expected_sender: str | None = None,
+        verification_time: dt.datetime | None = None,
+        source: str | None = None,
+    ) -> VerifiedXml:
+        """Verify and return only what was signed; raise a `TransportSecurityError` otherwise."""
+        at = verification_time or dt.datetime.now(dt.UTC)
+        tree = parse_bytes(data, source=source)
+        root = tree.getroot()
+        if self._root is not None and root.tag != self._root:
+            raise _fail("wrong-root", f"the document is a {root.tag}, not {self._root}", source)
+        signature = self._the_signature(root, source)
+        if next(signature.iter(_X509_CERTIFICATE), None) is None:
+            raise _fail(
+                "missing-certificate",
+                "the signature carries no signer certificate (KeyInfo/X509Data/X509Certificate)",
+                source,
+                hint="the signer's certificate must be in the signature so it can be checked",
+            )
+        signed_info, signature_value, key_info = _children(
+            signature, (_SIGNED_INFO, _SIGNATURE_VALUE, _KEY_INFO), source
+        )
+        c14n_method, signature_method, reference = _children(
+            signed_info, (_C14N_METHOD, _SIGNATURE_METHOD, _REFERENCE), source
+        )
+        _algorithm(c14n_method, (EXC_C14N,), source)
+        hash_alg = _SIGNATURE_METHODS[
+            _algorithm(signature_method, tuple(_SIGNATURE_METHODS), source)
+        ]
+        if reference.get("URI") != "" or set(reference.attrib) - {"URI", "Id"}:
+            raise _fail(
+                "refused-reference",
+                'the Reference must be URI="" (the whole document) and nothing else; '
+                f"found URI={reference.get('URI')!r}",
+                source,
+            )
+        transforms, digest_method, digest_value = _children(
+            reference, (_TRANSFORMS_EL, _DIGEST_METHOD, _DIGEST_VALUE), source
+        )
+        for transform, algorithm in zip(
+            _children(transforms, (_TRANSFORM, _TRANSFORM), source), _TRANSFORMS, strict=True
+        ):
+            _algorithm(transform, (algorithm,), source)
+        digest_name = _DIGEST_METHODS[_algorithm(digest_method, tuple(_DIGEST_METHODS), source)]
+        (x509_data,) = _children(key_info, (_X509_DATA,), source)
+        (cert_element,) = _children(x509_data, (_X509_CERTIFICATE,), source)
+        cert, key = self._certificate(cert_element, source)
+        try:
+            key.verify(
+                _b64(signature_value, "SignatureValue", source),
+                _c14n(signed_info),
+                padding.PKCS1v15(),
+                hash_alg,
+            )
+        except InvalidSignature:
+            raise _fail(
+                "signature-mismatch",
+                "the signature value does not match SignedInfo and the signer's key",
+                source,
+                hint="the message was altered or signed with another key; ask the sender to resend",
+            ) from None
+
+        # The enveloped transform: drop the Signature element, keep the text around it.
+        previous = signature.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + (signature.tail or "")
+        else:
+            root.text = (root.text or "") + (signature.tail or "")
+        root.remove(signature)
+        signed = _c14n(tree)
+        if not hmac.compare_digest(
+            hashlib.new(digest_name, signed).digest(), _b64(digest_value, "DigestValue", source)
+        ):
+            raise _fail(
+                "digest-mismatch",
+                "the document was changed after it was signed (digest mismatch)",
+                source,
+                hint="do not process it; ask the sender to resend",
+            )
+        check = self.validator.validate(cert, KeyPurpose.SIGNING, at)
+        if expected_sender is not None:
+            if self.resolver is None:
+                raise _fail(
+                    "no-resolver",
+                    "an expected sender was given but the verifier has no certificate resolver",
+                    source,
+                )
+            check_sender(self.resolver, expected_sender, cert, KeyPurpose.SIGNING)
+        return VerifiedXml(signed, check, at, source)
+
+    def _the_signature(self, root: etree._Element, source: str | None) -> etree._Element:
+        signatures = list(root.iter(_SIGNATURE))
+        if not signatures:
+            raise _fail("unsigned", "the document has no ds:Signature", source)
+        if len(signatures) > 1:
+            raise _fail(
+                "more-than-one-signature",
+                f"the document has {len(signatures)} ds:Signature elements; the profile allows one",
+                source,
+            )
+        signature = signatures[0]
+        if signature.getparent() is not root or signature.getnext() is not None:
+            raise _fail(
+                "signature-misplaced",
+                "the ds:Signature must be the last child of the root element",
+                source,
+            )
+        if (signature.tail or "").strip():
+            raise _fail("signature-misplaced", "text follows the ds:Signature", source)
+        outside = sum(1 for _ in root.iter(f"{{{DS}}}*")) - sum(
+            1 for _ in signature.iter(f"{{{DS}}}*")
+        )
+        if outside:
+            raise _fail(
+                "stray-xmldsig-element",
+                "XML-DSig elements (ds:Object, ds:Manifest, …) appear outside the signature",
+                source,
+            )
+        ids: list[str] = [str(v) for v in _ID_VALUES(root)]  # type: ignore[union-attr]
+        if len(ids) != len(set(ids)):
+            duplicates = sorted({v for v in ids if ids.count(v) > 1})
+            raise _fail(
+                "duplicate-id",
+                f"ID value(s) {', '.join(duplicates)} appear more than once (Id/ID/id/xml:id)",
+                source,
+            )
+        return signature
+
+    def _certificate(
+        self, element: etree._Element, source: str | None
+    ) -> tuple[x509.Certificate, rsa.RSAPublicKey]:
+        """The signer certificate and its RSA key, decoded once per distinct certificate."""
+        text = "".join((element.text or "").split())
+        with self._lock:
+            cached = self._certs.get(text)
+        if cached is not None:
+            return cached
+        try:
+            cert = x509.load_der_x509_certificate(base64.b64decode(text, validate=True))
+        except (ValueError, binascii.Error) as exc:
+            raise InvalidCertificateError(
+                f"the signer certificate in KeyInfo cannot be read: {exc}",
+                reason="unreadable-certificate",
+                location=Location(source),
+            ) from exc
+        entry = (cert, check_rsa_key(cert))
+        with self._lock:
+            if len(self._certs) > 1024:
+                self._certs.clear()
+            self._certs[text] = entry
+        return entry

@@ -1,0 +1,451 @@
+"""The shape every service shares: build requests, build replies, handle what comes in.
+
+A `ServiceContext` holds what the four services share at one office: who the office is, how to
+address helsenorge.no, the office settings, the conversation store, the citizens' digital status,
+receipts, the SMS notifier, a clock and an id factory. Each service (`EConsultation`,
+`ContactOffice`, `PrescriptionRenewal`, `Booking`) is built on one context and offers:
+
+- citizen-side builders (what helsenorge.no sends; used by demos and tests to play that role) —
+  they never touch the office's store;
+- office-side builders (replies and office-started messages) — they check the reply against the
+  catalogue and the thread, record the turn, and register the message for its AppRec;
+- `handle(msg)` — thread an incoming message, open a conversation for a request, apply the office
+  settings (a switched-off service is refused with 26, never dropped) and return an `Incoming`
+  with the journal's `InboxItem` and, where the services can answer at once, the `response`.
+
+Every builder returns an `Outgoing`: the `MsgHead` plus what the journal should show with it
+(warnings, tariff suggestions, whether an SMS went out).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import ClassVar
+
+from digidialog.codes.processes import GENERAL_REFUSALS, Party, RequestKind
+from digidialog.codes.processes import ReplyKind as CatalogueReply
+from digidialog.errors import ServiceError
+from digidialog.model import MsgHead
+from digidialog.services.billing import Tariff
+from digidialog.services.conversation import (
+    Conversation,
+    ConversationStore,
+    InMemoryConversationStore,
+    Turn,
+    deadline_for,
+    overdue_conversations,
+    turn_of,
+)
+from digidialog.services.messages import (
+    HELSENORGE_TEST,
+    Body,
+    Envelope,
+    Portal,
+    coded,
+    compose,
+    known_request,
+    office_organisation,
+    portal_organisation,
+    read,
+)
+from digidialog.services.notify import LogNotifier, Notifier
+from digidialog.services.receipts import CitizenStatus, Receipts
+from digidialog.services.rules import RuleWarning
+from digidialog.services.types import (
+    Citizen,
+    InboxItem,
+    Office,
+    OfficeSettings,
+    Practitioner,
+    RenewalRequest,
+    ReplyKind,
+    ServiceName,
+    Slot,
+    TimeWish,
+)
+
+__all__ = ["DialogService", "Incoming", "Outgoing", "ServiceContext"]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass
+class ServiceContext:
+    """What the services of one GP office share. Defaults suit tests and demos."""
+
+    office: Office
+    portal: Portal = HELSENORGE_TEST
+    settings: OfficeSettings = field(default_factory=OfficeSettings)
+    store: ConversationStore = field(default_factory=InMemoryConversationStore)
+    citizens: CitizenStatus = field(default_factory=CitizenStatus)
+    notifier: Notifier = field(default_factory=LogNotifier)
+    clock: Callable[[], datetime] = _utcnow
+    new_id: Callable[[], str] = _uuid
+    prodid: str = "digidialog"
+    receipts: Receipts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.receipts = Receipts(self.office, self.citizens, clock=self.clock, new_id=self.new_id)
+
+    def gp(self, her_id: str | None) -> Practitioner:
+        """The office's GP with `her_id`; `ServiceError` SV017 when there is none."""
+        found = None if her_id is None else self.office.practitioner(her_id)
+        if found is None:
+            raise ServiceError(
+                f"no GP with HER-id {her_id} at {self.office.name} ({self.office.her_id})",
+                rule="SV017",
+                hint="address a GP of the office; add them to Office.practitioners",
+            )
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message built by a service, with what the journal should show alongside it."""
+
+    message: MsgHead
+    conversation_id: str
+    warnings: tuple[RuleWarning, ...] = ()
+    tariffs: tuple[Tariff, ...] = ()
+    sms_sent: bool = False
+
+    @property
+    def msg_id(self) -> str:
+        return self.message.msg_id
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A handled incoming message: its thread, the journal's inbox item, and what the services
+    already answered (`response`, e.g. a refusal for a switched-off service or "no free slots")."""
+
+    message: MsgHead
+    envelope: Envelope
+    conversation: Conversation
+    item: InboxItem
+    response: Outgoing | None = None
+    renewal: RenewalRequest | None = None
+    period: tuple[date, date] | None = None
+    """HLT: the period the citizen asks free slots for."""
+    slot: Slot | None = None
+    """RT: the slot to reserve; ART: the appointment to cancel."""
+    wish: TimeWish | None = None
+    accepts_other_practitioner: bool | None = None
+
+    @property
+    def kind(self) -> str:
+        """The request (7601) or reply (7602) code."""
+        return self.envelope.code
+
+    @property
+    def is_reply(self) -> bool:
+        return self.envelope.is_reply
+
+
+def _refusal_kind(code: str) -> CatalogueReply:
+    return CatalogueReply(
+        code, GENERAL_REFUSALS[code], frozenset({Party.HELSEPERSONELL}), refusal=True
+    )
+
+
+class DialogService:
+    """Base of the four services: the shared building and handling steps."""
+
+    service: ClassVar[ServiceName]
+    processes: ClassVar[frozenset[str]]
+    switched_off_text: ClassVar[str] = "Legen din tilbyr ikke denne tjenesten på helsenorge.no."
+
+    def __init__(self, context: ServiceContext) -> None:
+        self.context = context
+
+    # -- shared building ---------------------------------------------------------------------
+
+    def _citizen_request(
+        self,
+        msg_type: str,
+        code: str,
+        citizen: Citizen,
+        gp_her_id: str,
+        body: Body,
+    ) -> Outgoing:
+        """A request from helsenorge.no to the office (citizen side); the store is untouched."""
+        request = known_request(msg_type, code)
+        if Party.INNBYGGER not in request.senders:
+            raise ServiceError(f"{code} is not sent by the citizen", rule="SV003")
+        ctx = self.context
+        msg = compose(
+            msg_type=msg_type,
+            msg_id=ctx.new_id(),
+            now=ctx.clock(),
+            sender=portal_organisation(ctx.portal),
+            receiver=office_organisation(ctx.office, ctx.gp(gp_her_id)),
+            citizen=citizen,
+            kind=coded(request),
+            is_reply=False,
+            ack=request.ack,
+            body=body,
+            prodid=ctx.prodid,
+            contact_her_id=gp_her_id,
+        )
+        return Outgoing(msg, msg.msg_id)
+
+    def _citizen_reply(self, conversation_id: str, code: str, body: Body) -> Outgoing:
+        """A reply from helsenorge.no in an existing thread (e.g. 22); the store is untouched."""
+        conversation = self._conversation(conversation_id)
+        reply = conversation.check_reply(code, Party.INNBYGGER)
+        ctx = self.context
+        msg = compose(
+            msg_type=conversation.msg_type,
+            msg_id=ctx.new_id(),
+            now=ctx.clock(),
+            sender=portal_organisation(ctx.portal),
+            receiver=office_organisation(ctx.office, ctx.gp(conversation.practitioner_her_id)),
+            citizen=conversation.citizen,
+            kind=coded(reply),
+            is_reply=True,
+            ack=conversation.request.ack,
+            body=body,
+            thread=(conversation.parent_for(Party.INNBYGGER), conversation.id),
+            prodid=ctx.prodid,
+        )
+        return Outgoing(msg, conversation.id)
+
+    def _office_request(
+        self,
+        msg_type: str,
+        code: str,
+        citizen: Citizen,
+        gp_her_id: str,
+        body: Body,
+    ) -> tuple[MsgHead, Conversation]:
+        """A message the office starts (DI, EKI, an appointment push): a new saved conversation."""
+        request = known_request(msg_type, code)
+        if Party.HELSEPERSONELL not in request.senders:
+            raise ServiceError(f"{code} is not sent by the office", rule="SV003")
+        ctx = self.context
+        ctx.citizens.require_active(citizen)
+        now = ctx.clock()
+        msg = compose(
+            msg_type=msg_type,
+            msg_id=ctx.new_id(),
+            now=now,
+            sender=office_organisation(ctx.office, ctx.gp(gp_her_id)),
+            receiver=portal_organisation(ctx.portal),
+            citizen=citizen,
+            kind=coded(request),
+            is_reply=False,
+            ack=request.ack,
+            body=body,
+            prodid=ctx.prodid,
+            contact_her_id=gp_her_id,
+        )
+        conversation = Conversation.start(
+            opening=Turn(msg.msg_id, None, code, False, Party.HELSEPERSONELL, now),
+            msg_type=msg_type,
+            service=self.service,
+            citizen=citizen,
+            practitioner_her_id=gp_her_id,
+        )
+        ctx.store.save(conversation)
+        ctx.receipts.expect(msg)
+        return msg, conversation
+
+    def _office_reply(
+        self,
+        conversation_id: str,
+        kind: ReplyKind | str,
+        body: Body,
+        *,
+        parent_id: str | None = None,
+    ) -> tuple[MsgHead, Conversation]:
+        """A reply from the office in a thread: checked, recorded, registered for its AppRec."""
+        conversation = self._conversation(conversation_id)
+        code = kind.value if isinstance(kind, ReplyKind) else kind
+        reply = conversation.check_reply(code, Party.HELSEPERSONELL)
+        return self._write_reply(conversation, reply, body, parent_id=parent_id)
+
+    def _write_reply(
+        self,
+        conversation: Conversation,
+        reply: CatalogueReply,
+        body: Body,
+        *,
+        parent_id: str | None = None,
+    ) -> tuple[MsgHead, Conversation]:
+        ctx = self.context
+        ctx.citizens.require_active(conversation.citizen)
+        now = ctx.clock()
+        parent = conversation.parent_for(Party.HELSEPERSONELL, parent_id)
+        msg = compose(
+            msg_type=conversation.msg_type,
+            msg_id=ctx.new_id(),
+            now=now,
+            sender=office_organisation(ctx.office, ctx.gp(conversation.practitioner_her_id)),
+            receiver=portal_organisation(ctx.portal),
+            citizen=conversation.citizen,
+            kind=coded(reply),
+            is_reply=True,
+            ack=conversation.request.ack,
+            body=body,
+            thread=(parent, conversation.id),
+            prodid=ctx.prodid,
+            contact_her_id=conversation.practitioner_her_id,
+        )
+        updated = conversation.with_turn(
+            Turn(msg.msg_id, parent, reply.code, True, Party.HELSEPERSONELL, now)
+        )
+        ctx.store.save(updated)
+        ctx.receipts.expect(msg)
+        return msg, updated
+
+    def _conversation(self, conversation_id: str) -> Conversation:
+        found = self.context.store.get(conversation_id)
+        if found is None:
+            raise ServiceError(
+                f"no conversation {conversation_id}",
+                rule="SV005",
+                hint="replies go to a conversation the office received or started",
+            )
+        if found.msg_type not in self.processes:
+            raise ServiceError(
+                f"conversation {conversation_id} belongs to {found.msg_type},"
+                f" not to {type(self).__name__}",
+                rule="SV013",
+            )
+        return found
+
+    # -- office-side replies every service has -----------------------------------------------
+
+    def refuse(
+        self,
+        conversation_id: str,
+        kind: ReplyKind = ReplyKind.REJECTED,
+        text: str | None = None,
+    ) -> Outgoing:
+        """A general refusal: 26 rejected, 30 no access, 31 general error (where the request
+        allows it). Used for business refusals after an OK AppRec (HITS 1217 §2.13)."""
+        if kind not in (ReplyKind.REJECTED, ReplyKind.NO_ACCESS, ReplyKind.GENERAL_ERROR):
+            raise ServiceError(
+                f"{kind.value} is not a general refusal", rule="SV002", hint="use 26, 30 or 31"
+            )
+        msg, _ = self._office_reply(conversation_id, kind, Body(text=text))
+        return Outgoing(msg, conversation_id)
+
+    def overdue(self, now: datetime) -> list[Conversation]:
+        """This service's open conversations whose answer deadline has passed at `now`."""
+        return [
+            c
+            for c in overdue_conversations(self.context.store, now)
+            if c.msg_type in self.processes
+        ]
+
+    # -- handling ----------------------------------------------------------------------------
+
+    def handle(self, msg: MsgHead) -> Incoming:
+        """Thread an incoming message and tell the journal what it is (see the module docs).
+
+        Raises `ServiceError` for a message that does not fit (SV001 unknown request, SV002 reply
+        code not allowed, SV004 closed, SV005 unknown conversation, SV013 wrong service …). A
+        request is stored before its content is checked, so `refuse()` can answer it.
+        """
+        ctx = self.context
+        envelope = read(msg, ctx.office)
+        if envelope.msg_type not in self.processes:
+            raise ServiceError(
+                f"{envelope.msg_type} is not handled by {type(self).__name__}",
+                rule="SV013",
+                hint="route by MsgInfo/Type; see digidialog.services.GpOffice",
+            )
+        if envelope.is_reply or envelope.parent_id is not None:
+            return self._handle_reply(msg, envelope)
+        request = known_request(envelope.msg_type, envelope.code)
+        if envelope.sender_party(ctx.office.her_id) not in request.senders:
+            raise ServiceError(
+                f"{request.code} ({request.display_name}) is not sent by this party",
+                rule="SV003",
+            )
+        citizen = envelope.citizen
+        if citizen is None:
+            raise ServiceError(
+                f"message {envelope.msg_id} names no patient with name and national id",
+                rule="SV016",
+                hint="HITS 1217 §2.3: the patient's names and FNR/DNR are mandatory",
+            )
+        conversation = Conversation.start(
+            opening=turn_of(envelope, ctx.office.her_id),
+            msg_type=envelope.msg_type,
+            service=self.service,
+            citizen=citizen,
+            practitioner_her_id=envelope.receiver_gp_her_id,
+            acting_for=envelope.acting_person,
+            due=deadline_for(self.service, envelope.code, envelope.sent),
+        )
+        ctx.store.save(conversation)
+        item = self._item(envelope, conversation)
+        if not ctx.settings.offers(conversation.practitioner_her_id, self.service):
+            response = self._refuse_switched_off(conversation, request)
+            return Incoming(msg, envelope, conversation, item, response=response)
+        return self._on_request(msg, envelope, conversation, item, request)
+
+    def _handle_reply(self, msg: MsgHead, envelope: Envelope) -> Incoming:
+        ctx = self.context
+        store = ctx.store
+        conversation = None
+        if envelope.conversation_id is not None:
+            conversation = store.get(envelope.conversation_id)
+        if conversation is None and envelope.parent_id is not None:
+            conversation = store.by_message(envelope.parent_id)
+        if conversation is None:
+            raise ServiceError(
+                f"message {envelope.msg_id} answers {envelope.parent_id} in conversation"
+                f" {envelope.conversation_id}, which is unknown here",
+                rule="SV005",
+                hint="a reply must answer a message of a known conversation",
+            )
+        updated = conversation.with_turn(turn_of(envelope, ctx.office.her_id))
+        store.save(updated)
+        return Incoming(msg, envelope, updated, self._item(envelope, updated))
+
+    def _item(self, envelope: Envelope, conversation: Conversation) -> InboxItem:
+        return InboxItem(
+            service=self.service,
+            process=envelope.msg_type,
+            kind=envelope.code,
+            conversation_id=conversation.id,
+            msg_id=envelope.msg_id,
+            citizen=conversation.citizen,
+            practitioner_her_id=conversation.practitioner_her_id,
+            subject=envelope.subject,
+            text=envelope.text,
+            received=self.context.clock(),
+            parent_msg_id=envelope.parent_id,
+            attachments=envelope.attachments,
+            due=conversation.due,
+            acting_for=envelope.acting_person,
+        )
+
+    def _refuse_switched_off(self, conversation: Conversation, request: RequestKind) -> Outgoing:
+        """The answer to a request for a service the GP switched off: 26 with an explanation."""
+        reply = request.reply("26") or _refusal_kind("26")
+        msg, _ = self._write_reply(conversation, reply, Body(text=self.switched_off_text))
+        return Outgoing(msg, conversation.id)
+
+    def _on_request(
+        self,
+        msg: MsgHead,
+        envelope: Envelope,
+        conversation: Conversation,
+        item: InboxItem,
+        request: RequestKind,
+    ) -> Incoming:
+        """Service-specific handling of an accepted request; the default passes it on."""
+        return Incoming(msg, envelope, conversation, item)

@@ -1,0 +1,149 @@
+"""`GpOffice`: the four services of one office behind one `receive()`.
+
+`receive(msg)` is what the pipeline calls for every readable, verified message: it checks the
+message for AppRec errors, routes it to its service by MsgInfo/Type, and returns a `Received`
+holding exactly one AppRec for an asynchronous message (none for a synchronous one), the handled
+`Incoming`, and — when the message was readable but its content does not fit the process — the
+business refusal (7602 26) that follows the OK AppRec (HITS 1217 §2.13). Digitalbruker status
+notices (SDAB) update the citizens' digital-active status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from digidialog.codes import AppRecFeil, JaNei
+from digidialog.codes.processes import find_request
+from digidialog.errors import ServiceError
+from digidialog.model import AppRec, MsgHead
+from digidialog.services.base import DialogService, Incoming, Outgoing, ServiceContext
+from digidialog.services.booking import Booking
+from digidialog.services.conversation import Conversation, overdue_conversations
+from digidialog.services.dialogs import ContactOffice, EConsultation
+from digidialog.services.messages import (
+    Body,
+    coded,
+    compose,
+    office_organisation,
+    portal_organisation,
+    read,
+    yes_no_code,
+)
+from digidialog.services.receipts import ReceiptError, ReceiptOutcome, TransportInfo
+from digidialog.services.renewal import PrescriptionRenewal
+from digidialog.services.types import Citizen, ReplyKind
+
+__all__ = ["DIGITALBRUKER", "GpOffice", "Received"]
+
+DIGITALBRUKER = "DIALOG_INNBYGGER_DIGITALBRUKER"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """The outcome of `GpOffice.receive()` for one message."""
+
+    receipt: AppRec | None
+    """The one AppRec for an asynchronous message (OK or rejected); None when synchronous."""
+    incoming: Incoming | None = None
+    """The handled message; None when rejected or refused."""
+    refusal: Outgoing | None = None
+    """The 26 refusal sent after an OK AppRec when the content does not fit the process."""
+    error: ServiceError | None = None
+    """Why the content was refused (rule ID inside)."""
+    digitally_active: bool | None = None
+    """For a Digitalbruker status notice: the citizen's new status."""
+
+
+class GpOffice:
+    """The four GP services of one office, plus receipts and digital-active status."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self.context = context
+        self.booking = Booking(context)
+        self.e_consultation = EConsultation(context)
+        self.contact = ContactOffice(context)
+        self.renewal = PrescriptionRenewal(context)
+        self._services: tuple[DialogService, ...] = (
+            self.booking,
+            self.e_consultation,
+            self.contact,
+            self.renewal,
+        )
+
+    def service_for(self, msg_type: str) -> DialogService | None:
+        """The service that handles process `msg_type`, or None."""
+        return next((s for s in self._services if msg_type in s.processes), None)
+
+    def receive(self, msg: MsgHead, transport: TransportInfo | None = None) -> Received:
+        """Receipt and handle one received message (see the module docs)."""
+        receipts = self.context.receipts
+        errors = receipts.check(msg, transport)
+        if errors:
+            return Received(receipts.issue(msg, errors))
+        msg_type = msg.msg_type or ""
+        if msg_type == DIGITALBRUKER:
+            return self._digital_status(msg)
+        service = self.service_for(msg_type)
+        if service is None:
+            unsupported = ReceiptError(AppRecFeil.T10, f"process {msg_type} is not supported here")
+            return Received(
+                receipts.issue(msg, [unsupported]),
+                error=ServiceError(f"{msg_type} is not handled by this office", rule="SV013"),
+            )
+        try:
+            incoming = service.handle(msg)
+        except ServiceError as error:
+            receipt = receipts.issue(msg)
+            return Received(receipt, refusal=self._refuse(service, msg, error), error=error)
+        return Received(receipts.issue(msg), incoming=incoming)
+
+    def receive_receipt(self, receipt: AppRec) -> ReceiptOutcome:
+        """Match an AppRec from helsenorge.no to what we sent (E35 marks the citizen inactive)."""
+        return self.context.receipts.match(receipt)
+
+    def overdue(self, now: datetime) -> list[Conversation]:
+        """Every open conversation whose answer deadline has passed at `now`."""
+        return overdue_conversations(self.context.store, now)
+
+    def status_notice(self, citizen: Citizen, gp_her_id: str, *, active: bool) -> MsgHead:
+        """A Digitalbruker status notice (SDAB) as helsenorge.no sends it (for demos and tests)."""
+        ctx = self.context
+        request = find_request(DIGITALBRUKER, "SDAB")
+        assert request is not None  # the catalogue defines SDAB
+        return compose(
+            msg_type=DIGITALBRUKER,
+            msg_id=ctx.new_id(),
+            now=ctx.clock(),
+            sender=portal_organisation(ctx.portal),
+            receiver=office_organisation(ctx.office, ctx.gp(gp_her_id)),
+            citizen=citizen,
+            kind=coded(request),
+            is_reply=False,
+            ack=request.ack,
+            body=Body(coded=yes_no_code(active)),
+        )
+
+    def _digital_status(self, msg: MsgHead) -> Received:
+        receipts = self.context.receipts
+        envelope = read(msg, self.context.office)
+        if envelope.code != "SDAB" or envelope.citizen is None or envelope.coded is None:
+            error = ServiceError(
+                f"Digitalbruker message {msg.msg_id} is not a status notice with a patient",
+                rule="SV019",
+            )
+            return Received(receipts.issue(msg), error=error)
+        active = envelope.coded == JaNei.JA.value
+        if active:
+            self.context.citizens.mark_active(envelope.citizen.national_id)
+        else:
+            self.context.citizens.mark_inactive(envelope.citizen.national_id)
+        return Received(receipts.issue(msg), digitally_active=active)
+
+    def _refuse(self, service: DialogService, msg: MsgHead, error: ServiceError) -> Outgoing | None:
+        """26 in the conversation `msg` opened, when it was stored before its content failed."""
+        conversation = self.context.store.get(msg.msg_id)
+        if conversation is None or conversation.closed:
+            return None
+        detail = f"Forespørselen kunne ikke behandles: {error.message}"
+        return service.refuse(conversation.id, ReplyKind.REJECTED, detail)

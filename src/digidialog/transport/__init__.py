@@ -1,0 +1,29 @@
+"""How bytes move between parties: in-process, exchange folders, HTTP. Bytes only, never parsed."""
+
+from digidialog.transport.base import (
+    CMS_CONTENT_TYPE,
+    XML_CONTENT_TYPE,
+    BaseTransport,
+    Envelope,
+    Handler,
+    TransportError,
+)
+from digidialog.transport.folder import FolderInbox, FolderTransport, write_atomic
+from digidialog.transport.http import HttpTransport, LoopbackServer
+from digidialog.transport.memory import InProcessTransport, MockTransport
+
+__all__ = [
+    "CMS_CONTENT_TYPE",
+    "XML_CONTENT_TYPE",
+    "BaseTransport",
+    "Envelope",
+    "FolderInbox",
+    "FolderTransport",
+    "Handler",
+    "HttpTransport",
+    "InProcessTransport",
+    "LoopbackServer",
+    "MockTransport",
+    "TransportError",
+    "write_atomic",
+]

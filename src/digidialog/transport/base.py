@@ -1,0 +1,109 @@
+"""The one cut between digidialog and the wire: an `Envelope` of bytes and a one-method transport.
+
+In the spirit of httpx's ``BaseTransport``: a transport moves opaque bytes plus the little
+routing metadata a carrier needs (who from, who to, what kind, which message). It never parses XML
+or CMS; the pipeline does that on either side. Retry is the pipeline's outbox's job, so a transport
+makes exactly one attempt and says, through `TransportError.retryable`, whether another may help.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from digidialog.errors import DigidialogError, Location
+
+CMS_CONTENT_TYPE = "application/pkcs7-mime; smime-type=signed-and-enveloped-data"
+"""Content type of a sealed (CMS sign-then-encrypt) MsgHead, as in helsenorge.no's AMQP profile."""
+
+XML_CONTENT_TYPE = "application/xml"
+"""Content type of a bare (signed, not sealed) MsgHead."""
+
+_HER_ID = re.compile(r"^[0-9]{1,12}$")
+_MESSAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class TransportError(DigidialogError):
+    """An envelope could not be handed over; `retryable` says whether trying again may succeed."""
+
+    code = "transport:delivery-failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        location: Location | None = None,
+        hint: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        self.retryable = retryable
+        super().__init__(message, location=location, hint=hint, code=code)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Bytes on their way between two parties, with routing metadata only.
+
+    ``sender`` and ``receiver`` are HER-ids as the carrier sees them; they are *claims*: the
+    pipeline trusts only the HER-id bound to the signing certificate. ``message_id`` names the
+    envelope on the wire (folder file names, HTTP headers) and must be file-name safe; UUIDs are.
+    """
+
+    payload: bytes
+    sender: str
+    receiver: str
+    content_type: str
+    message_id: str
+
+    def __post_init__(self) -> None:
+        for field, value in (("sender", self.sender), ("receiver", self.receiver)):
+            if not _HER_ID.match(value):
+                raise TransportError(
+                    f"envelope {field} {value!r} is not a HER-id (1-12 digits)",
+                    retryable=False,
+                    hint="address envelopes with the parties' HER-ids",
+                )
+        if not _MESSAGE_ID.match(self.message_id):
+            raise TransportError(
+                f"envelope message id {self.message_id!r} is not file-name safe",
+                retryable=False,
+                hint="use the MsgId (a UUID) as the envelope's message id",
+            )
+        if not self.content_type or "\n" in self.content_type or "\r" in self.content_type:
+            raise TransportError(
+                f"envelope content type {self.content_type!r} is empty or spans lines",
+                retryable=False,
+            )
+
+    @property
+    def sealed(self) -> bool:
+        """Whether the payload claims to be CMS (to be opened before parsing)."""
+        return self.content_type.split(";", 1)[0].strip().lower() == "application/pkcs7-mime"
+
+
+Handler = Callable[[Envelope], None]
+"""The receiving side: takes responsibility for an envelope, or raises to refuse it.
+
+A handler returns only once the envelope is safely kept (or rejected for good); raising any
+exception tells the carrier the hand-over failed, so the sender keeps the envelope and retries.
+"""
+
+
+class BaseTransport(ABC):
+    """Sends an envelope towards its receiver; one attempt, no parsing."""
+
+    @abstractmethod
+    def send(self, envelope: Envelope) -> None:
+        """Hand ``envelope`` over, or raise `TransportError`."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most transports hold nothing
+        """Release what the transport holds (sessions, sockets)."""
+
+    def __enter__(self) -> BaseTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,154 @@
+"""Exchange folders: envelopes as real files, written atomically, claimed by exactly one reader.
+
+Layout under ``root``: one folder per receiver HER-id. An envelope is two files named by its
+message id: ``<id>.bin`` (the payload bytes) and ``<id>.json`` (routing metadata). Both are written
+to a temporary name, fsync'd and renamed into place, payload first: the ``.json`` file appears last
+and is the commit marker, so a reader never sees half an envelope. A reader claims an envelope by
+renaming its ``.json`` file (rename is atomic, so two readers never take the same one); after its
+handler returns, the files are removed. If the handler raises, the claim is undone and the envelope
+is there for the next poll.
+An envelope that cannot be read at all is moved to ``error/`` beside a ``<id>.reason.txt``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import uuid
+from pathlib import Path
+
+from digidialog.errors import Location
+from digidialog.transport.base import BaseTransport, Envelope, Handler, TransportError
+
+_META = ".json"
+_PAYLOAD = ".bin"
+_CLAIM = ".claimed"
+_ERRORS = "error"
+
+log = logging.getLogger(__name__)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file, or all of the new one.
+
+    Temporary file in the same folder, fsync, rename, then fsync of the folder so the rename
+    survives a crash.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FolderTransport(BaseTransport):
+    """Sends by writing the envelope into ``root/<receiver HER-id>/``."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def send(self, envelope: Envelope) -> None:
+        folder = self.root / envelope.receiver
+        meta = {
+            "sender": envelope.sender,
+            "receiver": envelope.receiver,
+            "content_type": envelope.content_type,
+            "message_id": envelope.message_id,
+        }
+        try:
+            write_atomic(folder / f"{envelope.message_id}{_PAYLOAD}", envelope.payload)
+            write_atomic(
+                folder / f"{envelope.message_id}{_META}", json.dumps(meta).encode("utf-8")
+            )
+        except OSError as exc:
+            raise TransportError(
+                f"cannot write envelope {envelope.message_id} to {folder}: {exc}",
+                retryable=True,
+                location=Location(str(folder)),
+                hint="check that the exchange folder exists, is writable and has space",
+            ) from exc
+
+
+class FolderInbox:
+    """The receiving side of `FolderTransport` for one party (HER-id)."""
+
+    def __init__(self, root: str | os.PathLike[str], her_id: str) -> None:
+        self.folder = Path(root) / her_id
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def pending(self) -> list[str]:
+        """Message ids of the complete, unclaimed envelopes, oldest first."""
+        metas = sorted(self.folder.glob(f"*{_META}"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+        return [p.name[: -len(_META)] for p in metas]
+
+    def poll(self, handler: Handler) -> int:
+        """Hand every waiting envelope to ``handler``; return how many it took.
+
+        An envelope whose handler raises is put back and the exception propagates, so the caller
+        sees the failure and the envelope is not lost.
+        """
+        taken = 0
+        for message_id in self.pending():
+            envelope, claim = self._claim(message_id)
+            if envelope is None or claim is None:
+                continue  # another reader was quicker
+            try:
+                handler(envelope)
+            except BaseException:
+                os.replace(claim, self.folder / f"{message_id}{_META}")
+                raise
+            (self.folder / f"{message_id}{_PAYLOAD}").unlink(missing_ok=True)
+            claim.unlink(missing_ok=True)
+            _fsync_dir(self.folder)
+            taken += 1
+        return taken
+
+    def _claim(self, message_id: str) -> tuple[Envelope | None, Path | None]:
+        meta_path = self.folder / f"{message_id}{_META}"
+        claim = self.folder / f"{message_id}{_META}{_CLAIM}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            os.rename(meta_path, claim)
+        except FileNotFoundError:
+            return None, None
+        try:
+            meta = json.loads(claim.read_bytes())
+            payload = (self.folder / f"{message_id}{_PAYLOAD}").read_bytes()
+            envelope = Envelope(
+                payload=payload,
+                sender=str(meta["sender"]),
+                receiver=str(meta["receiver"]),
+                content_type=str(meta["content_type"]),
+                message_id=str(meta["message_id"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError, TransportError) as exc:
+            self._quarantine(message_id, claim, f"unreadable envelope: {exc}")
+            return None, None
+        return envelope, claim
+
+    def _quarantine(self, message_id: str, claim: Path, reason: str) -> None:
+        # A broken pair would fail every poll; move it aside with the reason so a person can look.
+        errors = self.folder / _ERRORS
+        errors.mkdir(exist_ok=True)
+        os.replace(claim, errors / f"{message_id}{_META}")
+        payload = self.folder / f"{message_id}{_PAYLOAD}"
+        if payload.exists():
+            os.replace(payload, errors / f"{message_id}{_PAYLOAD}")
+        write_atomic(errors / f"{message_id}.reason.txt", reason.encode("utf-8"))
+        log.warning("moved envelope %s to %s: %s", message_id, errors, reason)

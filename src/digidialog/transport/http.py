@@ -1,0 +1,151 @@
+"""Envelopes over HTTP: one POST per envelope, and a small loopback server for the receiving side.
+
+The payload is the request body; routing metadata travels in headers. The server answers
+``202 Accepted`` once its handler has taken the envelope, ``400`` for a malformed request (not
+retryable) and ``503`` when the handler failed (retryable), so the sender's outbox knows what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+import requests
+
+from digidialog.errors import Location
+from digidialog.transport.base import BaseTransport, Envelope, Handler, TransportError
+
+HEADER_FROM = "X-Digidialog-From"
+HEADER_TO = "X-Digidialog-To"
+HEADER_MESSAGE_ID = "X-Digidialog-Message-Id"
+MAX_BODY = 50 * 1024 * 1024
+
+log = logging.getLogger(__name__)
+
+
+class HttpTransport(BaseTransport):
+    """POSTs each envelope to ``url``; one attempt, bounded by ``timeout`` seconds."""
+
+    def __init__(
+        self, url: str, *, timeout: float = 10.0, session: requests.Session | None = None
+    ) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._session = session or requests.Session()
+
+    def send(self, envelope: Envelope) -> None:
+        headers = {
+            "Content-Type": envelope.content_type,
+            HEADER_FROM: envelope.sender,
+            HEADER_TO: envelope.receiver,
+            HEADER_MESSAGE_ID: envelope.message_id,
+        }
+        try:
+            response = self._session.post(
+                self.url, data=envelope.payload, headers=headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            raise TransportError(
+                f"POST of envelope {envelope.message_id} to {self.url} failed: {exc}",
+                retryable=True,
+                location=Location(self.url),
+                hint="check that the receiver is running and reachable",
+            ) from exc
+        if response.status_code in (200, 201, 202, 204):
+            return
+        retryable = response.status_code >= 500 or response.status_code in (408, 429)
+        raise TransportError(
+            f"receiver at {self.url} answered {response.status_code} for envelope "
+            f"{envelope.message_id}: {response.text[:200]}",
+            retryable=retryable,
+            location=Location(self.url),
+        )
+
+    def close(self) -> None:
+        self._session.close()
+
+
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 that hands each POSTed envelope to ``handler``.
+
+    Use as a context manager; ``url`` is where to POST. Port 0 picks a free port.
+    """
+
+    def __init__(self, handler: Handler, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._handler = handler
+        self._server = ThreadingHTTPServer((host, port), self._request_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+    def start(self) -> LoopbackServer:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="digidialog-loopback", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _request_class(self) -> type[BaseHTTPRequestHandler]:
+        handler = self._handler
+
+        class _Request(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or "0")
+                if length < 0 or length > MAX_BODY:
+                    self._answer(413, f"body must be 0..{MAX_BODY} bytes")
+                    return
+                body = self.rfile.read(length)
+                try:
+                    envelope = Envelope(
+                        payload=body,
+                        sender=self.headers.get(HEADER_FROM, ""),
+                        receiver=self.headers.get(HEADER_TO, ""),
+                        content_type=self.headers.get("Content-Type", ""),
+                        message_id=self.headers.get(HEADER_MESSAGE_ID, ""),
+                    )
+                except TransportError as exc:
+                    self._answer(400, str(exc))
+                    return
+                try:
+                    handler(envelope)
+                except Exception as exc:
+                    log.warning("handler refused envelope %s: %s", envelope.message_id, exc)
+                    self._answer(503, f"not accepted: {exc}")
+                    return
+                self._answer(202, "accepted")
+
+            def _answer(self, status: int, text: str) -> None:
+                body = text.encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                log.debug("loopback: " + format, *args)
+
+        return _Request

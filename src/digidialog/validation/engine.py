@@ -1,0 +1,81 @@
+"""Layered validation: well-formedness, then schema, then business rules.
+
+A layer runs only when the one below passed: the rules need a schema-valid tree to stand on, and
+a schema error already tells the sender what to fix. The schema set is compiled once per process.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from digidialog.errors import ParseError
+from digidialog.validation import rules as _rules  # noqa: F401  (registers every rule)
+from digidialog.validation.context import Context
+from digidialog.validation.registry import RULES, Rule
+from digidialog.validation.report import XML_RULE, XSD_RULE, Issue, Report, Severity
+from digidialog.xml import namespaces as ns
+from digidialog.xml.parser import XmlSource, parse_bytes, read_source
+from digidialog.xml.schema import SchemaSet
+
+_KIND_BY_ROOT = {
+    ns.qname(ns.MSGHEAD, "MsgHead"): "msghead",
+    ns.qname(ns.APPREC_1_1, "AppRec"): "apprec",
+    ns.qname(ns.APPREC_1_0, "AppRec"): "apprec",
+}
+
+_BY_KIND: dict[str, tuple[Rule, ...]] = {}
+
+
+def _rules_for(kind: str) -> tuple[Rule, ...]:
+    found = _BY_KIND.get(kind)
+    if found is None:
+        found = tuple(r for r in RULES.values() if r.applies_to == kind)
+        _BY_KIND[kind] = found
+    return found
+
+
+def validate(
+    data: XmlSource, *, source: str | None = None, schemas: SchemaSet | None = None
+) -> Report:
+    """Validate one message (bytes, XML text, a path or a binary file object).
+
+    Never raises for a bad message: a broken one yields a report with an ``XML`` issue. Raises
+    `UsageError` only when a path cannot be read.
+    """
+    raw, name = read_source(data, source=source)
+    try:
+        tree = parse_bytes(raw, source=name)
+    except ParseError as exc:
+        issue = Issue(XML_RULE, Severity.ERROR, exc.message, exc.location.line)
+        return Report(name, [issue])
+    return validate_tree(tree, source=name, schemas=schemas)
+
+
+def validate_tree(
+    tree: etree._ElementTree | etree._Element,
+    *,
+    source: str | None = None,
+    schemas: SchemaSet | None = None,
+) -> Report:
+    """Validate an already parsed tree: schema first, business rules when the schema passed."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    schema_set = schemas if schemas is not None else SchemaSet.default()
+    report = Report(source)
+    for problem in schema_set.validate(root.getroottree()):
+        report.issues.append(
+            Issue(XSD_RULE, Severity.ERROR, problem.message, problem.line, problem.xpath)
+        )
+    if report.issues:
+        return report
+    report.issues.extend(check_rules(root))
+    return report
+
+
+def check_rules(root: etree._Element) -> list[Issue]:
+    """Run the business rules alone on a schema-valid tree, in rule-ID order."""
+    kind = _KIND_BY_ROOT.get(root.tag, "other")  # type: ignore[call-overload]
+    context = Context.build(root, kind)
+    issues: list[Issue] = []
+    for rule in _rules_for(kind):
+        issues.extend(rule.check(context))
+    return issues

@@ -1,0 +1,333 @@
+"""Rules on MsgHead/MsgInfo: identity, threading, addressing, patient and Ack (HITS 1217 §2.3)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from lxml import etree
+
+from digidialog.codes import identifiers
+from digidialog.codes.processes import ConversationRef
+from digidialog.validation.context import Context
+from digidialog.validation.registry import rule
+from digidialog.validation.report import Issue, Severity
+from digidialog.xml import namespaces as ns
+
+UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _m(local: str) -> str:
+    return ns.qname(ns.MSGHEAD, local)
+
+
+_MSGID, _GENDATE, _TYPE, _ACK = (_m(n) for n in ("MsgId", "GenDate", "Type", "Ack"))
+_CONVREF, _PARENT_REF, _CONV_REF = _m("ConversationRef"), _m("RefToParent"), _m("RefToConversation")
+_SENDER, _RECEIVER, _ORGANISATION = _m("Sender"), _m("Receiver"), _m("Organisation")
+_HCP, _IDENT, _TYPE_ID, _ID = _m("HealthcareProfessional"), _m("Ident"), _m("TypeId"), _m("Id")
+_PATIENT, _GIVEN, _FAMILY = _m("Patient"), _m("GivenName"), _m("FamilyName")
+
+
+def _type_id(ident: etree._Element) -> str:
+    type_id = ident.find(_TYPE_ID)
+    return type_id.get("V", "") if type_id is not None else ""
+
+
+def _her(element: etree._Element) -> etree._Element | None:
+    """The first Ident of ``element`` whose TypeId is HER."""
+    for ident in element.iterchildren(_IDENT):
+        if _type_id(ident) == "HER":
+            return ident
+    return None
+
+
+def _is_uuid(value: str | None) -> bool:
+    return value is not None and UUID.match(value.strip()) is not None
+
+
+@rule("DD001", Severity.ERROR, "MsgId is a UUID", "HITS 1217 §2.3.1")
+def msg_id_is_uuid(ctx: Context) -> Iterator[Issue]:
+    assert ctx.msginfo is not None
+    element = ctx.msginfo.find(_MSGID)
+    if element is not None and not _is_uuid(element.text):
+        yield ctx.issue("DD001", element, f"MsgId {element.text!r} is not a UUID")
+
+
+@rule("DD002", Severity.WARNING, "MsgInfo/Type is a digital-dialog process",
+      "HITS 1217 §2.3.2, chapter 3")
+def known_process(ctx: Context) -> Iterator[Issue]:
+    if ctx.process is None:
+        assert ctx.msginfo is not None
+        yield ctx.issue(
+            "DD002",
+            ctx.msginfo.find(_TYPE),
+            f"MsgInfo/Type {ctx.msg_type!r} is not a digital-dialog process with the GP; "
+            "process rules (codes, Ack, threading) were not applied",
+        )
+
+
+@rule("DD004", Severity.ERROR, "a reply carries ConversationRef", "HITS 1217 §2.3.3")
+def reply_has_conversation_ref(ctx: Context) -> Iterator[Issue]:
+    assert ctx.msginfo is not None
+    if ctx.msginfo.find(_CONVREF) is not None:
+        return
+    request = ctx.classification.request if ctx.classification else None
+    if ctx.is_reply:
+        yield ctx.issue(
+            "DD004",
+            ctx.msginfo,
+            "this message answers another (Dialogmelding/Notat) but has no ConversationRef; "
+            "RefToParent must name the message answered, RefToConversation the first of the thread",
+        )
+    elif request is not None and request.conversation_ref is ConversationRef.REQUIRED:
+        yield ctx.issue(
+            "DD004",
+            ctx.msginfo,
+            f"TypeForesp {request.code} ({request.display_name}) refers to an earlier message "
+            "and needs ConversationRef",
+        )
+
+
+@rule("DD005", Severity.ERROR, "a thread's first message has no ConversationRef",
+      "HITS 1217 §2.3.3")
+def first_message_has_no_conversation_ref(ctx: Context) -> Iterator[Issue]:
+    assert ctx.msginfo is not None
+    element = ctx.msginfo.find(_CONVREF)
+    request = ctx.classification.request if ctx.classification else None
+    if (
+        element is not None
+        and not ctx.is_reply
+        and request is not None
+        and request.conversation_ref is ConversationRef.NEVER
+    ):
+        yield ctx.issue(
+            "DD005",
+            element,
+            f"TypeForesp {request.code} ({request.display_name}) starts a thread and must not "
+            "carry ConversationRef",
+        )
+
+
+@rule("DD006", Severity.ERROR, "ConversationRef holds UUIDs of other messages", "HITS 1217 §2.3.3")
+def conversation_ref_ids(ctx: Context) -> Iterator[Issue]:
+    assert ctx.msginfo is not None
+    msg_id = ctx.msginfo.find(_MSGID)
+    own = (msg_id.text or "").strip().lower() if msg_id is not None else ""
+    conversation = ctx.msginfo.find(_CONVREF)
+    for element in conversation.iterchildren(_PARENT_REF, _CONV_REF) if conversation is not None else ():
+        name = etree.QName(element).localname
+        value = (element.text or "").strip()
+        if not _is_uuid(value):
+            yield ctx.issue("DD006", element, f"{name} {value!r} is not a UUID (a MsgId)")
+        elif value.lower() == own:
+            yield ctx.issue("DD006", element, f"{name} refers to this message's own MsgId")
+
+
+def _parse_datetime(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    # A time without zone is Norwegian local time; read it as UTC+1, close enough for a sanity check.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC) - timedelta(hours=1)
+
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+
+
+@rule("DD007", Severity.WARNING, "GenDate is a plausible time", "HITS 1217 §2.3; HIS 80601")
+def gen_date_sane(ctx: Context) -> Iterator[Issue]:
+    assert ctx.msginfo is not None
+    element = ctx.msginfo.find(_GENDATE)
+    if element is None:
+        return
+    when = _parse_datetime(element.text or "")
+    if when is None:
+        yield ctx.issue("DD007", element, f"GenDate {element.text!r} is not a date-time")
+    elif when < EARLIEST:
+        yield ctx.issue("DD007", element, f"GenDate {element.text} is before the year 2000")
+    elif when > datetime.now(UTC) + FUTURE_SLACK:
+        yield ctx.issue("DD007", element, f"GenDate {element.text} lies in the future")
+
+
+def _ident_problem(ident: etree._Element, kinds: tuple[str, ...]) -> str | None:
+    """Why the Id of ``ident`` fails its scheme (when its TypeId is one of ``kinds``), or None."""
+    kind = _type_id(ident)
+    if kind not in kinds:
+        return None
+    return _id_problem(kind, (ident.findtext(_ID) or "").strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def _id_problem(kind: str, value: str) -> str | None:
+    # Cached: a batch repeats the same HER-ids and organisation numbers in every message.
+    scheme = identifiers.scheme_for(kind)
+    if scheme is None:
+        return None
+    try:
+        scheme.validate(value)
+    except identifiers.InvalidIdentifierError as exc:
+        return exc.message
+    return None
+
+
+def _parties(ctx: Context) -> list[tuple[str, etree._Element]]:
+    """("Sender" | "Receiver", its top Organisation), worked out once per message."""
+    found: list[tuple[str, etree._Element]] | None = ctx.cache.get("parties")
+    if found is None:
+        assert ctx.msginfo is not None
+        found = []
+        for role, tag in (("Sender", _SENDER), ("Receiver", _RECEIVER)):
+            party = ctx.msginfo.find(tag)
+            organisation = party.find(_ORGANISATION) if party is not None else None
+            if organisation is not None:
+                found.append((role, organisation))
+        ctx.cache["parties"] = found
+    return found
+
+
+def _level2(organisation: etree._Element) -> list[etree._Element]:
+    return list(organisation.iterchildren(_ORGANISATION, _HCP))
+
+
+@rule("DD010", Severity.ERROR, "Sender and Receiver name two organisation levels",
+      "HITS 1217 §2.3.4")
+def two_levels(ctx: Context) -> Iterator[Issue]:
+    for role, organisation in _parties(ctx):
+        if not _level2(organisation):
+            yield ctx.issue(
+                "DD010",
+                organisation,
+                f"{role} names one organisation level; digital dialog needs two: the enterprise "
+                "and, inside it, the communication party (Organisation or HealthcareProfessional)",
+            )
+
+
+@rule("DD011", Severity.ERROR, "the communication party has a HER-id", "HITS 1217 §2.3.4")
+def party_her_id(ctx: Context) -> Iterator[Issue]:
+    for role, organisation in _parties(ctx):
+        level2 = _level2(organisation)
+        if level2 and not any(_her(inner) is not None for inner in level2):
+            yield ctx.issue(
+                "DD011",
+                level2[0],
+                f"{role}: the communication party (second level) has no HER-id; messages are "
+                "addressed to it by HER-id",
+            )
+
+
+@rule("DD012", Severity.WARNING, "the enterprise level has a HER-id", "HITS 1217 §2.3.4")
+def enterprise_her_id(ctx: Context) -> Iterator[Issue]:
+    for role, organisation in _parties(ctx):
+        if _her(organisation) is None:
+            yield ctx.issue(
+                "DD012",
+                organisation,
+                f"{role}: the enterprise (first level) has no HER-id; HITS 1217 asks for HER-ids "
+                "on both levels",
+            )
+
+
+@rule("DD013", Severity.ERROR, "HER-ids and organisation numbers are well-formed",
+      "HITS 1217 §2.3.4; code list 9051")
+def organisation_ids(ctx: Context) -> Iterator[Issue]:
+    for role, organisation in _parties(ctx):
+        for ident in organisation.iter(_IDENT):
+            problem = _ident_problem(ident, ("HER", "ENH"))
+            if problem:
+                yield ctx.issue("DD013", ident, f"{role}: {problem}")
+
+
+def _patient_needed(ctx: Context) -> bool | None:
+    found = ctx.classification
+    if found is None:
+        return None
+    if found.reply is not None:
+        return found.reply.patient
+    return found.request.patient if found.request is not None else None
+
+
+@rule("DD020", Severity.ERROR, "Patient is present where the service needs one",
+      "HITS 1217 §2.3.6, chapter 3")
+def patient_present(ctx: Context) -> Iterator[Issue]:
+    assert ctx.msginfo is not None
+    if ctx.msginfo.find(_PATIENT) is None and _patient_needed(ctx):
+        yield ctx.issue("DD020", ctx.msginfo, "MsgInfo/Patient is missing; this service needs it")
+
+
+@rule("DD021", Severity.ERROR, "Patient has given and family name", "HITS 1217 §2.3.6")
+def patient_names(ctx: Context) -> Iterator[Issue]:
+    assert ctx.msginfo is not None
+    patient = ctx.msginfo.find(_PATIENT)
+    if patient is None:
+        return
+    for name in ("GivenName", "FamilyName"):
+        if not (patient.findtext(_m(name)) or "").strip():
+            yield ctx.issue("DD021", patient, f"Patient has no {name}")
+
+
+@rule("DD022", Severity.ERROR, "Patient has exactly one Ident, a fødselsnummer or D-number",
+      "HITS 1217 §2.3.6")
+def patient_one_ident(ctx: Context) -> Iterator[Issue]:
+    assert ctx.msginfo is not None
+    patient = ctx.msginfo.find(_PATIENT)
+    if patient is None:
+        return
+    idents = list(patient.iterchildren(_IDENT))
+    if len(idents) != 1:
+        yield ctx.issue(
+            "DD022", patient, f"Patient has {len(idents)} Ident elements; exactly one is allowed"
+        )
+    for ident in idents:
+        kind = _type_id(ident)
+        if kind not in ("FNR", "DNR"):
+            yield ctx.issue(
+                "DD022", ident, f"Patient Ident is of type {kind!r}; only FNR or DNR is allowed"
+            )
+
+
+@rule("DD023", Severity.ERROR, "the patient's national ID number is valid",
+      "HITS 1217 §2.3.6; code list 8116")
+def patient_national_id(ctx: Context) -> Iterator[Issue]:
+    assert ctx.msginfo is not None
+    patient = ctx.msginfo.find(_PATIENT)
+    if patient is None:
+        return
+    for ident in patient.iterchildren(_IDENT):
+        problem = _ident_problem(ident, ("FNR", "DNR"))
+        if problem:
+            yield ctx.issue("DD023", ident, f"Patient: {problem}")
+            continue
+        kind, value = _type_id(ident), (ident.findtext(_ID) or "").strip()
+        if kind in ("FNR", "DNR") and identifiers.kind(value) != kind:
+            actual = identifiers.kind(value)
+            yield ctx.issue(
+                "DD023",
+                ident,
+                f"Patient: {identifiers.mask(value)} is a {actual} but TypeId says {kind}",
+            )
+
+
+@rule("DD030", Severity.ERROR, "Ack is J for asynchronous and N for synchronous services",
+      "HITS 1217 §2.3.5, §2.13, chapter 3")
+def ack_matches_service(ctx: Context) -> Iterator[Issue]:
+    assert ctx.msginfo is not None
+    element = ctx.msginfo.find(_ACK)
+    found = ctx.classification
+    if found is None or not (found.request or found.candidates):
+        return
+    wanted = found.ack
+    actual = element.get("V") if element is not None else None
+    if actual != wanted:
+        kind = "synchronous (answered at once, no AppRec)" if wanted == "N" else (
+            "asynchronous (answered with an AppRec)"
+        )
+        shown = f'Ack V="{actual}"' if actual else "no Ack"
+        yield ctx.issue(
+            "DD030",
+            element if element is not None else ctx.msginfo,
+            f'{shown}, but this service is {kind} and needs Ack V="{wanted}"',
+        )

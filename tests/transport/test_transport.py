@@ -1,0 +1,212 @@
+"""Transports move bytes and metadata unchanged; folder and HTTP do it with real files and sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from digidialog.transport import (
+    CMS_CONTENT_TYPE,
+    Envelope,
+    FolderInbox,
+    FolderTransport,
+    HttpTransport,
+    InProcessTransport,
+    LoopbackServer,
+    MockTransport,
+    TransportError,
+    write_atomic,
+)
+
+
+def envelope(payload: bytes = b"\x30\x82\x00\x01binary\x00", receiver: str = "8094866") -> Envelope:
+    return Envelope(
+        payload=payload,
+        sender="8142987",
+        receiver=receiver,
+        content_type=CMS_CONTENT_TYPE,
+        message_id=str(uuid.uuid4()),
+    )
+
+
+def test_envelope_refuses_bad_metadata() -> None:
+    with pytest.raises(TransportError, match="HER-id"):
+        Envelope(b"x", sender="abc", receiver="1", content_type="a/b", message_id="m1")
+    with pytest.raises(TransportError, match="file-name safe"):
+        Envelope(b"x", sender="1", receiver="2", content_type="a/b", message_id="../etc/passwd")
+    with pytest.raises(TransportError, match="content type"):
+        Envelope(b"x", sender="1", receiver="2", content_type="a/b\r\nX: y", message_id="m1")
+
+
+def test_sealed_follows_content_type() -> None:
+    assert envelope().sealed
+    plain = Envelope(b"<a/>", sender="1", receiver="2", content_type="application/xml",
+                     message_id="m")
+    assert not plain.sealed
+
+
+def test_mock_transport_hands_over_and_wraps_failures() -> None:
+    got: list[Envelope] = []
+    env = envelope()
+    MockTransport(got.append).send(env)
+    assert got == [env]
+
+    def broken(_: Envelope) -> None:
+        raise RuntimeError("disk full")
+
+    with pytest.raises(TransportError, match="disk full") as info:
+        MockTransport(broken).send(env)
+    assert info.value.retryable
+
+
+def test_in_process_routes_by_receiver() -> None:
+    a: list[Envelope] = []
+    b: list[Envelope] = []
+    transport = InProcessTransport()
+    transport.register("1001", a.append)
+    transport.register("1002", b.append)
+    transport.send(envelope(receiver="1002"))
+    assert (len(a), len(b)) == (0, 1)
+    with pytest.raises(TransportError, match="no receiver") as info:
+        transport.send(envelope(receiver="9999"))
+    assert info.value.retryable
+
+
+def test_write_atomic_leaves_no_temporary_files(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "file.xml"
+    write_atomic(target, b"one")
+    write_atomic(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in target.parent.iterdir()] == ["file.xml"]
+
+
+def test_folder_round_trip_with_real_files(tmp_path: Path) -> None:
+    env = envelope()
+    FolderTransport(tmp_path).send(env)
+    folder = tmp_path / env.receiver
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"{env.message_id}.bin", f"{env.message_id}.json"]
+    )
+    assert json.loads((folder / f"{env.message_id}.json").read_text())["sender"] == env.sender
+
+    got: list[Envelope] = []
+    inbox = FolderInbox(tmp_path, env.receiver)
+    assert inbox.poll(got.append) == 1
+    assert got == [env]
+    assert list(folder.iterdir()) == []
+    assert inbox.poll(got.append) == 0
+
+
+def test_folder_payload_without_marker_is_not_read(tmp_path: Path) -> None:
+    # A writer that crashed between payload and marker leaves only the .bin: not an envelope yet.
+    (tmp_path / "8094866").mkdir()
+    (tmp_path / "8094866" / "half.bin").write_bytes(b"partial")
+    got: list[Envelope] = []
+    assert FolderInbox(tmp_path, "8094866").poll(got.append) == 0
+    assert got == []
+
+
+def test_folder_failed_handler_puts_envelope_back(tmp_path: Path) -> None:
+    env = envelope()
+    FolderTransport(tmp_path).send(env)
+    inbox = FolderInbox(tmp_path, env.receiver)
+
+    def refuse(_: Envelope) -> None:
+        raise OSError("journal down")
+
+    with pytest.raises(OSError, match="journal down"):
+        inbox.poll(refuse)
+    assert inbox.pending() == [env.message_id]
+    got: list[Envelope] = []
+    assert inbox.poll(got.append) == 1
+    assert got == [env]
+
+
+def test_folder_two_readers_never_take_the_same_envelope(tmp_path: Path) -> None:
+    transport = FolderTransport(tmp_path)
+    sent = [envelope() for _ in range(40)]
+    for env in sent:
+        transport.send(env)
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def take(env: Envelope) -> None:
+        with lock:
+            taken.append(env.message_id)
+
+    readers = [
+        threading.Thread(target=FolderInbox(tmp_path, "8094866").poll, args=(take,))
+        for _ in range(4)
+    ]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert sorted(taken) == sorted(e.message_id for e in sent)
+
+
+def test_folder_unreadable_envelope_goes_to_error_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "8094866"
+    folder.mkdir()
+    (folder / "bad.json").write_text("{not json")
+    (folder / "bad.bin").write_bytes(b"x")
+    good = envelope()
+    FolderTransport(tmp_path).send(good)
+    got: list[Envelope] = []
+    assert FolderInbox(tmp_path, "8094866").poll(got.append) == 1
+    assert got == [good]
+    assert (folder / "error" / "bad.json").exists()
+    assert "unreadable" in (folder / "error" / "bad.reason.txt").read_text()
+
+
+def test_folder_unwritable_root_is_retryable(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root ignores permissions")
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(TransportError) as info:
+            FolderTransport(tmp_path).send(envelope())
+        assert info.value.retryable
+    finally:
+        tmp_path.chmod(0o700)
+
+
+def test_http_round_trip_over_loopback() -> None:
+    got: list[Envelope] = []
+    env = envelope(payload=bytes(range(256)) * 100)
+    with LoopbackServer(got.append) as server, HttpTransport(server.url) as transport:
+        transport.send(env)
+    assert got == [env]
+
+
+def test_http_handler_failure_is_retryable_503() -> None:
+    def refuse(_: Envelope) -> None:
+        raise RuntimeError("store locked")
+
+    with LoopbackServer(refuse) as server, HttpTransport(server.url) as transport:
+        with pytest.raises(TransportError, match="503") as info:
+            transport.send(envelope())
+    assert info.value.retryable
+
+
+def test_http_bad_headers_are_400_not_retryable() -> None:
+    import requests
+
+    with LoopbackServer(lambda _: None) as server:
+        response = requests.post(server.url, data=b"x", headers={"X-Digidialog-From": "abc"},
+                                 timeout=5)
+    assert response.status_code == 400
+
+
+def test_http_nobody_listening_is_retryable() -> None:
+    server = LoopbackServer(lambda _: None)
+    url = server.url
+    server.stop()  # port now closed
+    with pytest.raises(TransportError) as info:
+        HttpTransport(url, timeout=2).send(envelope())
+    assert info.value.retryable

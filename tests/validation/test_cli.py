@@ -1,0 +1,179 @@
+"""`digidialog validate`: exit codes, stdin, recursion, and every output format parsed back."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from digidialog.cli.main import main
+from digidialog.validation import RULES
+from tests.validation import messages as m
+
+BROKEN_XML = b"<MsgHead><MsgInfo></MsgHead>"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """good.xml at the top, a reply and a rule-breaking copy two folders down, a .txt ignored."""
+    (tmp_path / "good.xml").write_bytes(m.request())
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    (deep / "reply.xml").write_bytes(m.reply())
+    (deep / "bad.xml").write_bytes(m.edit(m.request(), m.set_text("//m:MsgId", "not-a-uuid")))
+    (deep / "notes.txt").write_text("not a message")
+    return tmp_path
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["validate", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_valid_files_exit_0(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run([str(tree / "good.xml"), str(tree / "a" / "b" / "reply.xml")], capsys)
+    assert code == 0
+    assert "2 file(s): 2 valid, 0 invalid" in out
+
+
+def test_directory_is_searched_recursively(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run([str(tree), "--format", "json"], capsys)
+    assert code == 1
+    files = {Path(f["path"]).name: f for f in json.loads(out)["files"]}
+    assert set(files) == {"good.xml", "reply.xml", "bad.xml"}
+    assert not files["bad.xml"]["valid"]
+
+
+def test_text_names_file_line_xpath_and_rule(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tree / "a" / "b" / "bad.xml"
+    code, out, _ = _run([str(bad)], capsys)
+    assert code == 1
+    line = next(x for x in out.splitlines() if "DD001" in x)
+    assert line.startswith(f"{bad}:7: error DD001: ")
+    assert "[at /MsgHead/MsgInfo/MsgId]" in line
+
+
+def test_broken_xml_is_reported_with_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(BROKEN_XML)
+    code, out, _ = _run([str(broken)], capsys)
+    assert code == 1
+    assert f"{broken}:1: error XML: " in out
+
+
+def test_schema_error_stops_before_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    invalid = tmp_path / "invalid.xml"
+    # breaks the schema (no MsgId) and would break DD001 too: only the schema layer speaks
+    invalid.write_bytes(m.edit(m.request(), m.remove("//m:MsgId")))
+    code, out, _ = _run([str(invalid), "--format", "json"], capsys)
+    assert code == 1
+    rules = {i["rule"] for i in json.loads(out)["files"][0]["issues"]}
+    assert rules == {"XSD"}
+
+
+def test_warnings_alone_keep_a_file_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    warned = tmp_path / "warned.xml"
+    warned.write_bytes(m.edit(m.request(), m.add_attachment("image/jpg", b"\xff\xd8\xff\x00")))
+    code, out, _ = _run([str(warned)], capsys)
+    assert code == 0
+    assert "warning DD061" in out
+
+
+def test_missing_path_exits_2(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run([str(tree / "good.xml"), str(tree / "nope.xml")], capsys)
+    assert code == 2
+    assert "nope.xml: no such file or directory" in err
+    assert "1 file(s): 1 valid" in out  # the readable file is still validated
+
+
+def test_unknown_option_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["validate", "--format", "yaml", "x.xml"])
+    assert stop.value.code == 2
+
+
+def test_bad_schema_dir_exits_2(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run([str(tree / "good.xml"), "--schemas", str(tree / "missing")], capsys)
+    assert code == 2
+    assert "schema directory not found" in err
+
+
+def test_extra_schemas(tree: Path, capsys: pytest.CaptureFixture[str], reference: Path) -> None:
+    official = reference / "xsd" / "sarepta"
+    code, out, _ = _run([str(tree / "good.xml"), "--schemas", str(official)], capsys)
+    assert code == 0, out
+
+
+def test_json_shape(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = _run([str(tree), "--format", "json"], capsys)
+    document = json.loads(out)
+    assert set(document) == {"files", "summary"}
+    assert document["summary"] == {"files": 3, "valid": 2, "invalid": 1}
+    for entry in document["files"]:
+        assert set(entry) == {"path", "valid", "issues"}
+        assert isinstance(entry["valid"], bool)
+        for issue in entry["issues"]:
+            assert set(issue) == {"rule", "severity", "message", "line", "xpath"}
+            assert issue["severity"] in {"error", "warning", "info"}
+
+
+def test_junit(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = _run([str(tree), "--format", "junit"], capsys)
+    suites = etree.fromstring(out.encode())
+    cases = suites.findall("testsuite/testcase")
+    assert len(cases) == 3
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert [Path(c.get("name", "")).name for c in failed] == ["bad.xml"]
+    failure = failed[0].find("failure")
+    assert failure is not None and failure.get("type") == "DD001"
+    assert suites.find("testsuite").get("failures") == "1"  # type: ignore[union-attr]
+
+
+def test_sarif(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = _run([str(tree), "--format", "sarif"], capsys)
+    document = json.loads(out)
+    assert document["version"] == "2.1.0" and "$schema" in document
+    run = document["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "digidialog"
+    ids = [r["id"] for r in driver["rules"]]
+    assert {"XML", "XSD", *RULES} == set(ids)
+    for result in run["results"]:
+        assert {"ruleId", "ruleIndex", "level", "message", "locations"} <= set(result)
+        assert ids[result["ruleIndex"]] == result["ruleId"]
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1
+    assert [r["ruleId"] for r in run["results"]] == ["DD001"]
+
+
+def _cli(args: list[str], stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    command = [str(Path(sys.executable).with_name("digidialog")), "validate", *args]
+    return subprocess.run(command, input=stdin, capture_output=True, check=False, timeout=60,
+                          env={**os.environ, "COLUMNS": "120"})
+
+
+def test_stdin() -> None:
+    good = _cli(["-"], m.reply())
+    assert good.returncode == 0, good.stderr
+    assert b"<stdin>: valid" in good.stdout
+    bad = _cli(["-", "--format", "json"], BROKEN_XML)
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)["files"][0]["issues"][0]["rule"] == "XML"
+
+
+def test_piped_output_has_no_progress_bar(tree: Path) -> None:
+    many = tree / "many"
+    many.mkdir()
+    for n in range(60):
+        (many / f"m{n:02d}.xml").write_bytes(m.request())
+    done = _cli([str(many)])
+    assert done.returncode == 0
+    lines = done.stdout.decode().splitlines()
+    assert len(lines) == 61 and lines[-1] == "60 file(s): 60 valid, 0 invalid"
+    assert b"\x1b[" not in done.stdout + done.stderr  # no terminal control sequences

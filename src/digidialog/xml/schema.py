@@ -203,7 +203,7 @@ def _refused(urls: list[str], where: Location) -> SchemaLoadError:
 # Messages
 
 
-_QNAME = re.compile(r"\{([^}]*)\}([\w.\-\u00c0-\u024f]+)")
+_QNAME = re.compile(r"\{([^}]*)\}([\w.\-]+)")
 _LABELS: Final = {
     ns.MSGHEAD: "mh",
     ns.DIALOG_1_1: "dialog1.1",

@@ -1,0 +1,298 @@
+"""`digidialog inspect FILE`: what a message is, who sends it to whom, about whom, and its verdict.
+
+Shows the process (MsgInfo/Type with its name and the process version it needs), sender and
+receiver (names, HER-ids, the GP), the patient with the national ID masked, the request or reply
+code with its code-list name, subject, thread references, attachments (type, size) and the
+validation verdict. ``--json`` prints the same as JSON. Exit 0 when the message is valid, 1 when it
+is not (or cannot be read as a message), 2 when FILE cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from digidialog.codes import find_system, lookup
+from digidialog.codes.identifiers import mask
+from digidialog.codes.processes import find_process, min_version
+from digidialog.errors import ParseError
+from digidialog.model import Message
+from digidialog.model.apprec import AppRec
+from digidialog.model.attachments import Base64Container
+from digidialog.model.common import CodedValue, Ident
+from digidialog.model.msghead import HealthcareProfessional, MsgHead, Organisation
+from digidialog.validation import Report, validate_tree
+from digidialog.xml.parser import parse_bytes, read_source
+
+GP_ROLE = "6"
+"""RoleToPatient 6 (code list 9034): Fastlege, the patient's regular GP."""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "inspect",
+        help="summarise one message: process, parties, patient, codes, thread, attachments",
+        description="Summarise one digital-dialog message (MsgHead or AppRec) and its validation.",
+    )
+    parser.add_argument("file", metavar="FILE", help="message file, or - for standard input")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.file == "-":
+        raw, name = sys.stdin.buffer.read(), "<stdin>"
+    else:
+        raw, found = read_source(args.file if args.file.startswith("<") else _path(args.file))
+        name = found or args.file
+    try:
+        tree = parse_bytes(raw, source=name)
+    except ParseError as exc:
+        print(f"digidialog inspect: {exc}", file=sys.stderr)
+        return 1
+    report = validate_tree(tree, source=name)
+    try:
+        message: Message | None = Message.from_tree(tree.getroot(), source=name)
+    except ParseError as exc:
+        message, problem = None, str(exc)
+    else:
+        problem = None
+    summary = summarise(message, report)
+    if problem:
+        summary["problem"] = problem
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        _print(summary)
+    return 0 if report.valid and message is not None else 1
+
+
+def _path(text: str) -> Any:
+    from pathlib import Path
+
+    return Path(text)
+
+
+def _code(value: CodedValue | None, system: str | None = None) -> dict[str, Any] | None:
+    """A coded value with the name its code list gives (``name``) beside the message's DN."""
+    if value is None:
+        return None
+    key = value.s or system
+    code = lookup(key, value.v or "") if key else None
+    listed = find_system(key) if key else None
+    return {
+        "code": value.v,
+        "name": code.display_name if code is not None else None,
+        "dn": value.dn,
+        "system": listed.number if listed is not None else value.s,
+    }
+
+
+def _her(idents: list[Ident]) -> str | None:
+    return next((i.id for i in idents if i.type_id.v == "HER"), None)
+
+
+def _person(hcp: HealthcareProfessional) -> dict[str, Any]:
+    name = " ".join(n for n in (hcp.given_name, hcp.middle_name, hcp.family_name) if n)
+    role = _code(hcp.role_to_patient, "9034")
+    return {"name": name or None, "her_id": _her(hcp.ident), "role": role}
+
+
+def _party(organisation: Organisation) -> dict[str, Any]:
+    """Enterprise (first level), communication party (second level) and the GP if named."""
+    party: dict[str, Any] = {
+        "organisation": organisation.organisation_name,
+        "her_id": _her(organisation.ident),
+        "ids": {i.type_id.v or "?": i.id for i in organisation.ident},
+    }
+    inner = organisation.organisation
+    if inner is not None:
+        party["unit"] = {"name": inner.organisation_name, "her_id": _her(inner.ident)}
+    hcp = organisation.healthcare_professional or (inner.healthcare_professional if inner else None)
+    if hcp is not None:
+        person = _person(hcp)
+        party["person"] = person
+        party["gp"] = bool(hcp.role_to_patient and hcp.role_to_patient.v == GP_ROLE)
+    return party
+
+
+def summarise(message: Message | None, report: Report) -> dict[str, Any]:
+    """The facts `inspect` shows, as plain data (what ``--json`` prints)."""
+    summary: dict[str, Any] = {"path": report.source}
+    if isinstance(message, MsgHead):
+        summary.update(_msghead(message))
+    elif isinstance(message, AppRec):
+        summary.update(_apprec(message))
+    summary["validation"] = {
+        "valid": report.valid,
+        "errors": sum(1 for i in report.issues if i.severity == "error"),
+        "warnings": sum(1 for i in report.issues if i.severity == "warning"),
+        "issues": [i.to_dict() for i in report.issues],
+    }
+    return summary
+
+
+def _msghead(message: MsgHead) -> dict[str, Any]:
+    info = message.msg_info
+    msg_type = info.type.v or ""
+    process = find_process(msg_type)
+    dialog = message.dialogmelding
+    request = dialog.foresporsel[0] if dialog and dialog.foresporsel else None
+    reply = dialog.notat[0] if dialog and dialog.notat else None
+    type_foresp = request.type_foresp.v if request else None
+    pasientrelasjon = any(
+        type(item).__name__ == "Pasientrelasjon"
+        for document in message.document
+        if document.ref_doc.content is not None
+        for item in document.ref_doc.content.items
+    )
+    patient = info.patient
+    summary: dict[str, Any] = {
+        "kind": "MsgHead",
+        "process": {
+            "type": msg_type,
+            "dn": info.type.dn,
+            "name": process.name if process else None,
+            "section": f"HITS 1217 §{process.section}" if process else None,
+            "needs_version": min_version(msg_type, type_foresp, pasientrelasjon=pasientrelasjon)
+            if type_foresp
+            else None,
+            "dialogmelding": "1.0" if dialog and dialog.namespace.endswith("2006-10-11") else (
+                "1.1" if dialog else None
+            ),
+        },
+        "msg_id": info.msg_id,
+        "gen_date": info.gen_date,
+        "ack": info.ack.v if info.ack else None,
+        "sender": _party(info.sender.organisation),
+        "receiver": _party(info.receiver.organisation),
+        "patient": None,
+        "request": _code(request.type_foresp, "7601") if request and not reply else None,
+        "reply": _code(reply.tema_kodet, "7602") if reply else None,
+        "subject": (request.emne_sporsmal if request else None) or (reply.tema if reply else None),
+        "thread": {
+            "msg_id": info.msg_id,
+            "ref_to_parent": info.conversation_ref.ref_to_parent if info.conversation_ref else None,
+            "ref_to_conversation": info.conversation_ref.ref_to_conversation
+            if info.conversation_ref
+            else None,
+        },
+        "attachments": [],
+    }
+    if patient is not None:
+        ident = patient.ident[0] if patient.ident else None
+        summary["patient"] = {
+            "name": " ".join(n for n in (patient.given_name, patient.middle_name,
+                                         patient.family_name) if n) or None,
+            "id_type": ident.type_id.v if ident else None,
+            "national_id": mask(ident.id) if ident else None,
+        }
+    for document in message.document:
+        item = document.ref_doc.first_item
+        if document.is_attachment:
+            size = None
+            if isinstance(item, Base64Container):
+                try:
+                    size = len(item.data)
+                except ValueError:
+                    size = None
+            summary["attachments"].append(
+                {
+                    "mime_type": document.ref_doc.mime_type,
+                    "description": document.ref_doc.description,
+                    "size": size,
+                }
+            )
+    return summary
+
+
+def _apprec(message: AppRec) -> dict[str, Any]:
+    original = message.original_msg_id
+    return {
+        "kind": "AppRec",
+        "version": message.version,
+        "id": message.id,
+        "gen_date": message.gen_date,
+        "status": _code(message.status, "8258"),
+        "errors": [_code(e, "8221") for e in message.error],
+        "original": {
+            "msg_type": original.msg_type.v if original.msg_type else None,
+            "msg_id": original.id,
+            "issue_date": original.issue_date,
+        },
+    }
+
+
+def _describe(code: dict[str, Any] | None) -> str:
+    if not code:
+        return "—"
+    name = code.get("name") or code.get("dn") or ""
+    system = f" (code list {code['system']})" if code.get("system") else ""
+    return f"{code['code']} {name}{system}".strip()
+
+
+def _party_text(party: dict[str, Any]) -> str:
+    lines = [f"{party['organisation']}  HER-id {party.get('her_id') or '—'}"]
+    if "unit" in party:
+        lines.append(f"  {party['unit']['name']}  HER-id {party['unit']['her_id'] or '—'}")
+    if "person" in party:
+        person = party["person"]
+        gp = "  (GP)" if party.get("gp") else ""
+        lines.append(f"  {person['name'] or '—'}  HER-id {person['her_id'] or '—'}{gp}")
+    return "\n".join(lines)
+
+
+def _print(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("File", str(summary.get("path") or "<stdin>"))
+    if summary.get("kind") == "MsgHead":
+        process = summary["process"]
+        needs = f", needs process version ≥ {process['needs_version']}" if process.get(
+            "needs_version") else ""
+        table.add_row("Process", f"{process['type']} — {process['name'] or process['dn'] or ''}"
+                      f"{needs}")
+        table.add_row("Sender", _party_text(summary["sender"]))
+        table.add_row("Receiver", _party_text(summary["receiver"]))
+        patient = summary.get("patient")
+        table.add_row("Patient", f"{patient['name']}  {patient['id_type']} {patient['national_id']}"
+                      if patient else "—")
+        if summary.get("request"):
+            table.add_row("Request", _describe(summary["request"]))
+        if summary.get("reply"):
+            table.add_row("Reply", _describe(summary["reply"]))
+        table.add_row("Subject", summary.get("subject") or "—")
+        thread = summary["thread"]
+        table.add_row("Thread", f"MsgId {thread['msg_id']}\nRefToParent "
+                      f"{thread['ref_to_parent'] or '—'}\nRefToConversation "
+                      f"{thread['ref_to_conversation'] or '—'}")
+        table.add_row("Ack", summary.get("ack") or "—")
+        attachments = summary["attachments"]
+        table.add_row("Attachments", "\n".join(
+            f"{a['mime_type'] or '?'}  {a['size'] if a['size'] is not None else '?'} bytes"
+            f"{'  ' + a['description'] if a['description'] else ''}" for a in attachments
+        ) or "none")
+    elif summary.get("kind") == "AppRec":
+        table.add_row("AppRec", f"version {summary['version']}, id {summary['id']}")
+        table.add_row("Status", _describe(summary["status"]))
+        table.add_row("Errors", "\n".join(_describe(e) for e in summary["errors"]) or "none")
+        original = summary["original"]
+        table.add_row("Receipt for", f"{original['msg_type']} {original['msg_id']}")
+    verdict = summary["validation"]
+    colour = "green" if verdict["valid"] else "red"
+    table.add_row("Validation", f"[{colour}]{'valid' if verdict['valid'] else 'INVALID'}[/] "
+                  f"({verdict['errors']} error(s), {verdict['warnings']} warning(s))")
+    for issue in verdict["issues"]:
+        where = f"line {issue['line']}" if issue["line"] else ""
+        table.add_row("", f"{issue['severity']} {issue['rule']} {where}: {issue['message']}",
+                      style=None)
+    if summary.get("problem"):
+        table.add_row("Model", summary["problem"])
+    console.print(table)

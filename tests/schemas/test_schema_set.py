@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import http.server
+import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -295,3 +297,27 @@ def test_schema_directory_can_be_overridden(
     assert SchemaSet.default().namespaces == {ns.BASE64}
     monkeypatch.delenv("DIGIDIALOG_SCHEMAS")
     assert SchemaSet.default().namespaces == OUR_NAMESPACES
+
+
+@pytest.mark.tools
+def test_wrapper_lets_xmllint_give_the_same_verdict(tmp_path: Path) -> None:
+    if shutil.which("xmllint") is None:
+        pytest.skip("xmllint is not installed")
+    wrapper = tmp_path / "all.xsd"
+    wrapper.write_bytes(SchemaSet.default().wrapper_xsd())
+    broken = seed("apprec-1.1.xml")
+    broken.getroot().find(ns.qname(ns.APPREC_1_1, "GenDate")).text = "i går"
+    (tmp_path / "broken.xml").write_bytes(etree.tostring(broken))
+    good = subprocess.run(
+        ["xmllint", "--noout", "--nonet", "--schema", str(wrapper), *map(str, SEEDS.glob("*.xml"))],
+        capture_output=True,
+        check=False,
+    )
+    assert good.returncode == 0, good.stderr
+    bad = subprocess.run(
+        ["xmllint", "--noout", "--nonet", "--schema", str(wrapper), str(tmp_path / "broken.xml")],
+        capture_output=True,
+        check=False,
+    )
+    assert bad.returncode == 3
+    assert b"GenDate" in bad.stderr

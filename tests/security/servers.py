@@ -23,16 +23,18 @@ class Publisher:
     signer_key: rsa.RSAPrivateKey
     crl_der: bytes = b""
     statuses: dict[int, ocsp.OCSPCertStatus] = field(default_factory=dict)
-    revoked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    revoked_at: dt.datetime = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    )
     hits: dict[str, int] = field(default_factory=lambda: {"crl": 0, "ocsp": 0})
     base_url: str = ""
+    responder: x509.Certificate | None = None
+    """The certificate named as responder (default: the issuer); must match ``signer_key``."""
 
     def ocsp_answer(self, request_der: bytes) -> bytes:
         request = ocsp.load_der_ocsp_request(request_der)
         status = self.statuses.get(request.serial_number, ocsp.OCSPCertStatus.UNKNOWN)
         now = dt.datetime.now(dt.UTC)
-        # The responder must answer about the certificate asked for; build a stand-in cert
-        # object only for the CertID (serial + issuer hashes come from the request's issuer).
         builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
             issuer_name_hash=request.issuer_name_hash,
             issuer_key_hash=request.issuer_key_hash,
@@ -44,7 +46,8 @@ class Publisher:
             revocation_time=self.revoked_at if status is ocsp.OCSPCertStatus.REVOKED else None,
             revocation_reason=None,
         )
-        response = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, self.issuer).sign(
+        responder = self.responder or self.issuer
+        response = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, responder).sign(
             self.signer_key, hashes.SHA256()
         )
         return response.public_bytes(serialization.Encoding.DER)
@@ -77,7 +80,7 @@ def serve(publisher: Publisher) -> Iterator[Publisher]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

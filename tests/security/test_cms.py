@@ -73,9 +73,7 @@ def test_structure_is_enveloped_aes256_around_encapsulated_signed_data(
     assert rid.name == "issuer_and_serial_number"
     assert rid.chosen["serial_number"].native == pki.gp_office.encryption.certificate.serial_number
     gp = pki.gp_office.encryption
-    inner = asn1_cms.ContentInfo.load(
-        pkcs7.pkcs7_decrypt_der(sealed, gp.certificate, gp.key, [])
-    )
+    inner = asn1_cms.ContentInfo.load(pkcs7.pkcs7_decrypt_der(sealed, gp.certificate, gp.key, []))
     assert inner["content_type"].native == "signed_data"
     assert inner["content"]["encap_content_info"]["content"].native is not None  # not detached
 
@@ -97,7 +95,11 @@ def test_tampered_envelope_is_refused(opener: Opener, sealed: bytes, where: str)
         # signature check (or the DER reader, or the padding check) then refuses.
         "encrypted-content": (
             len(sealed) - 40,
-            {"transport:decryption-failed", "transport:invalid-cms-pkcs", "transport:invalid-signature"},
+            {
+                "transport:decryption-failed",
+                "transport:invalid-cms-pkcs",
+                "transport:invalid-signature",
+            },
         ),
         "encrypted-key": (
             sealed.index(recipient["encrypted_key"].native) + 100,
@@ -125,7 +127,9 @@ def test_truncated_input_is_invalid_cms(opener: Opener, sealed: bytes) -> None:
         opener.open(b"<MsgHead/>")
 
 
-def test_wrongly_addressed_is_refused(sealer: Sealer, signed: bytes, pki: DevPki, opener: Opener) -> None:
+def test_wrongly_addressed_is_refused(
+    sealer: Sealer, signed: bytes, pki: DevPki, opener: Opener
+) -> None:
     for_someone_else = sealer.seal(signed, pki.helsenorge.encryption.certificate)
     with pytest.raises(InvalidCertificateError) as info:
         opener.open(for_someone_else)
@@ -180,7 +184,9 @@ def test_signature_without_signed_attributes_is_refused(
         pkcs7.PKCS7SignatureBuilder()
         .set_data(signed)
         .add_signer(hn.signing.certificate, hn.signing.key, hashes.SHA256())
-        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary, pkcs7.PKCS7Options.NoAttributes])
+        .sign(
+            serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary, pkcs7.PKCS7Options.NoAttributes]
+        )
     )
     with pytest.raises(InvalidSignatureError) as info:
         opener.open(_seal_signed(bare, pki))
@@ -221,7 +227,9 @@ def test_untrusted_signer_is_refused(pki: DevPki, opener: Opener, signed: bytes)
     assert info.value.reason == "untrusted"
 
 
-def test_expired_and_revoked_signers_are_refused(pki: DevPki, opener: Opener, signed: bytes) -> None:
+def test_expired_and_revoked_signers_are_refused(
+    pki: DevPki, opener: Opener, signed: bytes
+) -> None:
     recipient = pki.gp_office.encryption.certificate
     expired = Sealer(pki.expired.key, pki.expired.certificate).seal(signed, recipient)
     with pytest.raises(ExpiredCertificateError):

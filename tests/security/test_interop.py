@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLSigner, XMLVerifier, methods
+from signxml import (
+    DigestAlgorithm,
+    SignatureConfiguration,
+    SignatureMethod,
+    XMLSigner,
+    XMLVerifier,
+    methods,
+)
 from signxml.exceptions import InvalidSignature as SignxmlInvalidSignature
 
 from digidialog.security import (
@@ -64,7 +71,9 @@ def test_signxml_rejects_our_signature_after_tampering(signed: bytes, pki: DevPk
     # The oracle is meaningful: it does fail when the content changes.
     with pytest.raises(SignxmlInvalidSignature):
         XMLVerifier().verify(
-            signed.replace(b"500", b"900"), ca_pem_file=str(pki.ca.cert_path), expect_config=OUR_PROFILE
+            signed.replace(b"500", b"900"),
+            ca_pem_file=str(pki.ca.cert_path),
+            expect_config=OUR_PROFILE,
         )
 
 
@@ -156,14 +165,22 @@ def test_what_we_seal_openssl_decrypts_and_verifies(
 
 
 def _openssl_seal(
-    openssl: str, pki: DevPki, tmp_path: Path, payload: bytes, *, cipher: str = "-aes256",
-    detached: bool = False, recipient: Path | None = None, md: str = "sha256",
+    openssl: str,
+    pki: DevPki,
+    tmp_path: Path,
+    payload: bytes,
+    *,
+    cipher: str = "-aes256",
+    detached: bool = False,
+    recipient: Path | None = None,
+    md: str = "sha256",
 ) -> bytes:
     hn = pki.helsenorge
     src = write(tmp_path, "payload.xml", payload)
     inner = tmp_path / "signed.der"
     sign = [openssl, "cms", "-sign", "-binary", "-md", md, "-outform", "DER", "-in", src,
-            "-signer", hn.signing.cert_path, "-inkey", hn.signing.key_path, "-out", inner]  # fmt: skip
+            "-signer", hn.signing.cert_path, "-inkey", hn.signing.key_path,
+            "-out", inner]  # fmt: skip
     if not detached:
         sign.append("-nodetach")
     assert _run(*sign).returncode == 0

@@ -61,7 +61,8 @@ def _resign(
     sig = _signature(tree)
     signed_info = sig.find("ds:SignedInfo", NS)
     value = sig.find("ds:SignatureValue", NS)
-    assert signed_info is not None and value is not None
+    assert signed_info is not None
+    assert value is not None
     c14n = etree.tostring(signed_info, method="c14n", exclusive=True, with_comments=False)
     raw = key.sign(c14n, padding.PKCS1v15(), hash_alg or hashes.SHA256())
     value.text = base64.b64encode(raw).decode()
@@ -82,12 +83,12 @@ def _refused(
 def test_signature_is_last_child_of_msghead_in_profile(signed: bytes) -> None:
     root = _tree(signed).getroot()
     assert root[-1].tag == f"{{{DS}}}Signature"
-    assert root.xpath("string(ds:Signature/ds:SignedInfo/ds:SignatureMethod/@Algorithm)", namespaces=NS) == (
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-    )
-    assert root.xpath("string(ds:Signature/ds:SignedInfo/ds:CanonicalizationMethod/@Algorithm)", namespaces=NS) == (
-        "http://www.w3.org/2001/10/xml-exc-c14n#"
-    )
+    assert root.xpath(
+        "string(ds:Signature/ds:SignedInfo/ds:SignatureMethod/@Algorithm)", namespaces=NS
+    ) == ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+    assert root.xpath(
+        "string(ds:Signature/ds:SignedInfo/ds:CanonicalizationMethod/@Algorithm)", namespaces=NS
+    ) == ("http://www.w3.org/2001/10/xml-exc-c14n#")
     refs = root.findall("ds:Signature/ds:SignedInfo/ds:Reference", NS)
     assert [r.get("URI") for r in refs] == [""]
     assert [t.get("Algorithm") for t in refs[0].findall("ds:Transforms/ds:Transform", NS)] == [
@@ -127,9 +128,7 @@ def test_signing_an_already_signed_document_is_refused(signer: Signer, signed: b
     assert info.value.reason == "already-signed"
 
 
-def test_signer_refuses_other_roots_and_verifier_too(
-    pki: DevPki, verifier: Verifier
-) -> None:
+def test_signer_refuses_other_roots_and_verifier_too(pki: DevPki, verifier: Verifier) -> None:
     other = b"<Other xmlns='urn:x'><a>1</a></Other>"
     with pytest.raises(InvalidSignatureError):
         Signer(pki.helsenorge.signing.key, pki.helsenorge.signing.certificate).sign(other)
@@ -154,7 +153,8 @@ def test_changed_content_is_refused(verifier: Verifier, signed: bytes) -> None:
 def test_changed_signature_value_is_refused(verifier: Verifier, signed: bytes) -> None:
     tree = _tree(signed)
     value = _signature(tree).find("ds:SignatureValue", NS)
-    assert value is not None and value.text
+    assert value is not None
+    assert value.text
     raw = bytearray(base64.b64decode(value.text))
     raw[10] ^= 0x01
     value.text = base64.b64encode(bytes(raw)).decode()
@@ -255,7 +255,8 @@ def test_duplicate_ids_in_any_spelling_are_refused(
     tree = _tree(signed)
     root = tree.getroot()
     msg_info, document = root.find("m:MsgInfo", NS), root.find("m:Document", NS)
-    assert msg_info is not None and document is not None
+    assert msg_info is not None
+    assert document is not None
     msg_info.set(first, "part1")
     document.set(second, "part1")
     _refused(verifier, _bytes(tree), InvalidSignatureError, "duplicate-id")
@@ -392,7 +393,10 @@ def test_key_substitution_against_a_pinned_certificate_is_refused(
     pinned = Verifier(CertificateValidator(pinned=[pki.helsenorge.signing.certificate]))
     other = Signer(pki.gp_office.signing.key, pki.gp_office.signing.certificate).sign(message)
     error = _refused(pinned, other, InvalidCertificateError, "not-pinned-certificate")
-    assert error.condition_data["thumbprint"]["expected"] != error.condition_data["thumbprint"]["actual"]
+    assert (
+        error.condition_data["thumbprint"]["expected"]
+        != error.condition_data["thumbprint"]["actual"]
+    )
     own = Signer(pki.helsenorge.signing.key, pki.helsenorge.signing.certificate).sign(message)
     assert pinned.verify(own).certificate_check.pinned
 
@@ -416,7 +420,11 @@ def test_signer_who_is_not_the_expected_sender_is_a_spoofing_attack(
 ) -> None:
     by_gp = Signer(pki.gp_office.signing.key, pki.gp_office.signing.certificate).sign(message)
     error = _refused(
-        verifier, by_gp, SpoofingError, "signer-is-not-sender", expected_sender=pki.helsenorge.her_id
+        verifier,
+        by_gp,
+        SpoofingError,
+        "signer-is-not-sender",
+        expected_sender=pki.helsenorge.her_id,
     )
     assert error.code == "abuse:spoofing-attack"
     assert verifier.verify(by_gp, expected_sender=pki.gp_office.her_id).signer == (
@@ -443,7 +451,9 @@ def test_sha1_digest_method_is_refused(verifier: Verifier, signed: bytes, pki: D
     unsigned = _tree(signed)
     unsigned.getroot().remove(_signature(unsigned))
     c14n = etree.tostring(unsigned, method="c14n", exclusive=True, with_comments=False)
-    reference.find("ds:DigestValue", NS).text = base64.b64encode(hashlib.sha1(c14n).digest()).decode()  # type: ignore[union-attr]
+    reference.find("ds:DigestValue", NS).text = base64.b64encode(
+        hashlib.sha1(c14n).digest()
+    ).decode()  # type: ignore[union-attr]
     _resign(tree, pki.helsenorge.signing.key)
     _refused(verifier, _bytes(tree), InvalidSignatureError, "refused-algorithm")
 
@@ -457,7 +467,9 @@ def test_hmac_signature_method_is_refused(verifier: Verifier, signed: bytes) -> 
         "Algorithm", "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256"
     )
     # The classic HMAC confusion: use the (public) certificate bytes as the shared secret.
-    secret = base64.b64decode(sig.findtext("ds:KeyInfo/ds:X509Data/ds:X509Certificate", namespaces=NS) or "")
+    secret = base64.b64decode(
+        sig.findtext("ds:KeyInfo/ds:X509Data/ds:X509Certificate", namespaces=NS) or ""
+    )
     c14n = etree.tostring(signed_info, method="c14n", exclusive=True, with_comments=False)
     sig.find("ds:SignatureValue", NS).text = base64.b64encode(  # type: ignore[union-attr]
         hmac.new(secret, c14n, hashlib.sha256).digest()

@@ -258,3 +258,15 @@ def test_rules_alone_catch_bad_base64() -> None:
         m.add_attachment("image/png"), m.set_text("//b:Base64Container", "ikke base64!"))))
     issues = check_rules(tree)
     assert [i.rule for i in issues] == ["DD063"]
+
+
+def test_rule_catalogue_is_current() -> None:
+    """docs/rules.md is the registry's output; regenerate it when a rule changes."""
+    from pathlib import Path
+
+    from digidialog.validation.catalogue import markdown
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
+    assert docs.read_text(encoding="utf-8") == markdown(), (
+        "run: python -m digidialog.validation.catalogue > docs/rules.md"
+    )

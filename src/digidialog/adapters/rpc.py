@@ -8,6 +8,7 @@ argument and result shapes are identical on every surface and documented once (d
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any
 
 from digidialog.adapters import wire
 from digidialog.adapters.capabilities import Capabilities
+from digidialog.adapters.faults import Fault, FaultKind, Faults
 from digidialog.adapters.memory import MemoryJournal
 from digidialog.adapters.ports import (
     Adapter,
@@ -24,7 +26,7 @@ from digidialog.adapters.ports import (
     RefusalReason,
     RenewalDecision,
 )
-from digidialog.errors import AdapterError
+from digidialog.errors import AdapterError, JournalUnavailableError
 from digidialog.services.types import (
     Appointment,
     Citizen,
@@ -251,13 +253,30 @@ def rpc_adapter(
     )
 
 
-def memory_adapter(journal: MemoryJournal) -> Adapter:
+def memory_adapter(
+    journal: MemoryJournal, *, faults: Faults | None = None, timeout: float = 10.0
+) -> Adapter:
     """`journal` through the ports in-process, encoded and decoded as on any wire but with no I/O.
 
-    The `MockTransport` of adapters: for pipeline tests that need a journal but no sockets or files.
+    The `MockTransport` of adapters, for pipeline tests that need a journal but no sockets or
+    files. With `faults`, calls fail as a real wire would: unavailable calls raise
+    `JournalUnavailableError` before any work; a call stalled for `timeout` seconds or more is
+    done but raises `JournalUnavailableError` after `timeout` (the client gave up).
     """
+
+    def call(name: str, body: dict[str, Any]) -> Any:
+        fault = faults.next() if faults is not None else Fault()
+        if fault.kind is FaultKind.UNAVAILABLE:
+            raise JournalUnavailableError(f"in-process journal: {name} failed (injected fault)")
+        result = serve(journal, name, body)
+        if fault.delay:
+            time.sleep(min(fault.delay, timeout))
+            if fault.delay >= timeout:
+                raise JournalUnavailableError(f"in-process journal: {name} timed out")
+        return result
+
     return rpc_adapter(
-        lambda name, body: serve(journal, name, body),
+        call,
         name="memory",
         vendor="digidialog (in-process)",
         version="0",

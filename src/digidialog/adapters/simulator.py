@@ -17,6 +17,9 @@ from typing import Any
 from digidialog.adapters.faults import Faults
 from digidialog.adapters.memory import MemoryJournal
 
+#: The credential simulators require unless told otherwise (a well-known test value, not a secret).
+DEFAULT_TOKEN = "simulator-token"  # noqa: S105
+
 
 @dataclass(frozen=True, slots=True)
 class SimulatorOptions:
@@ -31,7 +34,7 @@ class SimulatorOptions:
     workdir: Path | None = None
     port: int = 0
     journal: MemoryJournal | None = None
-    token: str = "simulator-token"  # noqa: S105 - a simulator's well-known test credential
+    token: str = DEFAULT_TOKEN
 
 
 class Simulator(ABC):

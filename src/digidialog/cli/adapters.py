@@ -38,5 +38,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"  versions:  {versions}")
         print(f"  features:  {', '.join(caps['features'])}")
         print(f"  config:    {', '.join(info.config_keys)}")
-        print(f"  simulator: {'yes (digidialog simulate ' + info.name + ')' if info.simulator else 'no'}")
+        simulate = f"yes (digidialog simulate {info.name})" if info.simulator else "no"
+        print(f"  simulator: {simulate}")
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from digidialog.codes import find_system, lookup
@@ -45,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
     if args.file == "-":
         raw, name = sys.stdin.buffer.read(), "<stdin>"
     else:
-        raw, found = read_source(args.file if args.file.startswith("<") else _path(args.file))
-        name = found or args.file
+        raw, _ = read_source(Path(args.file))  # UsageError (exit 2) when unreadable
+        name = args.file
     try:
         tree = parse_bytes(raw, source=name)
     except ParseError as exc:
@@ -67,12 +68,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print(summary)
     return 0 if report.valid and message is not None else 1
-
-
-def _path(text: str) -> Any:
-    from pathlib import Path
-
-    return Path(text)
 
 
 def _code(value: CodedValue | None, system: str | None = None) -> dict[str, Any] | None:

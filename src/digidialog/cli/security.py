@@ -73,7 +73,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _key_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--key", required=True, help="private key: PEM (maybe encrypted) or PKCS#12")
+    parser.add_argument(
+        "--key", required=True, help="private key: PEM (maybe encrypted) or PKCS#12"
+    )
     parser.add_argument("--cert", help="the key's certificate (not needed with PKCS#12)")
     parser.add_argument("--password-env", metavar="VAR",
                         help="environment variable holding the key password")  # fmt: skip
@@ -86,11 +88,11 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
                         help="verify as of this time (archived messages); default now")  # fmt: skip
     parser.add_argument("--revocation-policy", choices=[p.value for p in RevocationPolicy],
                         default=RevocationPolicy.FAIL_CLOSED.value,
-                        help="what an unavailable revocation status means (never 'valid')")  # fmt: skip
+                        help="what an unknown revocation status means")  # fmt: skip
     parser.add_argument("--sender", metavar="HER-ID",
                         help="the expected sender's HER-id (needs --resolver)")  # fmt: skip
     parser.add_argument("--resolver", metavar="DIR",
-                        help="folder of <her-id>.signing.pem / <her-id>.encryption.pem")  # fmt: skip
+                        help="folder of <her-id>.signing.pem, <her-id>.encryption.pem")  # fmt: skip
 
 
 def _read(path: str) -> bytes:
@@ -129,11 +131,15 @@ def _at(args: argparse.Namespace) -> dt.datetime | None:
     try:
         when = dt.datetime.fromisoformat(args.at)
     except ValueError as exc:
-        raise UsageError(f"--at {args.at!r} is not an ISO 8601 time", hint="e.g. 2026-05-01T12:00Z") from exc
+        raise UsageError(
+            f"--at {args.at!r} is not an ISO 8601 time", hint="e.g. 2026-05-01T12:00Z"
+        ) from exc
     return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
-def _validator(args: argparse.Namespace, trust: str | None, pinned: str | None) -> CertificateValidator:
+def _validator(
+    args: argparse.Namespace, trust: str | None, pinned: str | None
+) -> CertificateValidator:
     if args.crl and trust is None:
         raise UsageError("--crl needs --trust (the CRL's issuer must be a trusted CA)")
     revocation = RevocationChecker.from_files(
@@ -183,9 +189,7 @@ def _open(args: argparse.Namespace) -> int:
         _validator(args, args.trust, args.sender_cert),
         resolver=_resolver(args),
     )
-    opened = opener.open(
-        _read(args.file), expected_sender=args.sender, verification_time=_at(args)
-    )
+    opened = opener.open(_read(args.file), expected_sender=args.sender, verification_time=_at(args))
     print(f"opened: signed by {describe(opened.signer)}; revocation: "
           f"{opened.certificate_check.revocation}", file=sys.stderr)  # fmt: skip
     _write(args.output, opened.content)

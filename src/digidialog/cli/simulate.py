@@ -7,13 +7,15 @@ adapter config that connects to it, e.g. for `digidialog.adapters.registry.creat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
 import threading
 from pathlib import Path
 
 from digidialog.adapters.memory import AutoAnswer, demo_journal
 from digidialog.adapters.registry import names, simulator
-from digidialog.adapters.simulator import SimulatorOptions
+from digidialog.adapters.simulator import DEFAULT_TOKEN, SimulatorOptions
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--port", type=int, default=0, help="loopback port for HTTP simulators")
     where.add_argument("--dir", type=Path, help="exchange-folder root for folder simulators")
-    parser.add_argument("--token", default=SimulatorOptions.token, help="credential to require")
+    parser.add_argument("--token", default=DEFAULT_TOKEN, help="credential to require")
     parser.add_argument(
         "--quiet-office", action="store_true", help="do not answer incoming messages automatically"
     )
@@ -53,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {gp.her_id}  {gp.full_name}")
             print(f"adapter config: {json.dumps(config)}")
             print("press Ctrl-C to stop")
-        stop = threading.Event()
-        try:
-            stop.wait(args.seconds)
-        except KeyboardInterrupt:
-            pass
+        sys.stdout.flush()
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop
+            threading.Event().wait(args.seconds)
     return 0

@@ -2,7 +2,8 @@
 
 Knows bytes and lxml trees only (parsed through the hardened parser), never the message model.
 For many messages build `Signer`, `Verifier`, `Sealer` and `Opener` once and reuse them; the
-functions `sign`, `verify`, `seal` and `open_sealed` are one-off shorthands that build them per call.
+functions `sign`, `verify`, `seal` and `open_sealed` are one-off shorthands that build them per
+call.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def check_rsa_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
     if not isinstance(key, rsa.RSAPublicKey) or key.key_size < MIN_RSA_BITS:
         kind = f"RSA-{key.key_size}" if isinstance(key, rsa.RSAPublicKey) else type(key).__name__
         raise InvalidCertificateError(
-            f"the certificate {describe(cert)} has a {kind} key; the profile needs RSA-2048 or more",
+            f"the certificate {describe(cert)} has a {kind} key; the profile needs RSA-2048+",
             reason="weak-key",
             thumbprint=thumbprint(cert),
         )
@@ -126,7 +126,7 @@ class TrustStore:
         return cls(anchors, extra)
 
     def chain(self, cert: x509.Certificate) -> tuple[x509.Certificate, ...]:
-        """``cert`` and its issuers up to a trusted CA, signatures checked; cached per certificate."""
+        """``cert`` and its issuers up to a trusted CA, signatures checked; cached per cert."""
         key = cert.fingerprint(hashes.SHA256())
         with self._lock:
             cached = self._chains.get(key)
@@ -213,7 +213,7 @@ class CertificateValidator:
     def validate(
         self, cert: x509.Certificate, purpose: KeyPurpose, at: dt.datetime | None = None
     ) -> CertificateCheck:
-        """Raise a `TransportSecurityError` unless ``cert`` is acceptable for ``purpose`` at ``at``."""
+        """Raise a `TransportSecurityError` unless ``cert`` suits ``purpose`` at time ``at``."""
         when = at or dt.datetime.now(dt.UTC)
         fingerprint = cert.fingerprint(hashes.SHA256())
         chain = self._passed.get((fingerprint, purpose))

@@ -372,7 +372,9 @@ def _parse_signed_data(data: bytes) -> _SignedData:
     """Take a ContentInfo(SignedData) apart, refusing anything outside the profile's shape."""
     info = der.read_all(data).expect(der.SEQUENCE, "ContentInfo").children()
     if len(info) != 2 or info[0].expect(der.OID, "contentType").value != _ID_SIGNED_DATA:
-        raise der.DerError("the envelope does not hold SignedData (the profile signs, then encrypts)")
+        raise der.DerError(
+            "the envelope does not hold SignedData (the profile signs, then encrypts)"
+        )
     (signed,) = info[1].expect(0xA0, "content").children()
     parts = signed.expect(der.SEQUENCE, "SignedData").children()
     if len(parts) < 4:

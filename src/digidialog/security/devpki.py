@@ -26,7 +26,7 @@ from digidialog.security.keys import load_certificate, load_private_key
 from digidialog.security.resolver import DirectoryResolver
 
 HELSENORGE_HER_ID = "8093248"
-"""HER-id of the helsenorge.no-like sender (Digitale innbyggertjenester in the official examples)."""
+"""HER-id of the helsenorge.no-like sender (Digitale innbyggertjenester in official examples)."""
 GP_OFFICE_HER_ID = "1234"
 """HER-id of the GP office (Nanset legekontor in the official examples)."""
 
@@ -107,10 +107,16 @@ class DevPki:
         """A new certificate from the dev CA, written as ``<name>.pem`` / ``<name>.key``."""
         now = dt.datetime.now(dt.UTC)
         return _issue(
-            self.directory, name, self.ca, purpose,
-            not_before or now - dt.timedelta(days=1), not_after or now + dt.timedelta(days=365),
-            ocsp_url=ocsp_url, crl_url=crl_url, key_bits=key_bits,
-        )  # fmt: skip
+            self.directory,
+            name,
+            self.ca,
+            purpose,
+            not_before=not_before or now - dt.timedelta(days=1),
+            not_after=not_after or now + dt.timedelta(days=365),
+            ocsp_url=ocsp_url,
+            crl_url=crl_url,
+            key_bits=key_bits,
+        )
 
     def sign_crl(
         self,
@@ -137,7 +143,9 @@ def _name(common_name: str, organisation: str = "Digidialog dev PKI") -> x509.Na
     )
 
 
-def _write(directory: Path, name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate) -> Credential:
+def _write(
+    directory: Path, name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate
+) -> Credential:
     key_path, cert_path = directory / f"{name}.key", directory / f"{name}.pem"
     key_path.write_bytes(
         key.private_bytes(
@@ -165,12 +173,18 @@ def _ca(directory: Path, name: str, common_name: str, now: dt.datetime) -> Crede
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
-        )  # fmt: skip
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -182,9 +196,9 @@ def _issue(
     name: str,
     ca: Credential,
     purpose: KeyPurpose | None,
+    *,
     not_before: dt.datetime,
     not_after: dt.datetime,
-    *,
     common_name: str | None = None,
     ocsp_url: str | None = None,
     crl_url: str | None = None,
@@ -220,7 +234,11 @@ def _issue(
     if crl_url:
         builder = builder.add_extension(
             x509.CRLDistributionPoints(
-                [x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)]
+                [
+                    x509.DistributionPoint(
+                        [x509.UniformResourceIdentifier(crl_url)], None, None, None
+                    )
+                ]
             ),
             critical=False,
         )
@@ -254,47 +272,73 @@ def create_dev_pki(directory: str | Path, *, now: dt.datetime | None = None) -> 
     start, end = now - dt.timedelta(days=1), now + dt.timedelta(days=365)
     ca = _ca(root, "ca", "Digidialog Dev CA", now)
 
-    def party(key_name: str, name: str, her_id: str) -> DevParty:
-        return DevParty(
-            name,
-            her_id,
-            _issue(root, f"{key_name}-signing", ca, KeyPurpose.SIGNING, start, end,
-                   common_name=f"{name} (signing)"),
-            _issue(root, f"{key_name}-encryption", ca, KeyPurpose.ENCRYPTION, start, end,
-                   common_name=f"{name} (encryption)"),
-        )  # fmt: skip
+    def issue(name: str, purpose: KeyPurpose | None, **kw: Any) -> Credential:
+        kw.setdefault("not_before", start)
+        kw.setdefault("not_after", end)
+        return _issue(root, name, kw.pop("ca", ca), purpose, **kw)
 
-    helsenorge = party("helsenorge", "Helsenorge digitale innbyggertjenester DEV", HELSENORGE_HER_ID)
+    def party(key_name: str, name: str, her_id: str) -> DevParty:
+        signing = issue(f"{key_name}-signing", KeyPurpose.SIGNING, common_name=f"{name} (signing)")
+        encryption = issue(
+            f"{key_name}-encryption", KeyPurpose.ENCRYPTION, common_name=f"{name} (encryption)"
+        )
+        return DevParty(name, her_id, signing, encryption)
+
+    helsenorge = party("helsenorge", "Helsenorge innbyggertjenester DEV", HELSENORGE_HER_ID)
     gp_office = party("gp-office", "Nanset legekontor DEV", GP_OFFICE_HER_ID)
-    expired = _issue(root, "expired", ca, KeyPurpose.SIGNING,
-                     now - dt.timedelta(days=60), now - dt.timedelta(days=1))  # fmt: skip
-    not_yet_valid = _issue(root, "not-yet-valid", ca, KeyPurpose.SIGNING,
-                           now + dt.timedelta(days=30), now + dt.timedelta(days=400))  # fmt: skip
-    wrong_usage = _issue(root, "wrong-usage", ca, None, start, end)
-    revoked = _issue(root, "revoked", ca, KeyPurpose.SIGNING, start, end)
+    expired = issue(
+        "expired",
+        KeyPurpose.SIGNING,
+        not_before=now - dt.timedelta(days=60),
+        not_after=now - dt.timedelta(days=1),
+    )
+    not_yet_valid = issue(
+        "not-yet-valid",
+        KeyPurpose.SIGNING,
+        not_before=now + dt.timedelta(days=30),
+        not_after=now + dt.timedelta(days=400),
+    )
+    wrong_usage = issue("wrong-usage", None)
+    revoked = issue("revoked", KeyPurpose.SIGNING)
+    # Same CA name as the real dev CA, different key: only signature checks tell them apart.
     rogue_ca = _ca(root, "untrusted-ca", "Digidialog Dev CA", now)
-    untrusted = _issue(root, "untrusted", rogue_ca, KeyPurpose.SIGNING, start, end,
-                       common_name=gp_office.signing.certificate.subject.get_attributes_for_oid(
-                           NameOID.COMMON_NAME)[0].value)  # type: ignore[arg-type]  # fmt: skip
-    crl = _crl(ca, [(revoked.certificate.serial_number, now - dt.timedelta(hours=1))],
-               now - dt.timedelta(hours=1), now + dt.timedelta(days=30))  # fmt: skip
+    untrusted = issue(
+        "untrusted", KeyPurpose.SIGNING, ca=rogue_ca, common_name=f"{gp_office.name} (signing)"
+    )
+    an_hour_ago = now - dt.timedelta(hours=1)
+    crl = _crl(
+        ca,
+        [(revoked.certificate.serial_number, an_hour_ago)],
+        an_hour_ago,
+        now + dt.timedelta(days=30),
+    )
     crl_path = root / "ca.crl"
     crl_path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
 
     resolver_dir = root / "resolver"
     resolver_dir.mkdir(exist_ok=True)
     for p in (helsenorge, gp_office):
-        for purpose, cred in ((KeyPurpose.SIGNING, p.signing), (KeyPurpose.ENCRYPTION, p.encryption)):
-            (resolver_dir / f"{p.her_id}.{purpose.value}.pem").write_bytes(cred.cert_path.read_bytes())
+        for purpose, cred in (
+            (KeyPurpose.SIGNING, p.signing),
+            (KeyPurpose.ENCRYPTION, p.encryption),
+        ):
+            (resolver_dir / f"{p.her_id}.{purpose.value}.pem").write_bytes(
+                cred.cert_path.read_bytes()
+            )
 
-    pki = DevPki(root, ca, crl_path, helsenorge, gp_office, expired, not_yet_valid, wrong_usage,
-                 revoked, untrusted, resolver_dir, crl)  # fmt: skip
+    pki = DevPki(
+        root, ca, crl_path, helsenorge, gp_office, expired, not_yet_valid, wrong_usage, revoked,
+        untrusted, resolver_dir, crl,
+    )  # fmt: skip
     (root / "manifest.json").write_text(json.dumps(_manifest(pki), indent=2) + "\n", "utf-8")
     return pki
 
 
 def _cred_entry(cred: Credential, root: Path) -> dict[str, str]:
-    return {"cert": str(cred.cert_path.relative_to(root)), "key": str(cred.key_path.relative_to(root))}
+    return {
+        "cert": str(cred.cert_path.relative_to(root)),
+        "key": str(cred.key_path.relative_to(root)),
+    }
 
 
 def _manifest(pki: DevPki) -> dict[str, Any]:
@@ -327,10 +371,14 @@ def load_dev_pki(directory: str | Path) -> DevPki:
 
     def cred(entry: dict[str, str]) -> Credential:
         key_path, cert_path = root / entry["key"], root / entry["cert"]
-        return Credential(load_private_key(key_path), load_certificate(cert_path), key_path, cert_path)
+        return Credential(
+            load_private_key(key_path), load_certificate(cert_path), key_path, cert_path
+        )
 
     def party(entry: dict[str, Any]) -> DevParty:
-        return DevParty(entry["name"], entry["her_id"], cred(entry["signing"]), cred(entry["encryption"]))
+        return DevParty(
+            entry["name"], entry["her_id"], cred(entry["signing"]), cred(entry["encryption"])
+        )
 
     special = manifest["special"]
     crl_path = root / manifest["crl"]

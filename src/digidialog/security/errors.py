@@ -1,9 +1,9 @@
 """Security failures, each carrying helsenorge.no's transport error condition as `code`.
 
 The codes are the ``errorCondition`` values of HITS 1216 (AMQP specification for helsenorge.no) and
-Helsenorge.Messaging, so a pipeline can put ``code`` and `condition_data` on an error queue unchanged.
-Where the vocabulary has one code for several causes (a certificate not valid *yet* and one no longer
-valid are both ``transport:expired-certificate``), `reason` tells them apart for people and tests.
+Helsenorge.Messaging, so a pipeline can put ``code`` and `condition_data` on an error queue as
+they are. Where the vocabulary has one code for several causes (a certificate not valid *yet* and
+one no longer valid are both ``transport:expired-certificate``), `reason` tells them apart.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class RevokedCertificateError(TransportSecurityError):
 
 
 class RevocationUnavailableError(RevokedCertificateError):
-    """Revocation status could not be learnt; never taken as valid. `retryable` follows the policy."""
+    """Revocation status could not be learnt; never taken as valid. `retryable` is the policy's."""
 
     reason = "revocation-status-unavailable"
 

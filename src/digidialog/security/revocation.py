@@ -1,7 +1,7 @@
 """Revocation checking: CRLs given by the caller or named by the certificate, OCSP where named.
 
 Sources, in order: a CRL the caller gave for the certificate's issuer; the OCSP responder in the
-certificate's Authority Information Access; the CRL distribution points it names (fetched over HTTP).
+certificate's Authority Information Access; the CRL distribution points it names (over HTTP).
 Fetched answers are cached until their ``nextUpdate``. When no source exists the status is
 `RevocationState.NOT_CHECKED` and the result says so; when sources exist but none answers, the
 status is *unavailable*, which is never taken as valid: `RevocationPolicy` decides whether that is a
@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import NoReturn
 
 import requests
 from cryptography import x509
@@ -37,7 +36,7 @@ class RevocationPolicy(Enum):
     FAIL_CLOSED = "fail-closed"
     """Refuse for good (`RevocationUnavailableError` with ``retryable=False``)."""
     RETRY_LATER = "retry-later"
-    """Refuse for now and keep the message (`RevocationUnavailableError` with ``retryable=True``)."""
+    """Refuse for now, keep the message (`RevocationUnavailableError` with ``retryable=True``)."""
 
 
 class RevocationState(Enum):
@@ -132,10 +131,12 @@ class RevocationChecker:
         given = self._given.get(cert.issuer.public_bytes())
         if given:
             for crl in given:
-                status = self._from_crl(crl, cert, issuer, at, "CRL given by the caller", problems)
+                status = self._from_crl(
+                    crl, cert, issuer, at, source="CRL given by the caller", problems=problems
+                )
                 if status is not None:
                     return status
-            self._unavailable(cert, problems)
+            raise self._unavailable(cert, problems)
         if not self._use_network:
             return RevocationStatus(RevocationState.NOT_CHECKED)
         ocsp_urls, crl_urls = _sources(cert)
@@ -148,14 +149,18 @@ class RevocationChecker:
         for url in crl_urls:
             fetched = self._fetched_crl(url, problems)
             if fetched is not None:
-                status = self._from_crl(fetched, cert, issuer, at, f"CRL {url}", problems)
+                status = self._from_crl(
+                    fetched, cert, issuer, at, source=f"CRL {url}", problems=problems
+                )
                 if status is not None:
                     return status
-        self._unavailable(cert, problems)
+        raise self._unavailable(cert, problems)
 
-    def _unavailable(self, cert: x509.Certificate, problems: list[str]) -> NoReturn:
+    def _unavailable(
+        self, cert: x509.Certificate, problems: list[str]
+    ) -> RevocationUnavailableError:
         retry = self.policy is RevocationPolicy.RETRY_LATER
-        raise RevocationUnavailableError(
+        return RevocationUnavailableError(
             "revocation status of the certificate "
             f"{cert.subject.rfc4514_string()} is unavailable: " + "; ".join(problems),
             thumbprint=_thumb(cert),
@@ -171,6 +176,7 @@ class RevocationChecker:
         cert: x509.Certificate,
         issuer: x509.Certificate,
         at: dt.datetime,
+        *,
         source: str,
         problems: list[str],
     ) -> RevocationStatus | None:

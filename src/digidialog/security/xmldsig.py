@@ -176,7 +176,7 @@ class VerifiedXml:
 
     @property
     def tree(self) -> etree._ElementTree:
-        """`signed_xml` parsed (hardened) on first use; read the message from this, not the input."""
+        """`signed_xml` parsed on first use: read the message from this, not the input."""
         if self._tree is None:
             self._tree = parse_bytes(self.signed_xml, source=self._source)
         return self._tree

@@ -50,7 +50,6 @@ __all__ = [
 TIMERESERVASJON = "DIALOG_INNBYGGER_TIMERESERVASJON"
 TIMEONSKE = "DIALOG_INNBYGGER_TIMEONSKE"
 AVTALEUTSENDING = "DIALOG_INNBYGGER_AVTALEUTSENDING"
-_AVTALEAVBESTILLING = "DIALOG_INNBYGGER_AVTALEAVBESTILLING"
 
 #: HITS 1217 §3.4.2.1: at most four weeks between FraDato and TilDato.
 MAX_FREE_SLOT_PERIOD = timedelta(weeks=4)
@@ -94,7 +93,7 @@ class Booking(DialogService):
     """Booking: free slots, reservations, wishes and appointment pushes."""
 
     service = ServiceName.BOOKING
-    processes = frozenset({TIMERESERVASJON, TIMEONSKE, AVTALEUTSENDING, _AVTALEAVBESTILLING})
+    processes = frozenset({TIMERESERVASJON, TIMEONSKE, AVTALEUTSENDING})
 
     # -- citizen side (helsenorge.no's role) -------------------------------------------------
 

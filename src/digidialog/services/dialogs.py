@@ -89,11 +89,13 @@ class _TwoWayDialog(DialogService):
         *,
         subject: str | None = None,
         attachments: Sequence[Attachment] = (),
+        kind: ReplyKind = ReplyKind.CITIZEN_ANSWER,
     ) -> Outgoing:
-        """The citizen answers a dialog the office started (22 "svar fra innbygger")."""
+        """The citizen answers a dialog the office started: 22 "svar fra innbygger", or (from
+        helsenorge.no) 26 / 31 when it cannot take the office's message."""
         return self._citizen_reply(
             conversation_id,
-            ReplyKind.CITIZEN_ANSWER.value,
+            kind.value,
             Body(subject=subject, text=text, attachments=tuple(attachments)),
         )
 

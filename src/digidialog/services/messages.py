@@ -118,7 +118,6 @@ _SERVICE_OF: dict[str, ServiceName] = {
     "DIALOG_INNBYGGER_TIMERESERVASJON": ServiceName.BOOKING,
     "DIALOG_INNBYGGER_TIMEONSKE": ServiceName.BOOKING,
     "DIALOG_INNBYGGER_AVTALEUTSENDING": ServiceName.BOOKING,
-    "DIALOG_INNBYGGER_AVTALEAVBESTILLING": ServiceName.BOOKING,
 }
 
 
@@ -307,8 +306,7 @@ class Body:
 
 
 def delivery_code(method: str) -> CodedValue:
-    code = Leveringsmate(method)
-    return CodedValue(v=code.value, s="8324", dn=code.display_name)
+    return CodedValue.of(Leveringsmate(method))
 
 
 def yes_no_code(value: bool) -> CodedValue:

@@ -145,5 +145,5 @@ class GpOffice:
         conversation = self.context.store.get(msg.msg_id)
         if conversation is None or conversation.closed:
             return None
-        detail = f"Forespørselen kunne ikke behandles: {error.message}"
+        detail = f"Forespørselen kunne ikke behandles ({error.rule or 'feil'})."
         return service.refuse(conversation.id, ReplyKind.REJECTED, detail)

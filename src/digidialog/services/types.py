@@ -129,6 +129,8 @@ class ReplyKind(StrEnum):
     DIALOG_CLOSED = "13"
     RENEWED = "14"
     NOT_RENEWED = "15"
+    CERTIFICATE_READY = "17"
+    CERTIFICATE_REFUSED = "18"
     OFFICE_ANSWER = "19"
     CITIZEN_ANSWER = "22"
     REJECTED = "26"

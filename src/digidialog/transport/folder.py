@@ -95,8 +95,13 @@ class FolderInbox:
 
     def pending(self) -> list[str]:
         """Message ids of the complete, unclaimed envelopes, oldest first."""
-        metas = sorted(self.folder.glob(f"*{_META}"), key=lambda p: (p.stat().st_mtime_ns, p.name))
-        return [p.name[: -len(_META)] for p in metas]
+        found: list[tuple[int, str]] = []
+        for path in self.folder.glob(f"*{_META}"):
+            try:
+                found.append((path.stat().st_mtime_ns, path.name[: -len(_META)]))
+            except FileNotFoundError:
+                continue  # claimed by another reader meanwhile
+        return [name for _, name in sorted(found)]
 
     def poll(self, handler: Handler) -> int:
         """Hand every waiting envelope to ``handler``; return how many it took.

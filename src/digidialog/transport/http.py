@@ -92,10 +92,11 @@ class LoopbackServer:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
+        if self._thread is not None:  # shutdown() would wait forever for a loop never started
+            self._server.shutdown()
             self._thread.join()
+            self._thread = None
+        self._server.server_close()
 
     def __enter__(self) -> LoopbackServer:
         return self.start()

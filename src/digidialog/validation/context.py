@@ -19,8 +19,23 @@ _MSGINFO = ns.qname(ns.MSGHEAD, "MsgInfo")
 _TYPE = ns.qname(ns.MSGHEAD, "Type")
 _DOCUMENT = ns.qname(ns.MSGHEAD, "Document")
 _DIALOG_TAGS = (ns.qname(ns.DIALOG_1_1, "Dialogmelding"), ns.qname(ns.DIALOG_1_0, "Dialogmelding"))
-_REFDOC = ns.qname(ns.MSGHEAD, "RefDoc")
 _CONTENT = ns.qname(ns.MSGHEAD, "Content")
+
+
+_INDEXED: set[str] = set()
+_TAGS: list[tuple[str, ...]] = [()]
+_NONE: tuple[etree._Element, ...] = ()
+
+
+def indexed(*tags: str) -> tuple[str, ...]:
+    """Declare element tags (Clark names) rules read through `Context.all`; returns ``tags``.
+
+    `Context.build` gathers every declared tag in one pass over the tree, filtered in C by lxml,
+    so a rule finds its elements by dictionary lookup instead of its own tree walk.
+    """
+    _INDEXED.update(tags)
+    _TAGS[0] = tuple(sorted(_INDEXED))
+    return tags
 
 
 def readable_path(element: etree._Element) -> str:
@@ -40,11 +55,11 @@ def readable_path(element: etree._Element) -> str:
     return "/" + "/".join(reversed(steps))
 
 
-def _child(parent: etree._Element | None, local: str) -> etree._Element | None:
-    """The first child ``local`` of a Dialogmelding part, in the namespace of ``parent``."""
-    if parent is None:
-        return None
-    return parent.find(f"{{{etree.QName(parent).namespace}}}{local}")
+def _document_of(element: etree._Element) -> etree._Element | None:
+    node: etree._Element | None = element
+    while node is not None and node.tag != _DOCUMENT:
+        node = node.getparent()
+    return node
 
 
 @dataclass(slots=True)
@@ -74,38 +89,58 @@ class Context:
     classification: Classification | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     """Work several rules share (e.g. the coded elements), done once on first use."""
+    index: dict[str, list[etree._Element]] = field(default_factory=dict)
+    """Declared tag -> its elements in document order (see `indexed`)."""
 
     @classmethod
     def build(cls, root: etree._Element, kind: str) -> Context:
         context = cls(root, kind)
+        index = context.index
+        for element in root.iter(*_TAGS[0]):
+            found = index.get(element.tag)  # type: ignore[call-overload]
+            if found is None:
+                index[element.tag] = [element]  # type: ignore[index]
+            else:
+                found.append(element)
         if kind == "msghead":
             context._read_msghead()
         return context
 
     def _read_msghead(self) -> None:
-        root = self.root
-        self.msginfo = root.find(_MSGINFO)
-        type_element = self.msginfo.find(_TYPE) if self.msginfo is not None else None
-        self.msg_type = type_element.get("V", "") if type_element is not None else ""
+        msginfo = self.all(_MSGINFO)
+        self.msginfo = msginfo[0] if msginfo else None
+        types = [t for t in self.all(_TYPE) if t.getparent() is self.msginfo]
+        self.msg_type = types[0].get("V", "") if types else ""
         self.process = find_process(self.msg_type)
-        self.documents = list(root.iterchildren(_DOCUMENT))
-        for index, document in enumerate(self.documents):
-            refdoc = document.find(_REFDOC)
-            holder = refdoc.find(_CONTENT) if refdoc is not None else None
-            for content in holder.iterchildren(tag=etree.Element) if holder is not None else ():
-                self.contents.append(content)
-                if self.dialog is None and content.tag in _DIALOG_TAGS:
-                    self.dialog, self.dialog_index = content, index
-        self.foresporsel = _child(self.dialog, "Foresporsel")
-        self.notat = _child(self.dialog, "Notat")
-        type_foresp = _child(self.foresporsel, "TypeForesp")
-        tema_kodet = _child(self.notat, "TemaKodet")
-        self.type_foresp = type_foresp.get("V") if type_foresp is not None else None
-        self.tema_kodet = tema_kodet.get("V") if tema_kodet is not None else None
+        self.documents = list(self.all(_DOCUMENT))
+        for holder in self.all(_CONTENT):
+            self.contents.extend(holder.iterchildren(tag=etree.Element))
+        dialogs = [*self.all(_DIALOG_TAGS[0]), *self.all(_DIALOG_TAGS[1])]
+        if dialogs:
+            self.dialog = min(dialogs, key=lambda d: d.sourceline or 0)
+            document = _document_of(self.dialog)
+            self.dialog_index = self.documents.index(document) if document is not None else -1
+            namespace = self.dialog.tag[: self.dialog.tag.index("}") + 1]  # type: ignore[union-attr]
+            self.foresporsel = self._child(namespace + "Foresporsel", self.dialog)
+            self.notat = self._child(namespace + "Notat", self.dialog)
+            type_foresp = self._child(namespace + "TypeForesp", self.foresporsel)
+            tema_kodet = self._child(namespace + "TemaKodet", self.notat)
+            self.type_foresp = type_foresp.get("V") if type_foresp is not None else None
+            self.tema_kodet = tema_kodet.get("V") if tema_kodet is not None else None
         if self.process is not None and (self.type_foresp or self.tema_kodet):
             self.classification = classify(
                 self.msg_type, type_foresp=self.type_foresp, tema_kodet=self.tema_kodet
             )
+
+    def _child(self, tag: str, parent: etree._Element | None) -> etree._Element | None:
+        """The first indexed ``tag`` directly below ``parent``."""
+        if parent is None:
+            return None
+        return next((e for e in self.all(tag) if e.getparent() is parent), None)
+
+    def all(self, tag: str) -> list[etree._Element] | tuple[etree._Element, ...]:
+        """Every element ``tag`` (declared with `indexed`) in document order."""
+        return self.index.get(tag, _NONE)
 
     @property
     def is_reply(self) -> bool:
@@ -119,3 +154,10 @@ class Context:
             return Issue(rule_id, rule.severity, message)
         line = element.sourceline if isinstance(element.sourceline, int) else None
         return Issue(rule_id, rule.severity, message, line, readable_path(element))
+
+
+indexed(_MSGINFO, _TYPE, _DOCUMENT, _CONTENT, *_DIALOG_TAGS, *(
+    ns.qname(namespace, local)
+    for namespace in (ns.DIALOG_1_1, ns.DIALOG_1_0)
+    for local in ("Foresporsel", "Notat", "TypeForesp", "TemaKodet")
+))

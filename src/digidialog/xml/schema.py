@@ -190,6 +190,12 @@ def _compile(own: Path | None, extras: tuple[Path, ...], prefer_extra: bool) -> 
     return SchemaSet(schema, directories=tuple(directories), locations=chosen)
 
 
+@functools.lru_cache(maxsize=4)
+def _default_for(override: str | None) -> SchemaSet:
+    # Keyed by $DIGIDIALOG_SCHEMAS so that changing it picks another directory.
+    return _compile(_check_dir(default_schema_dir()), (), False)
+
+
 def _refused(urls: list[str], where: Location) -> SchemaLoadError:
     listed = ", ".join(sorted(set(urls)))
     return SchemaLoadError(
@@ -204,6 +210,7 @@ def _refused(urls: list[str], where: Location) -> SchemaLoadError:
 
 
 _QNAME = re.compile(r"\{([^}]*)\}([\w.\-]+)")
+_TYPE_NAME = re.compile(r"type '(?:\{[^}]*\}|xs:)?([\w.\-]+)'")
 _LABELS: Final = {
     ns.MSGHEAD: "mh",
     ns.DIALOG_1_1: "dialog1.1",
@@ -259,7 +266,7 @@ _FOLLOW_UP = re.compile(r"is not a valid value of the (local )?(atomic|union|lis
 
 def _clean(message: str) -> str:
     """Make a libxml2 message readable: local names instead of {namespace}names, no facet tags."""
-    text = message.strip()
+    text = _TYPE_NAME.sub(r"type '\1'", message.strip())
     spaces = {m.group(1) for m in _QNAME.finditer(text)}
     if len(spaces) <= 1:
         text = _QNAME.sub(r"\2", text)
@@ -360,6 +367,7 @@ class SchemaSet:
         self.locations = dict(locations)
         """Namespace -> the top-level schema file that declares it in this set."""
         self._explainer: Any = None
+        self._explain_lock = threading.Lock()
 
     @property
     def namespaces(self) -> frozenset[str]:
@@ -368,8 +376,11 @@ class SchemaSet:
 
     @classmethod
     def default(cls) -> SchemaSet:
-        """Our own schema set (``schemas/``), compiled on first use and shared afterwards."""
-        return _compile(_check_dir(default_schema_dir()), (), False)
+        """Our own schema set (``schemas/``), compiled on first use and shared afterwards.
+
+        Cheap to call per message: after the first call it is one dictionary lookup.
+        """
+        return _default_for(os.environ.get("DIGIDIALOG_SCHEMAS"))
 
     @classmethod
     def load(
@@ -385,6 +396,8 @@ class SchemaSet:
         The result is cached per distinct argument list.
         """
         extras = tuple(_check_dir(Path(d)) for d in extra_dirs)
+        if own and not extras:
+            return cls.default()
         if not own and not extras:
             raise SchemaLoadError("no schema directory given", hint="pass at least one directory")
         mine = _check_dir(default_schema_dir()) if own else None
@@ -394,6 +407,14 @@ class SchemaSet:
     def with_extra(cls, dirs: Sequence[Path | str], *, prefer_extra: bool = False) -> SchemaSet:
         """Our set joined by ``dirs``; the same as ``load(dirs, prefer_extra=...)``."""
         return cls.load(dirs, prefer_extra=prefer_extra)
+
+    def wrapper_xsd(self) -> bytes:
+        """One XSD that imports every namespace of this set, in precedence order.
+
+        For tools that take a single schema file, e.g. ``xmllint --schema`` (write it next to
+        nothing in particular: all locations are absolute file URIs).
+        """
+        return _wrapper(list(self.locations.items()))
 
     def validate(self, document: etree._ElementTree | etree._Element) -> list[SchemaIssue]:
         """All schema violations libxml2 reports for ``document`` (empty when valid)."""
@@ -413,29 +434,32 @@ class SchemaSet:
         """Every violation with ``xmlschema``'s fuller reasons; slow, for reports on bad files."""
         import xmlschema
 
-        if self._explainer is None:
-            try:
-                self._explainer = xmlschema.XMLSchema(
-                    [path.as_uri() for path in self.locations.values()],
-                    uri_mapper=_catalog_uri_mapper(self.directories),
-                    allow="local",
-                )
-            except (xmlschema.XMLSchemaException, OSError) as exc:
-                raise SchemaLoadError(
-                    f"xmlschema cannot load this schema set: {exc}",
-                    location=Location(", ".join(str(d) for d in self.directories)),
-                    hint="use validate(), which does not need xmlschema",
-                ) from exc
+        with self._explain_lock:  # built once, on first use, away from the validation lock
+            if self._explainer is None:
+                try:
+                    self._explainer = xmlschema.XMLSchema(
+                        [path.as_uri() for path in self.locations.values()],
+                        uri_mapper=_catalog_uri_mapper(self.directories),
+                        allow="local",
+                    )
+                except (xmlschema.XMLSchemaException, OSError) as exc:
+                    raise SchemaLoadError(
+                        f"xmlschema cannot load this schema set: {exc}",
+                        location=Location(", ".join(str(d) for d in self.directories)),
+                        hint="use validate(), which does not need xmlschema",
+                    ) from exc
         root = document.getroot() if isinstance(document, etree._ElementTree) else document
         issues: list[SchemaIssue] = []
         for error in self._explainer.iter_errors(root):
             element = error.elem if isinstance(error.elem, etree._Element) else None
             line = element.sourceline if element is not None else None
             line = line if isinstance(line, int) else None
-            reason = error.reason or error.message
+            reason = _clean(error.reason or error.message)
+            if element is not None:
+                reason = f"Element '{etree.QName(element).localname}': {reason}"
             issues.append(
                 SchemaIssue(
-                    _clean(reason),
+                    reason,
                     line,
                     _readable_path(element) if element is not None else error.path,
                 )

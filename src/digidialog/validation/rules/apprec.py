@@ -28,7 +28,7 @@ def _status(ctx: Context) -> tuple[etree._Element | None, str]:
 
 
 @rule("DD090", Severity.ERROR, "a rejecting AppRec names at least one error",
-      "HIS 80415 §3.1, §3.3.2; HITS 1217 §2.13.1", applies_to="apprec")
+      "HIS 80415 §3.2, §3.3.2; HITS 1217 §2.13.1", applies_to="apprec")
 def rejected_has_error(ctx: Context) -> Iterator[Issue]:
     element, status = _status(ctx)
     if status == StatusMottak.AVVIST and first(_ERRORS, ctx.root) is None:
@@ -38,7 +38,7 @@ def rejected_has_error(ctx: Context) -> Iterator[Issue]:
 
 
 @rule("DD091", Severity.ERROR, "an accepting AppRec carries no error",
-      "HIS 80415 §3.1, §3.3.1", applies_to="apprec")
+      "HIS 80415 §3.2, §3.3.1", applies_to="apprec")
 def accepted_has_no_error(ctx: Context) -> Iterator[Issue]:
     _element, status = _status(ctx)
     if status == StatusMottak.OK:
@@ -49,7 +49,7 @@ def accepted_has_no_error(ctx: Context) -> Iterator[Issue]:
 
 
 @rule("DD092", Severity.WARNING, "status 3 (OK, feil i delmelding) is not used in digital dialog",
-      "HIS 80415 §3.1 a); HITS 1217 §2.13.1", applies_to="apprec")
+      "HIS 80415 §3.2, §3.3.3; HITS 1217 §2.13.1", applies_to="apprec")
 def partial_status(ctx: Context) -> Iterator[Issue]:
     element, status = _status(ctx)
     if status == StatusMottak.OK_FEIL_I_DELMELDING:
@@ -59,7 +59,7 @@ def partial_status(ctx: Context) -> Iterator[Issue]:
         )
 
 
-@rule("DD093", Severity.ERROR, "AppRec/MsgType is APPREC", "HIS 80415 §4.3", applies_to="apprec")
+@rule("DD093", Severity.ERROR, "AppRec/MsgType is APPREC", "HIS 80415 §4.3.1", applies_to="apprec")
 def apprec_type(ctx: Context) -> Iterator[Issue]:
     element = first(_MSGTYPE, ctx.root)
     if element is not None and element.get("V") != "APPREC":
@@ -67,7 +67,7 @@ def apprec_type(ctx: Context) -> Iterator[Issue]:
 
 
 @rule("DD094", Severity.ERROR, "OriginalMsgId/Id is the MsgId (a UUID) of the receipted message",
-      "HIS 80415 §2; HITS 1217 §2.3.1", applies_to="apprec")
+      "HIS 80415 §3.1, §4.3.2; HITS 1217 §2.3.1", applies_to="apprec")
 def original_id(ctx: Context) -> Iterator[Issue]:
     element = first(_ORIGINAL_ID, ctx.root)
     original_type = first(_ORIGINAL_TYPE, ctx.root)

@@ -15,7 +15,7 @@ from lxml import etree
 
 from digidialog.codes import find_system
 from digidialog.codes.base import OID_PREFIX, Code, CodeSystem
-from digidialog.validation.context import Context
+from digidialog.validation.context import Context, indexed
 from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
 from digidialog.xml import namespaces as ns
@@ -46,11 +46,13 @@ _CODED_TAGS = tuple({f"{{{n}}}{local}" for n, local, _ in _PLACES} | {
     ns.qname(ns.MSGHEAD, "TypeId"),
     *(ns.qname(ns.DIALOG_1_1, local) for local in ("TypeForesp", "TemaKodet", "KodetOpplysning")),
 })
-"""Every element name that can hold a code: lxml filters on them in C, one pass over the tree."""
+"""Every element name that can hold a code."""
+indexed(*_CODED_TAGS)
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+@functools.lru_cache(maxsize=1024)
 def _fold(name: str) -> str:
     """Compare display names the way a reader would: case, spaces and punctuation ignored."""
     return _NOT_WORD.sub("", name.casefold())
@@ -69,21 +71,30 @@ class Found:
     code: Code | None
 
 
+_BY_TAG: dict[tuple[str, str | None], tuple[str, tuple[str, ...], bool]] = {
+    (f"{{{n}}}{local}", parent): place for (n, local, parent), place in _PLACES.items()
+}
+_MH_TYPE_ID = ns.qname(ns.MSGHEAD, "TypeId")
+_MH_ORGANISATION = ns.qname(ns.MSGHEAD, "Organisation")
+_DIALOG_PREFIX = f"{{{ns.DIALOG_1_1}}}"
+
+
 def _place(ctx: Context, element: etree._Element) -> tuple[str, tuple[str, ...], bool] | None:
-    qname = etree.QName(element)
+    tag = element.tag
+    assert isinstance(tag, str)
     parent = element.getparent()
-    parent_name = etree.QName(parent).localname if parent is not None else ""
-    namespace, local = qname.namespace or "", qname.localname
-    place = _PLACES.get((namespace, local, parent_name)) or _PLACES.get((namespace, local, None))
+    parent_tag = parent.tag if parent is not None else ""
+    parent_name = parent_tag.rpartition("}")[2] if isinstance(parent_tag, str) else ""
+    place = _BY_TAG.get((tag, parent_name)) or _BY_TAG.get((tag, None))
     if place is not None:
         return place
-    if namespace == ns.MSGHEAD and local == "TypeId" and parent is not None:
+    if tag == _MH_TYPE_ID and parent is not None:
         holder = parent.getparent()
-        organisation = holder is not None and etree.QName(holder).localname == "Organisation"
-        return ("Organisation Ident" if organisation else "person Ident",
-                ("9051",) if organisation else ("8116",), True)
-    if namespace == ns.DIALOG_1_1 and ctx.process is not None:
-        return _process_place(ctx, local)
+        if holder is not None and holder.tag == _MH_ORGANISATION:
+            return "Organisation Ident", ("9051",), True
+        return "person Ident", ("8116",), True
+    if tag.startswith(_DIALOG_PREFIX) and ctx.process is not None:
+        return _process_place(ctx, tag[len(_DIALOG_PREFIX):])
     return None
 
 
@@ -106,15 +117,24 @@ def _process_place(ctx: Context, local: str) -> tuple[str, tuple[str, ...], bool
 _find_system = functools.lru_cache(maxsize=256)(find_system)
 
 
+@functools.lru_cache(maxsize=4096)
+def _code(system: CodeSystem, value: str) -> Code | None:
+    return system.get(value)
+
+
+def _line(element: etree._Element) -> int:
+    return element.sourceline or 0
+
+
 def coded(ctx: Context) -> list[Found]:
     """Every coded element of the message with its code list and code; worked out once."""
     cached: list[Found] | None = ctx.cache.get("coded")
     if cached is not None:
         return cached
     result: list[Found] = []
-    for element in ctx.root.iter(*_CODED_TAGS):
-        if element.get("V") is None:
-            continue
+    candidates = [e for tag in _CODED_TAGS for e in ctx.all(tag) if e.get("V") is not None]
+    candidates.sort(key=_line)
+    for element in candidates:
         place = _place(ctx, element)
         if place is None:
             continue
@@ -124,7 +144,7 @@ def coded(ctx: Context) -> list[Found]:
         if system is not None and system.number not in allowed:
             system = None
         value = element.get("V")
-        code = system.get(value) if system is not None and value is not None else None
+        code = _code(system, value) if system is not None and value is not None else None
         result.append(Found(element, what, allowed, names, system, code))
     ctx.cache["coded"] = result
     return result

@@ -178,7 +178,7 @@ def kodet_opplysning(ctx: Context) -> Iterator[Issue]:
         )
 
 
-@rule("DD055", Severity.WARNING, "a reply does not quote the request", "HITS 1217 §2.4.1, §3.5.2")
+@rule("DD055", Severity.WARNING, "a reply does not quote the request", "HITS 1217 §2.4.1, §3.5.2, §3.10.2")
 def reply_without_request(ctx: Context) -> Iterator[Issue]:
     if ctx.dialog is not None and ctx.is_reply:
         for element in elements(_NOTAT_FORESPORSEL, ctx.dialog):

@@ -11,7 +11,7 @@ from lxml import etree
 
 from digidialog.codes import identifiers
 from digidialog.codes.processes import ConversationRef
-from digidialog.validation.context import Context
+from digidialog.validation.context import Context, indexed
 from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
 from digidialog.xml import namespaces as ns
@@ -30,17 +30,36 @@ _HCP, _IDENT, _TYPE_ID, _ID = _m("HealthcareProfessional"), _m("Ident"), _m("Typ
 _PATIENT, _GIVEN, _FAMILY = _m("Patient"), _m("GivenName"), _m("FamilyName")
 
 
-def _type_id(ident: etree._Element) -> str:
-    type_id = ident.find(_TYPE_ID)
-    return type_id.get("V", "") if type_id is not None else ""
+indexed(_MSGID, _GENDATE, _ACK, _CONVREF, _PARENT_REF, _CONV_REF, _SENDER, _RECEIVER,
+        _ORGANISATION, _HCP, _IDENT, _TYPE_ID, _ID, _PATIENT)
 
 
-def _her(element: etree._Element) -> etree._Element | None:
-    """The first Ident of ``element`` whose TypeId is HER."""
-    for ident in element.iterchildren(_IDENT):
-        if _type_id(ident) == "HER":
-            return ident
-    return None
+def _first(ctx: Context, tag: str) -> etree._Element | None:
+    found = ctx.all(tag)
+    return found[0] if found else None
+
+
+class _Idents:
+    """Every MsgHead Ident of the message: its TypeId V and Id text, and which element owns it."""
+
+    def __init__(self, ctx: Context) -> None:
+        kinds = {t.getparent(): t.get("V", "") for t in ctx.all(_TYPE_ID)}
+        values = {i.getparent(): (i.text or "").strip() for i in ctx.all(_ID)}
+        self.of: dict[etree._Element | None, list[tuple[etree._Element, str, str]]] = {}
+        for ident in ctx.all(_IDENT):
+            entry = (ident, kinds.get(ident, ""), values.get(ident, ""))
+            self.of.setdefault(ident.getparent(), []).append(entry)
+
+    def her(self, owner: etree._Element) -> bool:
+        """True when ``owner`` (Organisation, HealthcareProfessional) has a HER-id Ident."""
+        return any(kind == "HER" for _, kind, _ in self.of.get(owner, ()))
+
+
+def _idents(ctx: Context) -> _Idents:
+    found: _Idents | None = ctx.cache.get("idents")
+    if found is None:
+        found = ctx.cache["idents"] = _Idents(ctx)
+    return found
 
 
 def _is_uuid(value: str | None) -> bool:
@@ -50,7 +69,7 @@ def _is_uuid(value: str | None) -> bool:
 @rule("DD001", Severity.ERROR, "MsgId is a UUID", "HITS 1217 §2.3.1")
 def msg_id_is_uuid(ctx: Context) -> Iterator[Issue]:
     assert ctx.msginfo is not None
-    element = ctx.msginfo.find(_MSGID)
+    element = _first(ctx, _MSGID)
     if element is not None and not _is_uuid(element.text):
         yield ctx.issue("DD001", element, f"MsgId {element.text!r} is not a UUID")
 
@@ -71,7 +90,7 @@ def known_process(ctx: Context) -> Iterator[Issue]:
 @rule("DD004", Severity.ERROR, "a reply carries ConversationRef", "HITS 1217 §2.3.3")
 def reply_has_conversation_ref(ctx: Context) -> Iterator[Issue]:
     assert ctx.msginfo is not None
-    if ctx.msginfo.find(_CONVREF) is not None:
+    if _first(ctx, _CONVREF) is not None:
         return
     request = ctx.classification.request if ctx.classification else None
     if ctx.is_reply:
@@ -94,7 +113,7 @@ def reply_has_conversation_ref(ctx: Context) -> Iterator[Issue]:
       "HITS 1217 §2.3.3")
 def first_message_has_no_conversation_ref(ctx: Context) -> Iterator[Issue]:
     assert ctx.msginfo is not None
-    element = ctx.msginfo.find(_CONVREF)
+    element = _first(ctx, _CONVREF)
     request = ctx.classification.request if ctx.classification else None
     if (
         element is not None
@@ -113,10 +132,9 @@ def first_message_has_no_conversation_ref(ctx: Context) -> Iterator[Issue]:
 @rule("DD006", Severity.ERROR, "ConversationRef holds UUIDs of other messages", "HITS 1217 §2.3.3")
 def conversation_ref_ids(ctx: Context) -> Iterator[Issue]:
     assert ctx.msginfo is not None
-    msg_id = ctx.msginfo.find(_MSGID)
+    msg_id = _first(ctx, _MSGID)
     own = (msg_id.text or "").strip().lower() if msg_id is not None else ""
-    conversation = ctx.msginfo.find(_CONVREF)
-    for element in conversation.iterchildren(_PARENT_REF, _CONV_REF) if conversation is not None else ():
+    for element in (*ctx.all(_PARENT_REF), *ctx.all(_CONV_REF)):
         name = etree.QName(element).localname
         value = (element.text or "").strip()
         if not _is_uuid(value):
@@ -141,7 +159,7 @@ FUTURE_SLACK = timedelta(days=1)
 @rule("DD007", Severity.WARNING, "GenDate is a plausible time", "HITS 1217 §2.3; HIS 80601")
 def gen_date_sane(ctx: Context) -> Iterator[Issue]:
     assert ctx.msginfo is not None
-    element = ctx.msginfo.find(_GENDATE)
+    element = _first(ctx, _GENDATE)
     if element is None:
         return
     when = _parse_datetime(element.text or "")
@@ -151,14 +169,6 @@ def gen_date_sane(ctx: Context) -> Iterator[Issue]:
         yield ctx.issue("DD007", element, f"GenDate {element.text} is before the year 2000")
     elif when > datetime.now(UTC) + FUTURE_SLACK:
         yield ctx.issue("DD007", element, f"GenDate {element.text} lies in the future")
-
-
-def _ident_problem(ident: etree._Element, kinds: tuple[str, ...]) -> str | None:
-    """Why the Id of ``ident`` fails its scheme (when its TypeId is one of ``kinds``), or None."""
-    kind = _type_id(ident)
-    if kind not in kinds:
-        return None
-    return _id_problem(kind, (ident.findtext(_ID) or "").strip())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -178,26 +188,27 @@ def _parties(ctx: Context) -> list[tuple[str, etree._Element]]:
     """("Sender" | "Receiver", its top Organisation), worked out once per message."""
     found: list[tuple[str, etree._Element]] | None = ctx.cache.get("parties")
     if found is None:
-        assert ctx.msginfo is not None
+        roles = {_SENDER: "Sender", _RECEIVER: "Receiver"}
         found = []
-        for role, tag in (("Sender", _SENDER), ("Receiver", _RECEIVER)):
-            party = ctx.msginfo.find(tag)
-            organisation = party.find(_ORGANISATION) if party is not None else None
-            if organisation is not None:
+        for organisation in ctx.all(_ORGANISATION):
+            parent = organisation.getparent()
+            role = roles.get(parent.tag) if parent is not None else None  # type: ignore[call-overload]
+            if role is not None:
                 found.append((role, organisation))
         ctx.cache["parties"] = found
     return found
 
 
-def _level2(organisation: etree._Element) -> list[etree._Element]:
-    return list(organisation.iterchildren(_ORGANISATION, _HCP))
+def _level2(ctx: Context, organisation: etree._Element) -> list[etree._Element]:
+    """The second organisation level (Organisation or HealthcareProfessional) below ``organisation``."""
+    return [e for tag in (_ORGANISATION, _HCP) for e in ctx.all(tag) if e.getparent() is organisation]
 
 
 @rule("DD010", Severity.ERROR, "Sender and Receiver name two organisation levels",
       "HITS 1217 §2.3.4")
 def two_levels(ctx: Context) -> Iterator[Issue]:
     for role, organisation in _parties(ctx):
-        if not _level2(organisation):
+        if not _level2(ctx, organisation):
             yield ctx.issue(
                 "DD010",
                 organisation,
@@ -209,8 +220,9 @@ def two_levels(ctx: Context) -> Iterator[Issue]:
 @rule("DD011", Severity.ERROR, "the communication party has a HER-id", "HITS 1217 §2.3.4")
 def party_her_id(ctx: Context) -> Iterator[Issue]:
     for role, organisation in _parties(ctx):
-        level2 = _level2(organisation)
-        if level2 and not any(_her(inner) is not None for inner in level2):
+        idents = _idents(ctx)
+        level2 = _level2(ctx, organisation)
+        if level2 and not any(idents.her(inner) for inner in level2):
             yield ctx.issue(
                 "DD011",
                 level2[0],
@@ -222,7 +234,7 @@ def party_her_id(ctx: Context) -> Iterator[Issue]:
 @rule("DD012", Severity.WARNING, "the enterprise level has a HER-id", "HITS 1217 §2.3.4")
 def enterprise_her_id(ctx: Context) -> Iterator[Issue]:
     for role, organisation in _parties(ctx):
-        if _her(organisation) is None:
+        if not _idents(ctx).her(organisation):
             yield ctx.issue(
                 "DD012",
                 organisation,
@@ -235,10 +247,11 @@ def enterprise_her_id(ctx: Context) -> Iterator[Issue]:
       "HITS 1217 §2.3.4; code list 9051")
 def organisation_ids(ctx: Context) -> Iterator[Issue]:
     for role, organisation in _parties(ctx):
-        for ident in organisation.iter(_IDENT):
-            problem = _ident_problem(ident, ("HER", "ENH"))
-            if problem:
-                yield ctx.issue("DD013", ident, f"{role}: {problem}")
+        for owner in (organisation, *_level2(ctx, organisation)):
+            for ident, kind, value in _idents(ctx).of.get(owner, ()):
+                problem = _id_problem(kind, value) if kind in ("HER", "ENH") else None
+                if problem:
+                    yield ctx.issue("DD013", ident, f"{role}: {problem}")
 
 
 def _patient_needed(ctx: Context) -> bool | None:
@@ -250,18 +263,21 @@ def _patient_needed(ctx: Context) -> bool | None:
     return found.request.patient if found.request is not None else None
 
 
+def _patient(ctx: Context) -> etree._Element | None:
+    """MsgInfo/Patient (not a Patient in OtherReceiver or PatientReport)."""
+    return next((p for p in ctx.all(_PATIENT) if p.getparent() is ctx.msginfo), None)
+
+
 @rule("DD020", Severity.ERROR, "Patient is present where the service needs one",
       "HITS 1217 §2.3.6, chapter 3")
 def patient_present(ctx: Context) -> Iterator[Issue]:
-    assert ctx.msginfo is not None
-    if ctx.msginfo.find(_PATIENT) is None and _patient_needed(ctx):
+    if _patient(ctx) is None and _patient_needed(ctx):
         yield ctx.issue("DD020", ctx.msginfo, "MsgInfo/Patient is missing; this service needs it")
 
 
 @rule("DD021", Severity.ERROR, "Patient has given and family name", "HITS 1217 §2.3.6")
 def patient_names(ctx: Context) -> Iterator[Issue]:
-    assert ctx.msginfo is not None
-    patient = ctx.msginfo.find(_PATIENT)
+    patient = _patient(ctx)
     if patient is None:
         return
     for name in ("GivenName", "FamilyName"):
@@ -272,17 +288,15 @@ def patient_names(ctx: Context) -> Iterator[Issue]:
 @rule("DD022", Severity.ERROR, "Patient has exactly one Ident, a fødselsnummer or D-number",
       "HITS 1217 §2.3.6")
 def patient_one_ident(ctx: Context) -> Iterator[Issue]:
-    assert ctx.msginfo is not None
-    patient = ctx.msginfo.find(_PATIENT)
+    patient = _patient(ctx)
     if patient is None:
         return
-    idents = list(patient.iterchildren(_IDENT))
+    idents = _idents(ctx).of.get(patient, [])
     if len(idents) != 1:
         yield ctx.issue(
             "DD022", patient, f"Patient has {len(idents)} Ident elements; exactly one is allowed"
         )
-    for ident in idents:
-        kind = _type_id(ident)
+    for ident, kind, _value in idents:
         if kind not in ("FNR", "DNR"):
             yield ctx.issue(
                 "DD022", ident, f"Patient Ident is of type {kind!r}; only FNR or DNR is allowed"
@@ -292,30 +306,33 @@ def patient_one_ident(ctx: Context) -> Iterator[Issue]:
 @rule("DD023", Severity.ERROR, "the patient's national ID number is valid",
       "HITS 1217 §2.3.6; code list 8116")
 def patient_national_id(ctx: Context) -> Iterator[Issue]:
-    assert ctx.msginfo is not None
-    patient = ctx.msginfo.find(_PATIENT)
+    patient = _patient(ctx)
     if patient is None:
         return
-    for ident in patient.iterchildren(_IDENT):
-        problem = _ident_problem(ident, ("FNR", "DNR"))
+    for ident, kind, value in _idents(ctx).of.get(patient, ()):
+        if kind not in ("FNR", "DNR"):
+            continue
+        problem = _id_problem(kind, value)
         if problem:
             yield ctx.issue("DD023", ident, f"Patient: {problem}")
-            continue
-        kind, value = _type_id(ident), (ident.findtext(_ID) or "").strip()
-        if kind in ("FNR", "DNR") and identifiers.kind(value) != kind:
-            actual = identifiers.kind(value)
+        elif _person_kind(value) != kind:
             yield ctx.issue(
                 "DD023",
                 ident,
-                f"Patient: {identifiers.mask(value)} is a {actual} but TypeId says {kind}",
+                f"Patient: {identifiers.mask(value)} is a {_person_kind(value)} but TypeId says {kind}",
             )
+
+
+@functools.lru_cache(maxsize=4096)
+def _person_kind(value: str) -> str:
+    return str(identifiers.kind(value))
 
 
 @rule("DD030", Severity.ERROR, "Ack is J for asynchronous and N for synchronous services",
       "HITS 1217 §2.3.5, §2.13, chapter 3")
 def ack_matches_service(ctx: Context) -> Iterator[Issue]:
     assert ctx.msginfo is not None
-    element = ctx.msginfo.find(_ACK)
+    element = _first(ctx, _ACK)
     found = ctx.classification
     if found is None or not (found.request or found.candidates):
         return

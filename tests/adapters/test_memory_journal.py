@@ -1,0 +1,194 @@
+"""The journal behind every simulator: what it refuses, how the demo office answers by itself."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from digidialog.adapters import AutoAnswer, MemoryJournal, demo_journal, memory_adapter
+from digidialog.adapters.memory import DEMO_OFFICE, OSLO, demo_slots, simulated_m1
+from digidialog.adapters.ports import JournalRefusal, RefusalReason
+from digidialog.adapters.testing import contract_journal
+from digidialog.services.types import (
+    Citizen,
+    DeliveryMethod,
+    InboxItem,
+    RenewalRequest,
+    RenewalResult,
+    Reply,
+    ReplyKind,
+    ServiceName,
+    TimeWish,
+)
+
+NOW = datetime(2030, 1, 4, 12, 0, tzinfo=OSLO)  # a Friday
+PER = Citizen("01017012345", "Per", "Pasient")
+KARI, OLA = DEMO_OFFICE.practitioners
+
+
+def _journal() -> MemoryJournal:
+    return demo_journal(clock=lambda: NOW)
+
+
+def _item(kind: str, service: ServiceName, msg_id: str = "m-1", **extra: object) -> InboxItem:
+    fields: dict[str, object] = {
+        "service": service,
+        "process": "P",
+        "kind": kind,
+        "conversation_id": f"c-{msg_id}",
+        "msg_id": msg_id,
+        "citizen": PER,
+        "practitioner_her_id": KARI.her_id,
+        "subject": "Emne",
+        "text": "Tekst",
+        "received": NOW,
+    }
+    return InboxItem(**{**fields, **extra})  # type: ignore[arg-type]
+
+
+def _reply(journal: MemoryJournal) -> Reply:
+    (message,) = journal.outgoing()
+    assert isinstance(message.content, Reply)
+    return message.content
+
+
+def test_demo_slots_are_on_working_days_from_eight() -> None:
+    slots = demo_slots(DEMO_OFFICE, date(2030, 1, 5), days=2, per_day=3)  # from a Saturday
+    assert len(slots) == 2 * 3 * 2
+    assert {s.start.date() for s in slots} == {date(2030, 1, 7), date(2030, 1, 8)}
+    assert min(s.start for s in slots).hour == 8
+    assert len({s.uid for s in slots}) == len(slots)
+
+
+@pytest.mark.parametrize(
+    ("service", "kind", "expected"),
+    [
+        (ServiceName.E_CONSULTATION, "SB", ReplyKind.ANSWER),
+        (ServiceName.CONTACT_OFFICE, "HE", ReplyKind.OFFICE_ANSWER),
+    ],
+)
+def test_auto_answers(service: ServiceName, kind: str, expected: ReplyKind) -> None:
+    journal = _journal()
+    journal.deliver(_item(kind, service))
+    reply = _reply(journal)
+    assert reply.kind is expected
+    assert reply.responder == KARI
+
+
+def test_citizen_answer_gets_no_auto_reply() -> None:
+    journal = _journal()
+    journal.deliver(_item("22", ServiceName.E_CONSULTATION))
+    assert journal.outgoing() == []
+
+
+def test_wish_books_the_first_free_slot_then_moves_and_cancels_it() -> None:
+    journal = _journal()
+    journal.deliver(_item("OT", ServiceName.BOOKING, "ot", wish=TimeWish("Helst morgen")))
+    booked = _reply(journal)
+    assert booked.kind is ReplyKind.BOOKED
+    assert booked.appointment is not None
+    assert booked.appointment.practitioner == KARI
+    assert booked.appointment.start == datetime(2030, 1, 7, 8, 0, tzinfo=OSLO)
+    assert journal.appointments(PER) == [booked.appointment]
+    journal.acknowledge(journal.outgoing()[0].id)
+
+    move = TimeWish("Senere", appointment=booked.appointment)
+    journal.deliver(_item("OET", ServiceName.BOOKING, "oet", wish=move))
+    moved = _reply(journal)
+    assert moved.kind is ReplyKind.CHANGED
+    assert moved.appointment is not None
+    assert moved.appointment.start > booked.appointment.start
+    journal.acknowledge(journal.outgoing()[0].id)
+
+    cancel = TimeWish("Avlys", appointment=moved.appointment)
+    journal.deliver(_item("OAT", ServiceName.BOOKING, "oat", wish=cancel))
+    assert _reply(journal).kind is ReplyKind.CANCELLED
+    assert journal.appointments(PER) == []
+
+
+def test_wish_with_another_doctor_allowed_says_so() -> None:
+    journal = _journal()
+    kari_slots = journal.free_slots(KARI.her_id, NOW, NOW + timedelta(weeks=4))
+    for n, slot in enumerate(kari_slots):
+        journal.reserve(slot.uid, PER, request_id=f"fill-{n}")
+    wish = TimeWish("Hvem som helst", accepts_other_practitioner=True)
+    journal.deliver(_item("OT", ServiceName.BOOKING, "ot", wish=wish))
+    reply = _reply(journal)
+    assert reply.kind is ReplyKind.BOOKED_WITH_OTHER_PRACTITIONER
+    assert reply.appointment is not None
+    assert reply.appointment.practitioner == OLA
+
+
+def test_wish_without_free_slots_is_not_available() -> None:
+    journal = MemoryJournal(DEMO_OFFICE, auto=AutoAnswer(time_wishes=True), clock=lambda: NOW)
+    journal.deliver(_item("OT", ServiceName.BOOKING, wish=TimeWish("Snart")))
+    assert _reply(journal).kind is ReplyKind.NOT_AVAILABLE
+
+
+def test_unknown_cancel_wish_is_not_cancelled() -> None:
+    journal = _journal()
+    journal.deliver(_item("OAT", ServiceName.BOOKING, wish=TimeWish("Avlys")))
+    assert _reply(journal).kind is ReplyKind.NOT_CANCELLED
+
+
+def test_renewal_is_assigned_and_renewed_with_one_m1_each() -> None:
+    journal = _journal()
+    request = RenewalRequest(
+        conversation_id="c-rf",
+        msg_id="rf",
+        citizen=PER,
+        practitioner_her_id=OLA.her_id,
+        kind="RF",
+        text="Fornyelse",
+        prescriptions=("Metformin 500 mg", "Atorvastatin <20 mg>"),
+        delivery=DeliveryMethod.PHARMACY,
+        received=NOW,
+    )
+    assigned = journal.receive_renewal(request)
+    assert assigned.assignee == "Reseptansvarlig sykepleier"
+    (decision,) = journal.renewal_outcomes()
+    assert decision.outcome.result is RenewalResult.RENEWED
+    assert decision.outcome.m1_documents == (
+        simulated_m1("Metformin 500 mg"),
+        simulated_m1("Atorvastatin <20 mg>"),
+    )
+    assert b"&lt;20 mg&gt;" in decision.outcome.m1_documents[1]
+
+
+def test_renewal_assignee_defaults_to_the_gp() -> None:
+    journal = MemoryJournal(DEMO_OFFICE)
+    request = RenewalRequest(
+        "c", "m", PER, KARI.her_id, "RF", "x", (), DeliveryMethod.PHARMACY, NOW
+    )
+    assert journal.receive_renewal(request).assignee == KARI.full_name
+    assert journal.renewal_outcomes() == []  # quiet journal: the GP has not decided yet
+
+
+def test_book_elsewhere_takes_the_slot_and_announces_it() -> None:
+    journal = _journal()
+    slot = journal.free_slots(OLA.her_id, NOW, NOW + timedelta(weeks=1))[0]
+    notice = journal.book_elsewhere(slot, PER)
+    assert notice.in_reply_to is None
+    assert notice.practitioner_her_id == OLA.her_id
+    assert slot not in journal.free_slots(OLA.her_id, NOW, NOW + timedelta(weeks=1))
+
+
+def test_answer_to_unknown_message_is_refused() -> None:
+    with pytest.raises(JournalRefusal) as caught:
+        contract_journal().answer("nope", Reply(ReplyKind.ANSWER, "x"))
+    assert caught.value.reason is RefusalReason.NOT_FOUND
+
+
+def test_memory_adapter_goes_through_the_wire_encoding() -> None:
+    journal = _journal()
+    adapter = memory_adapter(journal)
+    item = _item("SB", ServiceName.E_CONSULTATION)
+    assert adapter.inbox.deliver(item).duplicate is False
+    (reply,) = adapter.inbox.outgoing()
+    assert reply == journal.outgoing()[0]
+    assert reply is not journal.outgoing()[0]  # decoded copy, not the journal's object
+    renamed = dataclasses.replace(item, msg_id="m-2", practitioner_her_id="999")
+    with pytest.raises(JournalRefusal):
+        adapter.inbox.deliver(renamed)

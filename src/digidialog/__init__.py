@@ -1,5 +1,7 @@
 """digidialog: Digital dialog med fastlegen for Norwegian EHR vendors."""
 
+from typing import TYPE_CHECKING, Any
+
 from digidialog.errors import (
     AdapterError,
     DigidialogError,
@@ -13,10 +15,9 @@ from digidialog.errors import (
     ValidationError,
 )
 
-from typing import TYPE_CHECKING, Any
-
 if TYPE_CHECKING:
     from digidialog.model import Message
+    from digidialog.security import OpenedMessage, VerifiedXml, open_sealed, seal, sign, verify
     from digidialog.validation import validate
     from digidialog.xml.codec import parse
 
@@ -25,6 +26,12 @@ _LAZY = {
     "Message": "digidialog.model",
     "parse": "digidialog.xml.codec",
     "validate": "digidialog.validation",
+    "sign": "digidialog.security",
+    "verify": "digidialog.security",
+    "seal": "digidialog.security",
+    "open_sealed": "digidialog.security",
+    "VerifiedXml": "digidialog.security",
+    "OpenedMessage": "digidialog.security",
 }
 
 
@@ -45,12 +52,18 @@ __all__ = [
     "JournalUnavailableError",
     "Location",
     "Message",
+    "OpenedMessage",
     "ParseError",
     "SecurityError",
     "ServiceError",
     "UnsafeXMLError",
     "UsageError",
     "ValidationError",
+    "VerifiedXml",
+    "open_sealed",
     "parse",
+    "seal",
+    "sign",
     "validate",
+    "verify",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 
@@ -26,8 +26,8 @@ class TestInProcessContract(AdapterContract):
     stall_seconds = 0.6
 
     @pytest.fixture
-    def backend(self) -> Iterator[ContractBackend]:
-        yield _backend()
+    def backend(self) -> ContractBackend:
+        return _backend()
 
 
 class _Wrapped:
@@ -92,22 +92,20 @@ def _broken(wrapper: type[_Wrapped]) -> ContractBackend:
     return ContractBackend(broken, honest.journal, honest.faults)
 
 
+def test_a_faithful_wrapper_passes() -> None:
+    AdapterContract().test_same_message_twice_is_one_inbox_item(_broken(_Wrapped))
+
+
 @pytest.mark.parametrize(
     ("wrapper", "test"),
     [
-        (_Wrapped, None),
         (_NewIdEveryTime, "test_same_message_twice_is_one_inbox_item"),
         (_SwallowsOutages, "test_journal_down_is_unavailable_on_every_port"),
         (_ForgetsUnacknowledged, "test_replies_wait_until_acknowledged"),
     ],
 )
-def test_the_kit_catches_a_broken_adapter(wrapper: type[_Wrapped], test: str | None) -> None:
+def test_the_kit_catches_a_broken_adapter(wrapper: type[_Wrapped], test: str) -> None:
     kit = AdapterContract()
-    names = [test] if test else ["test_same_message_twice_is_one_inbox_item"]
-    for name in names:
-        getattr(kit, name)(_backend())  # the honest adapter passes …
-        if wrapper is _Wrapped:
-            getattr(kit, name)(_broken(wrapper))  # … so does a faithful wrapper …
-        else:
-            with pytest.raises(AssertionError):
-                getattr(kit, name)(_broken(wrapper))  # … the broken one fails
+    getattr(kit, test)(_backend())  # the honest adapter passes, the broken one fails:
+    with pytest.raises((AssertionError, pytest.fail.Exception)):
+        getattr(kit, test)(_broken(wrapper))

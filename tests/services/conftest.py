@@ -28,7 +28,7 @@ GP = Practitioner("369767", "August", "September", hpr="9144900", specialist_gen
 GP2 = Practitioner("91095", "Rita", "Lin", hpr="9144889")
 OFFICE = Office("987654", "Nanset Legekontor", org_number="971318864", practitioners=(GP, GP2))
 CITIZEN = Citizen("13116900216", "Line", "Danser", mobile="+4799887766")
-PARENT = Citizen("13115700217", "Far", "Danser")
+PARENT = Citizen("13115710057", "Far", "Danser")
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(32)
 
 
@@ -115,4 +115,4 @@ def m1_documents(reference: Path) -> Iterator[tuple[bytes, ...]]:
     assert isinstance(parsed, MsgHead)
     raw = [etree.tostring(item.element) for item in parsed.items_of(RawXml)]
     assert raw
-    yield tuple(raw)
+    return tuple(raw)

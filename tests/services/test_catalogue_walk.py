@@ -44,7 +44,9 @@ SERVICE_PROCESSES = (
 NOT_IN_GP_TABLE = {"HBT", "VUS", "MOA"}
 
 START = datetime(2027, 4, 6, 8, 0, tzinfo=UTC)
-SLOT = Slot("f3330a88-308f-48ae-b39a-c25cde16154e", START, START + timedelta(minutes=15), practitioner=GP)
+SLOT = Slot(
+    "f3330a88-308f-48ae-b39a-c25cde16154e", START, START + timedelta(minutes=15), practitioner=GP
+)
 APPOINTMENT = Slot(
     "4088e990-ad89-4cb3-9bb4-84909aaaaaaa",
     START,
@@ -121,7 +123,9 @@ def open_thread(office: GpOffice, msg_type: str, code: str, m1: tuple[bytes, ...
     return builders[(msg_type, code)]()
 
 
-def answer(office: GpOffice, msg_type: str, request: str, code: str, conv: str, m1: tuple[bytes, ...]) -> Outgoing:
+def answer(
+    office: GpOffice, msg_type: str, request: str, code: str, conv: str, m1: tuple[bytes, ...]
+) -> Outgoing:
     """Reply `code` in conversation `conv`, by whoever sends that reply."""
     kind = ReplyKind(code)
     booking, ec, ct, rn = office.booking, office.e_consultation, office.contact, office.renewal
@@ -178,7 +182,8 @@ def test_row_both_ways(
     if citizen_started:  # the office receives the citizen's request
         received = office.receive(wire(opened.message))
         assert received.error is None, received.error
-        assert received.incoming is not None and received.refusal is None
+        assert received.incoming is not None
+        assert received.refusal is None
         assert received.incoming.kind == request_code
         expects_receipt = request_code != "HLT"
         assert (received.receipt is not None) is expects_receipt
@@ -199,14 +204,16 @@ def test_row_both_ways(
     assert envelope.parent_id == opened.msg_id
     assert envelope.conversation_id == opened.conversation_id
     found = classify(msg_type, tema_kodet=reply_code)
-    assert found is not None and any(r.code == request_code for r in found.candidates)
+    assert found is not None
+    assert any(r.code == request_code for r in found.candidates)
     assert received_reply.msg_info.ack is not None
     assert received_reply.msg_info.ack.v == ("N" if request_code == "HLT" else "J")
     if not citizen_started:  # the office receives the citizen's answer
         back = office.receive(received_reply)
         if envelope.sender_party(office.context.office.her_id) is Party.INNBYGGER:
             assert back.incoming is not None, back.error
-            assert back.receipt is not None and back.receipt.is_ok
+            assert back.receipt is not None
+            assert back.receipt.is_ok
 
 
 def test_walk_covers_the_gp_table() -> None:

@@ -71,9 +71,7 @@ def test_naive_times_and_zero_days_are_refused() -> None:
     assert zero.value.rule == "SV110"
 
 
-def test_question_gets_due_date_and_becomes_overdue(
-    office: GpOffice, clock: Clock
-) -> None:
+def test_question_gets_due_date_and_becomes_overdue(office: GpOffice, clock: Clock) -> None:
     clock.now = datetime(2027, 3, 19, 14, 0, tzinfo=UTC)  # Friday before Easter week
     asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Jeg har hostet lenge.")
     received = office.receive(wire(asked.message))
@@ -85,7 +83,9 @@ def test_question_gets_due_date_and_becomes_overdue(
     assert office.overdue(datetime(2027, 3, 31, 21, 0, tzinfo=UTC)) == []  # 22:00 in Oslo
     late = office.overdue(datetime(2027, 3, 31, 22, 30, tzinfo=UTC))  # 00:30 on 1 April
     assert [c.id for c in late] == [asked.msg_id]
-    assert office.e_consultation.overdue(datetime(2027, 4, 1, 9, 0, tzinfo=UTC))[0].id == asked.msg_id
+    assert (
+        office.e_consultation.overdue(datetime(2027, 4, 1, 9, 0, tzinfo=UTC))[0].id == asked.msg_id
+    )
     assert office.contact.overdue(datetime(2027, 4, 1, 9, 0, tzinfo=UTC)) == []
 
     office.e_consultation.answer(asked.msg_id, "Kom inn til undersøkelse.")
@@ -104,4 +104,3 @@ def test_refused_question_is_not_overdue(office: GpOffice) -> None:
     office.receive(wire(asked.message))
     office.e_consultation.refuse(asked.msg_id)
     assert office.overdue(datetime(2028, 1, 1, tzinfo=UTC)) == []
-

@@ -30,6 +30,7 @@ def envelope(payload: bytes = b"\x30\x82\x00\x01binary\x00", receiver: str = "80
         receiver=receiver,
         content_type=CMS_CONTENT_TYPE,
         message_id=str(uuid.uuid4()),
+        subject="DIALOG_INNBYGGER_EKONTAKT",
     )
 
 
@@ -40,6 +41,9 @@ def test_envelope_refuses_bad_metadata() -> None:
         Envelope(b"x", sender="1", receiver="2", content_type="a/b", message_id="../etc/passwd")
     with pytest.raises(TransportError, match="content type"):
         Envelope(b"x", sender="1", receiver="2", content_type="a/b\r\nX: y", message_id="m1")
+    with pytest.raises(TransportError, match="subject"):
+        Envelope(b"x", sender="1", receiver="2", content_type="a/b", message_id="m1",
+                 subject="A\nB")
 
 
 def test_sealed_follows_content_type() -> None:

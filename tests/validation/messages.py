@@ -15,8 +15,13 @@ from lxml import etree
 MH = "http://www.kith.no/xmlstds/msghead/2006-05-24"
 DM = "http://www.kith.no/xmlstds/dialog/2013-01-23"
 AR = "http://www.kith.no/xmlstds/apprec/2012-02-15"
-NS = {"m": MH, "d": DM, "a": AR, "b": "http://www.kith.no/xmlstds/base64container",
-      "x": "urn:ietf:params:xml:ns:icalendar-2.0"}
+NS = {
+    "m": MH,
+    "d": DM,
+    "a": AR,
+    "b": "http://www.kith.no/xmlstds/base64container",
+    "x": "urn:ietf:params:xml:ns:icalendar-2.0",
+}
 
 REQUEST_ID = "6c1b7d6e-2f4a-4c1e-9a51-0b7f1e2d3c4a"
 REPLY_ID = "0f3e2d1c-5b6a-4789-8abc-def012345678"
@@ -35,7 +40,9 @@ _CITIZEN_SIDE = """
 _GP_SIDE = """
       <Organisation>
         <OrganisationName>Bakkebyen legesenter</OrganisationName>
-        <Ident><Id>910000004</Id><TypeId V="ENH" S="2.16.578.1.12.4.1.1.9051" DN="Organisasjonsnummeret i Enhetsregister"/></Ident>
+        <Ident><Id>910000004</Id>
+          <TypeId V="ENH" S="2.16.578.1.12.4.1.1.9051" DN="Organisasjonsnummeret i Enhetsregister"/>
+        </Ident>
         <Ident><Id>800001</Id><TypeId V="HER" S="2.16.578.1.12.4.1.1.9051" DN="HER-id"/></Ident>
         <HealthcareProfessional>
           <RoleToPatient V="6" S="2.16.578.1.12.4.1.1.9034" DN="Fastlege"/>
@@ -48,7 +55,8 @@ _PATIENT = f"""
     <Patient>
       <FamilyName>Testesen</FamilyName>
       <GivenName>Ola</GivenName>
-      <Ident><Id>{PATIENT_FNR}</Id><TypeId V="FNR" S="2.16.578.1.12.4.1.1.8116" DN="Fødselsnummer"/></Ident>
+      <Ident><Id>{PATIENT_FNR}</Id>
+        <TypeId V="FNR" S="2.16.578.1.12.4.1.1.8116" DN="Fødselsnummer"/></Ident>
     </Patient>"""
 
 
@@ -82,7 +90,10 @@ def _msghead(msg_id: str, conversation: str, sender: str, receiver: str, dialog:
 
 def request() -> bytes:
     return _msghead(
-        REQUEST_ID, "", _CITIZEN_SIDE, _GP_SIDE,
+        REQUEST_ID,
+        "",
+        _CITIZEN_SIDE,
+        _GP_SIDE,
         """
           <Foresporsel>
             <TypeForesp V="SB" S="2.16.578.1.12.4.1.1.7601" DN="Spørsmål til behandler"/>
@@ -99,7 +110,10 @@ def reply() -> bytes:
       <RefToConversation>{REQUEST_ID}</RefToConversation>
     </ConversationRef>"""
     return _msghead(
-        REPLY_ID, conversation, _GP_SIDE, _CITIZEN_SIDE,
+        REPLY_ID,
+        conversation,
+        _GP_SIDE,
+        _CITIZEN_SIDE,
         """
           <Notat>
             <TemaKodet V="12" S="2.16.578.1.12.4.1.1.7602" DN="Svar på spørsmål, fra behandler"/>
@@ -124,7 +138,7 @@ def apprec(status: str = "1", errors: str = "") -> bytes:
     <HCP><Inst><Name>Helsenorge testmiljø</Name><Id>700001</Id>
       <TypeId V="HER" DN="HER-id"/></Inst></HCP>
   </Receiver>
-  <Status V="{status}" DN="{'OK' if status == '1' else 'Avvist'}"/>{errors}
+  <Status V="{status}" DN="{"OK" if status == "1" else "Avvist"}"/>{errors}
   <OriginalMsgId>
     <MsgType V="DIALOG_INNBYGGER_EKONSULTASJON" DN="Dialog med innbygger - eKonsultasjon"/>
     <IssueDate>2026-11-02T10:15:00</IssueDate>
@@ -143,7 +157,8 @@ def edit(data: bytes, change: Callable[[etree._Element], object]) -> bytes:
 
 def one(root: etree._Element, path: str) -> etree._Element:
     found = root.xpath(path, namespaces=NS)
-    assert isinstance(found, list) and found, path
+    assert isinstance(found, list), path
+    assert found, path
     element = found[0]
     assert isinstance(element, etree._Element)
     return element
@@ -170,10 +185,12 @@ def remove(path: str) -> Callable[[etree._Element], None]:
     return change
 
 
-def add_attachment(mime: str, payload: bytes = PNG, msg_type: str = "A") -> Callable[
-    [etree._Element], None
-]:
+def add_attachment(
+    mime: str, payload: bytes = PNG, msg_type: str = "A"
+) -> Callable[[etree._Element], None]:
     """Append a Document carrying ``payload`` as a Base64Container attachment."""
+
+    encoded = base64.b64encode(payload).decode()
 
     def change(root: etree._Element) -> None:
         document = etree.fromstring(
@@ -182,7 +199,7 @@ def add_attachment(mime: str, payload: bytes = PNG, msg_type: str = "A") -> Call
               <MsgType V="{msg_type}" DN="Vedlegg"/>
               <MimeType>{mime}</MimeType>
               <Description>Bilde</Description>
-              <Content><Base64Container xmlns="{NS['b']}">{base64.b64encode(payload).decode()}</Base64Container></Content>
+              <Content><Base64Container xmlns="{NS["b"]}">{encoded}</Base64Container></Content>
             </RefDoc></Document>"""
         )
         root.append(document)

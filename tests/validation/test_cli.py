@@ -50,7 +50,9 @@ def test_directory_is_searched_recursively(tree: Path, capsys: pytest.CaptureFix
     assert not files["bad.xml"]["valid"]
 
 
-def test_text_names_file_line_xpath_and_rule(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_text_names_file_line_xpath_and_rule(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tree / "a" / "b" / "bad.xml"
     code, out, _ = _run([str(bad)], capsys)
     assert code == 1
@@ -59,7 +61,9 @@ def test_text_names_file_line_xpath_and_rule(tree: Path, capsys: pytest.CaptureF
     assert "[at /MsgHead/MsgInfo/MsgId]" in line
 
 
-def test_broken_xml_is_reported_with_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_broken_xml_is_reported_with_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = tmp_path / "broken.xml"
     broken.write_bytes(BROKEN_XML)
     code, out, _ = _run([str(broken)], capsys)
@@ -67,7 +71,9 @@ def test_broken_xml_is_reported_with_line(tmp_path: Path, capsys: pytest.Capture
     assert f"{broken}:1: error XML: " in out
 
 
-def test_schema_error_stops_before_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_schema_error_stops_before_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     invalid = tmp_path / "invalid.xml"
     # breaks the schema (no MsgId) and would break DD001 too: only the schema layer speaks
     invalid.write_bytes(m.edit(m.request(), m.remove("//m:MsgId")))
@@ -77,7 +83,9 @@ def test_schema_error_stops_before_rules(tmp_path: Path, capsys: pytest.CaptureF
     assert rules == {"XSD"}
 
 
-def test_warnings_alone_keep_a_file_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_warnings_alone_keep_a_file_valid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     warned = tmp_path / "warned.xml"
     warned.write_bytes(m.edit(m.request(), m.add_attachment("image/jpg", b"\xff\xd8\xff\x00")))
     code, out, _ = _run([str(warned)], capsys)
@@ -131,14 +139,16 @@ def test_junit(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     failed = [c for c in cases if c.find("failure") is not None]
     assert [Path(c.get("name", "")).name for c in failed] == ["bad.xml"]
     failure = failed[0].find("failure")
-    assert failure is not None and failure.get("type") == "DD001"
+    assert failure is not None
+    assert failure.get("type") == "DD001"
     assert suites.find("testsuite").get("failures") == "1"  # type: ignore[union-attr]
 
 
 def test_sarif(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = _run([str(tree), "--format", "sarif"], capsys)
     document = json.loads(out)
-    assert document["version"] == "2.1.0" and "$schema" in document
+    assert document["version"] == "2.1.0"
+    assert "$schema" in document
     run = document["runs"][0]
     driver = run["tool"]["driver"]
     assert driver["name"] == "digidialog"
@@ -154,8 +164,14 @@ def test_sarif(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def _cli(args: list[str], stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     command = [str(Path(sys.executable).with_name("digidialog")), "validate", *args]
-    return subprocess.run(command, input=stdin, capture_output=True, check=False, timeout=60,
-                          env={**os.environ, "COLUMNS": "120"})
+    return subprocess.run(
+        command,
+        input=stdin,
+        capture_output=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "120"},
+    )
 
 
 def test_stdin() -> None:
@@ -175,5 +191,35 @@ def test_piped_output_has_no_progress_bar(tree: Path) -> None:
     done = _cli([str(many)])
     assert done.returncode == 0
     lines = done.stdout.decode().splitlines()
-    assert len(lines) == 61 and lines[-1] == "60 file(s): 60 valid, 0 invalid"
+    assert len(lines) == 61
+    assert lines[-1] == "60 file(s): 60 valid, 0 invalid"
     assert b"\x1b[" not in done.stdout + done.stderr  # no terminal control sequences
+
+
+def test_terminal_shows_a_progress_bar(tree: Path) -> None:
+    """On a terminal a large batch gets rich's progress bar (read back through a pseudo-terminal)."""
+    import pty
+
+    many = tree / "many"
+    many.mkdir()
+    for n in range(60):
+        (many / f"m{n:02d}.xml").write_bytes(m.request())
+    master, slave = pty.openpty()
+    command = [str(Path(sys.executable).with_name("digidialog")), "validate", str(many)]
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100"}
+    with subprocess.Popen(command, stdout=slave, stderr=slave, env=env) as process:
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal closes when the command ends
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert process.wait(timeout=60) == 0
+    os.close(master)
+    screen = b"".join(chunks).decode(errors="replace")
+    assert "validating" in screen
+    assert "60 file(s): 60 valid, 0 invalid" in screen

@@ -27,14 +27,19 @@ def test_json_summary_of_a_reply(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert summary["process"]["name"] == "Dialog_Innbygger_Ekonsultasjon"
     assert summary["reply"]["code"] == "12"
     assert summary["reply"]["name"] == "Svar på spørsmål, fra behandler"
-    assert summary["sender"]["person"]["name"] == "Kari Lege" and summary["sender"]["gp"]
+    assert summary["sender"]["person"]["name"] == "Kari Lege"
+    assert summary["sender"]["gp"]
     assert summary["sender"]["her_id"] == "800001"
     assert summary["receiver"]["unit"]["her_id"] == "700002"
-    assert summary["patient"] == {"name": "Ola Testesen", "id_type": "FNR",
-                                  "national_id": "150575*****"}
+    assert summary["patient"] == {
+        "name": "Ola Testesen",
+        "id_type": "FNR",
+        "national_id": "150575*****",
+    }
     assert summary["thread"]["ref_to_parent"] == m.REQUEST_ID
-    assert summary["attachments"] == [{"mime_type": "image/png", "description": "Bilde",
-                                       "size": len(m.PNG)}]
+    assert summary["attachments"] == [
+        {"mime_type": "image/png", "description": "Bilde", "size": len(m.PNG)}
+    ]
     assert summary["validation"]["valid"] is True
     assert m.PATIENT_FNR not in out  # the national ID never shows in full
 
@@ -44,18 +49,28 @@ def test_text_summary_of_a_request(tmp_path: Path, capsys: pytest.CaptureFixture
     path.write_bytes(m.request())
     code, out, _ = _inspect([str(path)], capsys)
     assert code == 0
-    for expected in ("DIALOG_INNBYGGER_EKONSULTASJON", "SB Spørsmål til behandler",
-                     "Ola Testesen", "150575*****", "Hoste", "(GP)", "valid"):
+    for expected in (
+        "DIALOG_INNBYGGER_EKONSULTASJON",
+        "SB Spørsmål til behandler",
+        "Ola Testesen",
+        "150575*****",
+        "Hoste",
+        "(GP)",
+        "valid",
+    ):
         assert expected in out
     assert m.PATIENT_FNR not in out
 
 
-def test_invalid_message_shows_its_issues(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_message_shows_its_issues(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "bad.xml"
     path.write_bytes(m.edit(m.request(), m.set_text("//m:MsgId", "x")))
     code, out, _ = _inspect([str(path)], capsys)
     assert code == 1
-    assert "INVALID" in out and "DD001" in out
+    assert "INVALID" in out
+    assert "DD001" in out
 
 
 def test_apprec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

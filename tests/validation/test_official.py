@@ -28,8 +28,9 @@ DOCUMENTED = {
     "DIALOG_INNBYGGER_EKONSULTASJON/1.2/"
     "Ekonsultasjon_-_Svar_helsepersonell_-_Svar_pa_sporsmal_fra_behandler.xml": {"DD073"},
     BEH + "Svar_helsepersonell_-_Behandlere.xml": {"DD073", "DD030"},
-    "DIALOG_INNBYGGER_RESEPTFORNYELSE/1.2/Reseptfornying_-_Foresporsel_innbygger_-_Fritekst.xml":
-        {"DD054"},
+    "DIALOG_INNBYGGER_RESEPTFORNYELSE/1.2/Reseptfornying_-_Foresporsel_innbygger_-_Fritekst.xml": {
+        "DD054"
+    },
     RES + "Ledige_timer_-_Foresporsel_innbygger_-_Hent_ledige_timer.xml": {"DD030"},
 }
 
@@ -58,15 +59,23 @@ FOUND_BEYOND = {
     RES + "Planlagte_timer_-_Svar_helsepersonell_-_Ingen_bestilte.xml": {"DD030"},
     # Timeønske: requests without KodetOpplysning (§3.5.1), replies without ConversationRef
     # (§2.3.3; they even reuse the request's MsgId), and dtend (2014) before dtstart (2019).
-    ONS + "avbestilling_av_time_-_Foresporsel_innbygger_-_Onske_om_avbestilling_av_time.xml":
-        {"DD054", "DD082"},
+    ONS + "avbestilling_av_time_-_Foresporsel_innbygger_-_Onske_om_avbestilling_av_time.xml": {
+        "DD054",
+        "DD082",
+    },
     ONS + "endring_av_time_-_Foresporsel_innbygger_-_Onske_om_endre_time.xml": {"DD054", "DD082"},
-    ONS + "avbestilling_av_time_-_Svar_helsepersonell_-_Avbestilling_av_time_bekreftet.xml":
-        {"DD004", "DD082"},
-    ONS + "avbestilling_av_time_-_Svar_helsepersonell_-_Time_kunne_ikke_avbestilles.xml":
-        {"DD004", "DD082"},
-    ONS + "endring_av_time_-_Svar_helsepersonell_-_Endring_av_time_bekreftet.xml":
-        {"DD004", "DD082"},
+    ONS + "avbestilling_av_time_-_Svar_helsepersonell_-_Avbestilling_av_time_bekreftet.xml": {
+        "DD004",
+        "DD082",
+    },
+    ONS + "avbestilling_av_time_-_Svar_helsepersonell_-_Time_kunne_ikke_avbestilles.xml": {
+        "DD004",
+        "DD082",
+    },
+    ONS + "endring_av_time_-_Svar_helsepersonell_-_Endring_av_time_bekreftet.xml": {
+        "DD004",
+        "DD082",
+    },
     ONS + "endring_av_time_-_Svar_helsepersonell_-_Time_kunne_ikke_endres.xml": {"DD004", "DD082"},
 }
 

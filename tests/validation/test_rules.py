@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -32,18 +33,22 @@ def _both(*changes: Change) -> Change:
 
 def _calendar(props: str, calendar_props: str | None = None) -> Change:
     """Append a Document with one xCal appointment whose vevent properties are ``props``."""
-    header = calendar_props if calendar_props is not None else (
-        "<prodid><text>Testsystem</text></prodid><version><text>2.0</text></version>"
+    header = (
+        calendar_props
+        if calendar_props is not None
+        else ("<prodid><text>Testsystem</text></prodid><version><text>2.0</text></version>")
     )
 
     def change(root: etree._Element) -> None:
-        root.append(etree.fromstring(
-            f"""<Document xmlns="{m.MH}"><RefDoc><IssueDate V="2026-11-02T10:15:00Z"/>
+        root.append(
+            etree.fromstring(
+                f"""<Document xmlns="{m.MH}"><RefDoc><IssueDate V="2026-11-02T10:15:00Z"/>
             <MsgType V="XML" DN="XML-instans"/><Content>
             <icalendar xmlns="{_ICAL}"><vcalendar><properties>{header}</properties>
             <components><vevent><properties>{props}</properties><components/></vevent>
             </components></vcalendar></icalendar></Content></RefDoc></Document>"""
-        ))
+            )
+        )
 
     return change
 
@@ -69,10 +74,14 @@ _RESERVE = _both(
     m.set_attr("//m:MsgInfo/m:Type", "DN", "Dialog med innbygger - timereservasjon"),
     m.set_attr("//d:TypeForesp", "V", "RT"),
     m.set_attr("//d:TypeForesp", "DN", "Reserver time"),
-    _insert_after("//d:Sporsmal",
-                  f'<KodetOpplysning xmlns="{m.DM}" V="1" S="2.16.578.1.12.4.1.1.1101" DN="Ja"/>'),
+    _insert_after(
+        "//d:Sporsmal",
+        f'<KodetOpplysning xmlns="{m.DM}" V="1" S="2.16.578.1.12.4.1.1.1101" DN="Ja"/>',
+    ),
 )
-_ERROR = '<Error xmlns="{}" V="E10" S="2.16.578.1.12.4.1.1.8221" DN="Ugyldig meldingsidentifikator"/>'
+_ERROR = (
+    '<Error xmlns="{}" V="E10" S="2.16.578.1.12.4.1.1.8221" DN="Ugyldig meldingsidentifikator"/>'
+)
 
 # rule -> (message factory, change that must make exactly this rule fire)
 TRIGGERS: dict[str, list[tuple[Callable[[], bytes], Change]]] = {
@@ -89,10 +98,17 @@ TRIGGERS: dict[str, list[tuple[Callable[[], bytes], Change]]] = {
         (m.request, m.set_text("//m:GenDate", "1999-12-31T23:00:00Z")),
     ],
     "DD010": [(m.request, m.remove("//m:Sender/m:Organisation/m:Organisation"))],
-    "DD011": [(m.request, _both(
-        m.set_attr("//m:Receiver//m:HealthcareProfessional/m:Ident/m:TypeId", "V", "HPR"),
-        m.set_attr("//m:Receiver//m:HealthcareProfessional/m:Ident/m:TypeId", "DN", "HPR-nummer"),
-    ))],
+    "DD011": [
+        (
+            m.request,
+            _both(
+                m.set_attr("//m:Receiver//m:HealthcareProfessional/m:Ident/m:TypeId", "V", "HPR"),
+                m.set_attr(
+                    "//m:Receiver//m:HealthcareProfessional/m:Ident/m:TypeId", "DN", "HPR-nummer"
+                ),
+            ),
+        )
+    ],
     "DD012": [(m.request, m.remove("//m:Receiver/m:Organisation/m:Ident[2]"))],
     "DD013": [
         (m.request, m.set_text("//m:Receiver/m:Organisation/m:Ident[1]/m:Id", "910000005")),
@@ -102,34 +118,68 @@ TRIGGERS: dict[str, list[tuple[Callable[[], bytes], Change]]] = {
     "DD021": [(m.request, m.remove("//m:Patient/m:GivenName"))],
     "DD022": [
         (m.request, m.set_attr("//m:Patient/m:Ident/m:TypeId", "V", "HNR")),
-        (m.request, _insert_after("//m:Patient/m:Ident",
-                                  f'<Ident xmlns="{m.MH}"><Id>01019052350</Id><TypeId V="FNR" '
-                                  'S="2.16.578.1.12.4.1.1.8116" DN="Fødselsnummer"/></Ident>')),
+        (
+            m.request,
+            _insert_after(
+                "//m:Patient/m:Ident",
+                f'<Ident xmlns="{m.MH}"><Id>01019052350</Id><TypeId V="FNR" '
+                'S="2.16.578.1.12.4.1.1.8116" DN="Fødselsnummer"/></Ident>',
+            ),
+        ),
     ],
     "DD023": [
         (m.request, m.set_text("//m:Patient/m:Ident/m:Id", "15057512316")),
         (m.request, m.set_text("//m:Patient/m:Ident/m:Id", "41019052344")),  # a D-number as FNR
     ],
-    "DD030": [(m.request, _both(m.set_attr("//m:Ack", "V", "N"), m.set_attr("//m:Ack", "DN", "Nei")))],
-    "DD040": [(m.request, lambda root: m.one(root, "//m:Document").addprevious(
-        _attachment_document()))],
-    "DD042": [(m.request, lambda root: m.one(root, "//m:Document/m:RefDoc/m:Content").append(
-        etree.fromstring(m.apprec())))],
+    "DD030": [
+        (m.request, _both(m.set_attr("//m:Ack", "V", "N"), m.set_attr("//m:Ack", "DN", "Nei")))
+    ],
+    "DD040": [
+        (m.request, lambda root: m.one(root, "//m:Document").addprevious(_attachment_document()))
+    ],
+    "DD042": [
+        (
+            m.request,
+            lambda root: m.one(root, "//m:Document/m:RefDoc/m:Content").append(
+                etree.fromstring(m.apprec())
+            ),
+        )
+    ],
     "DD050": [(m.request, m.remove("//d:Foresporsel"))],
-    "DD051": [(m.request, _both(m.set_attr("//d:TypeForesp", "V", "RT"),
-                                m.set_attr("//d:TypeForesp", "DN", "Reserver time")))],
-    "DD052": [(m.reply, _both(m.set_attr("//d:TemaKodet", "V", "05"),
-                              m.set_attr("//d:TemaKodet", "DN", "Timereservasjon bekreftet")))],
+    "DD051": [
+        (
+            m.request,
+            _both(
+                m.set_attr("//d:TypeForesp", "V", "RT"),
+                m.set_attr("//d:TypeForesp", "DN", "Reserver time"),
+            ),
+        )
+    ],
+    "DD052": [
+        (
+            m.reply,
+            _both(
+                m.set_attr("//d:TemaKodet", "V", "05"),
+                m.set_attr("//d:TemaKodet", "DN", "Timereservasjon bekreftet"),
+            ),
+        )
+    ],
     "DD053": [
         (m.request, m.set_text("//d:EmneSporsmal", "x" * 51)),
         (m.request, m.set_text("//d:Sporsmal", "x" * 1001)),
         (m.reply, m.set_text("//d:TekstNotatInnhold", "x" * 1001)),
     ],
     "DD054": [(m.request, _RESEPT)],
-    "DD055": [(m.reply, _insert_after(
-        "//d:TekstNotatInnhold",
-        f'<Foresporsel xmlns="{m.DM}"><TypeForesp V="SB" S="2.16.578.1.12.4.1.1.7601" '
-        'DN="Spørsmål til behandler"/></Foresporsel>'))],
+    "DD055": [
+        (
+            m.reply,
+            _insert_after(
+                "//d:TekstNotatInnhold",
+                f'<Foresporsel xmlns="{m.DM}"><TypeForesp V="SB" S="2.16.578.1.12.4.1.1.7601" '
+                'DN="Spørsmål til behandler"/></Foresporsel>',
+            ),
+        )
+    ],
     "DD056": [(m.request, _RESERVE)],
     "DD060": [(m.request, m.add_attachment("image/gif"))],
     "DD061": [(m.request, m.add_attachment("image/jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 8))],
@@ -143,13 +193,20 @@ TRIGGERS: dict[str, list[tuple[Callable[[], bytes], Change]]] = {
     "DD072": [(m.request, m.set_attr("//d:TypeForesp", "DN", "Spørsmål"))],
     "DD073": [(m.reply, _both(m.set_attr("//d:TemaKodet", "V", "13")))],
     "DD080": [
-        (m.request, _calendar(_EVENT, "<prodid><text>T</text></prodid><version><text>1.0</text></version>")),
+        (
+            m.request,
+            _calendar(_EVENT, "<prodid><text>T</text></prodid><version><text>1.0</text></version>"),
+        ),
         (m.request, _calendar(_EVENT, "<version><text>2.0</text></version>")),
     ],
     "DD081": [(m.request, _calendar(_EVENT.replace("<contact><text>800002</text></contact>", "")))],
     "DD082": [(m.request, _calendar(_EVENT.replace("2026-11-10T09:20:00", "2026-11-10T08:20:00")))],
-    "DD083": [(m.request, _calendar(_EVENT.replace("<text>800002</text>", "<text>Dr. Lege</text>")))],
-    "DD084": [(m.request, _calendar(_EVENT + "<categories><text>Konsultasjon</text></categories>"))],
+    "DD083": [
+        (m.request, _calendar(_EVENT.replace("<text>800002</text>", "<text>Dr. Lege</text>")))
+    ],
+    "DD084": [
+        (m.request, _calendar(_EVENT + "<categories><text>Konsultasjon</text></categories>"))
+    ],
     "DD085": [
         (m.request, _calendar(_EVENT + "<status><text>COMPLETED</text></status>")),
         (m.request, _calendar(_EVENT + "<rrule><recur><freq>MONTHLY</freq></recur></rrule>")),
@@ -157,7 +214,9 @@ TRIGGERS: dict[str, list[tuple[Callable[[], bytes], Change]]] = {
     "DD090": [(lambda: m.apprec("2"), lambda root: None)],
     "DD091": [(lambda: m.apprec("1", _ERROR.format(m.AR)), lambda root: None)],
     "DD092": [(lambda: m.apprec("3", _ERROR.format(m.AR)), lambda root: None)],
-    "DD093": [(m.apprec, m.set_attr("//a:AppRec/a:MsgType", "V", "DIALOG_INNBYGGER_EKONSULTASJON"))],
+    "DD093": [
+        (m.apprec, m.set_attr("//a:AppRec/a:MsgType", "V", "DIALOG_INNBYGGER_EKONSULTASJON"))
+    ],
     "DD094": [(m.apprec, m.set_text("//a:OriginalMsgId/a:Id", "12345"))],
     "DD096": [(m.apprec, m.set_attr("//a:OriginalMsgId/a:MsgType", "V", "DIALOG_INNBYGGER_TEST"))],
 }
@@ -206,8 +265,10 @@ def test_every_rule_has_a_trigger() -> None:
 
 def _dialog_1_0() -> bytes:
     # Dialogmelding 1.0 has no EmneSporsmal; the rest of the request reads the same.
-    return m.request().replace(b"dialog/2013-01-23", b"dialog/2006-10-11").replace(
-        b"<EmneSporsmal>Hoste</EmneSporsmal>", b""
+    return (
+        m.request()
+        .replace(b"dialog/2013-01-23", b"dialog/2006-10-11")
+        .replace(b"<EmneSporsmal>Hoste</EmneSporsmal>", b"")
     )
 
 
@@ -226,20 +287,34 @@ def test_older_versions_are_flagged(rule: str) -> None:
 
 def test_near_misses_do_not_fire() -> None:
     """Limits are inclusive; the refusal codes and a D-number typed DNR are fine."""
-    at_limit = m.edit(m.request(), _both(m.set_text("//d:EmneSporsmal", "x" * 50),
-                                         m.set_text("//d:Sporsmal", "y" * 1000)))
+    at_limit = m.edit(
+        m.request(),
+        _both(m.set_text("//d:EmneSporsmal", "x" * 50), m.set_text("//d:Sporsmal", "y" * 1000)),
+    )
     assert validate(at_limit).issues == []
-    refused = m.edit(m.reply(), _both(m.set_attr("//d:TemaKodet", "V", "30"),
-                                      m.set_attr("//d:TemaKodet", "DN", "Ikke tilgang")))
+    refused = m.edit(
+        m.reply(),
+        _both(
+            m.set_attr("//d:TemaKodet", "V", "30"),
+            m.set_attr("//d:TemaKodet", "DN", "Ikke tilgang"),
+        ),
+    )
     assert validate(refused).issues == []
-    d_number = m.edit(m.request(), _both(m.set_text("//m:Patient/m:Ident/m:Id", "41019052344"),
-                                         m.set_attr("//m:Patient/m:Ident/m:TypeId", "V", "DNR"),
-                                         m.set_attr("//m:Patient/m:Ident/m:TypeId", "DN", "D-nummer")))
+    d_number = m.edit(
+        m.request(),
+        _both(
+            m.set_text("//m:Patient/m:Ident/m:Id", "41019052344"),
+            m.set_attr("//m:Patient/m:Ident/m:TypeId", "V", "DNR"),
+            m.set_attr("//m:Patient/m:Ident/m:TypeId", "DN", "D-nummer"),
+        ),
+    )
     assert validate(d_number).issues == []
     jpeg = m.edit(m.request(), m.add_attachment("image/jpeg", b"\xff\xd8\xff\xe0" + b"\x00" * 8))
     assert validate(jpeg).issues == []
-    calendar = m.edit(m.request(), _calendar(_EVENT + "<categories><text>Video</text>"
-                                             "<text>TjenesteId:12</text></categories>"))
+    calendar = m.edit(
+        m.request(),
+        _calendar(_EVENT + "<categories><text>Video</text><text>TjenesteId:12</text></categories>"),
+    )
     assert validate(calendar).issues == []
     rejected = m.apprec("2", _ERROR.format(m.AR))
     assert validate(rejected).issues == []
@@ -247,15 +322,21 @@ def test_near_misses_do_not_fire() -> None:
 
 def test_rules_have_ids_sections_and_titles() -> None:
     for rule_id, rule in RULES.items():
-        assert rule.id == rule_id and rule_id.startswith("DD") and len(rule_id) == 5
-        assert rule.title and rule.section
+        assert rule.id == rule_id
+        assert re.fullmatch(r"DD\d{3}", rule_id)
+        assert rule.title
+        assert rule.section
         assert rule.applies_to in {"msghead", "apprec"}
 
 
 def test_rules_alone_catch_bad_base64() -> None:
     """`check_rules` runs on trees nobody schema-checked; broken base64 is reported, not raised."""
-    tree = etree.fromstring(m.edit(m.request(), _both(
-        m.add_attachment("image/png"), m.set_text("//b:Base64Container", "ikke base64!"))))
+    tree = etree.fromstring(
+        m.edit(
+            m.request(),
+            _both(m.add_attachment("image/png"), m.set_text("//b:Base64Container", "ikke base64!")),
+        )
+    )
     issues = check_rules(tree)
     assert [i.rule for i in issues] == ["DD063"]
 

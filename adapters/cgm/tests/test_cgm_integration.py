@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 import requests
@@ -26,7 +27,7 @@ from digidialog.services.types import (
 )
 
 CITIZEN = Citizen("01017012345", "Per", "Pasient")
-FAST = {"timeout": 0.5, "retries": 2, "backoff": 0.01}
+FAST = {"timeout": 2.0, "retries": 2, "backoff": 0.01}
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def _post(sim: CgmSimulator, body: bytes) -> tuple[int, etree._Element]:
 
 
 def test_values_round_trip_through_envelopes() -> None:
-    value = {
+    value: dict[str, Any] = {
         "text": "æøå <&>",
         "empty": "",
         "none": None,

@@ -18,7 +18,7 @@ from digidialog.errors import AdapterError, JournalUnavailableError
 from digidialog.services.types import Citizen, InboxItem, ReplyKind, ServiceName
 
 CITIZEN = Citizen("01017012345", "Per", "Pasient")
-FAST = {"timeout": 0.3, "retries": 2, "backoff": 0.01}
+FAST = {"timeout": 1.0, "retries": 2, "backoff": 0.01}
 
 
 def _item(msg_id: str, gp: str = "100001") -> InboxItem:
@@ -79,7 +79,7 @@ def test_retry_after_timeout_replays_the_first_answer(
 ) -> None:
     # The first attempt is done but answered too late; the retry carries the same
     # Idempotency-Key, so the server replays the first answer instead of working again.
-    sim.faults.stall_next(1, 1.0)
+    sim.faults.stall_next(1, 2.0)
     with _adapter(sim) as adapter:
         delivery = adapter.inbox.deliver(_item("m-1"))
     assert sim.requests == 2

@@ -23,7 +23,7 @@ from digidialog.errors import AdapterError, JournalUnavailableError
 from digidialog.services.types import Citizen, InboxItem, Reply, ReplyKind, ServiceName
 
 CITIZEN = Citizen("01017012345", "Per", "Pasient")
-FAST = {"timeout": 0.5, "poll_interval": 0.01}
+FAST = {"timeout": 2.0, "poll_interval": 0.01}
 
 
 def _item(msg_id: str) -> InboxItem:
@@ -67,6 +67,7 @@ def _queue_replies(journal: MemoryJournal, count: int) -> None:
 def test_request_files_are_whole_and_archived(sim: SystemXSimulator, tmp_path: Path) -> None:
     with _adapter(sim) as adapter:
         adapter.inbox.deliver(_item("m-1"))
+    assert sim.handled == 1
     assert list((tmp_path / "import").iterdir()) == []  # nothing half-written left behind
     (archived,) = (tmp_path / "archive").iterdir()
     request = json.loads(archived.read_text())
@@ -121,7 +122,7 @@ def test_unreadable_request_gets_an_error_receipt(sim: SystemXSimulator, tmp_pat
 
 def test_journal_down_withdraws_the_request(sim: SystemXSimulator, tmp_path: Path) -> None:
     sim.faults.set_down(True)
-    with _adapter(sim) as adapter, pytest.raises(JournalUnavailableError) as caught:
+    with _adapter(sim, timeout=0.5) as adapter, pytest.raises(JournalUnavailableError) as caught:
         adapter.inbox.deliver(_item("m-3"))
     assert "did not answer" in caught.value.message
     assert list((tmp_path / "import").iterdir()) == []

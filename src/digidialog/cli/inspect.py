@@ -54,12 +54,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"digidialog inspect: {exc}", file=sys.stderr)
         return 1
     report = validate_tree(tree, source=name)
+    message: Message | None = None
+    problem: str | None = None
     try:
-        message: Message | None = Message.from_tree(tree.getroot(), source=name)
+        message = Message.from_tree(tree.getroot(), source=name)
     except ParseError as exc:
-        message, problem = None, str(exc)
-    else:
-        problem = None
+        problem = str(exc)
     summary = summarise(message, report)
     if problem:
         summary["problem"] = problem
@@ -154,9 +154,9 @@ def _msghead(message: MsgHead) -> dict[str, Any]:
             "needs_version": min_version(msg_type, type_foresp, pasientrelasjon=pasientrelasjon)
             if type_foresp
             else None,
-            "dialogmelding": "1.0" if dialog and dialog.namespace.endswith("2006-10-11") else (
-                "1.1" if dialog else None
-            ),
+            "dialogmelding": "1.0"
+            if dialog and dialog.namespace.endswith("2006-10-11")
+            else ("1.1" if dialog else None),
         },
         "msg_id": info.msg_id,
         "gen_date": info.gen_date,
@@ -179,8 +179,10 @@ def _msghead(message: MsgHead) -> dict[str, Any]:
     if patient is not None:
         ident = patient.ident[0] if patient.ident else None
         summary["patient"] = {
-            "name": " ".join(n for n in (patient.given_name, patient.middle_name,
-                                         patient.family_name) if n) or None,
+            "name": " ".join(
+                n for n in (patient.given_name, patient.middle_name, patient.family_name) if n
+            )
+            or None,
             "id_type": ident.type_id.v if ident else None,
             "national_id": mask(ident.id) if ident else None,
         }
@@ -250,30 +252,44 @@ def _print(summary: dict[str, Any]) -> None:
     table.add_row("File", str(summary.get("path") or "<stdin>"))
     if summary.get("kind") == "MsgHead":
         process = summary["process"]
-        needs = f", needs process version ≥ {process['needs_version']}" if process.get(
-            "needs_version") else ""
-        table.add_row("Process", f"{process['type']} — {process['name'] or process['dn'] or ''}"
-                      f"{needs}")
+        needs = (
+            f", needs process version ≥ {process['needs_version']}"
+            if process.get("needs_version")
+            else ""
+        )
+        table.add_row(
+            "Process", f"{process['type']} — {process['name'] or process['dn'] or ''}{needs}"
+        )
         table.add_row("Sender", _party_text(summary["sender"]))
         table.add_row("Receiver", _party_text(summary["receiver"]))
         patient = summary.get("patient")
-        table.add_row("Patient", f"{patient['name']}  {patient['id_type']} {patient['national_id']}"
-                      if patient else "—")
+        table.add_row(
+            "Patient",
+            f"{patient['name']}  {patient['id_type']} {patient['national_id']}" if patient else "—",
+        )
         if summary.get("request"):
             table.add_row("Request", _describe(summary["request"]))
         if summary.get("reply"):
             table.add_row("Reply", _describe(summary["reply"]))
         table.add_row("Subject", summary.get("subject") or "—")
         thread = summary["thread"]
-        table.add_row("Thread", f"MsgId {thread['msg_id']}\nRefToParent "
-                      f"{thread['ref_to_parent'] or '—'}\nRefToConversation "
-                      f"{thread['ref_to_conversation'] or '—'}")
+        table.add_row(
+            "Thread",
+            f"MsgId {thread['msg_id']}\nRefToParent "
+            f"{thread['ref_to_parent'] or '—'}\nRefToConversation "
+            f"{thread['ref_to_conversation'] or '—'}",
+        )
         table.add_row("Ack", summary.get("ack") or "—")
         attachments = summary["attachments"]
-        table.add_row("Attachments", "\n".join(
-            f"{a['mime_type'] or '?'}  {a['size'] if a['size'] is not None else '?'} bytes"
-            f"{'  ' + a['description'] if a['description'] else ''}" for a in attachments
-        ) or "none")
+        table.add_row(
+            "Attachments",
+            "\n".join(
+                f"{a['mime_type'] or '?'}  {a['size'] if a['size'] is not None else '?'} bytes"
+                f"{'  ' + a['description'] if a['description'] else ''}"
+                for a in attachments
+            )
+            or "none",
+        )
     elif summary.get("kind") == "AppRec":
         table.add_row("AppRec", f"version {summary['version']}, id {summary['id']}")
         table.add_row("Status", _describe(summary["status"]))
@@ -282,12 +298,16 @@ def _print(summary: dict[str, Any]) -> None:
         table.add_row("Receipt for", f"{original['msg_type']} {original['msg_id']}")
     verdict = summary["validation"]
     colour = "green" if verdict["valid"] else "red"
-    table.add_row("Validation", f"[{colour}]{'valid' if verdict['valid'] else 'INVALID'}[/] "
-                  f"({verdict['errors']} error(s), {verdict['warnings']} warning(s))")
+    table.add_row(
+        "Validation",
+        f"[{colour}]{'valid' if verdict['valid'] else 'INVALID'}[/] "
+        f"({verdict['errors']} error(s), {verdict['warnings']} warning(s))",
+    )
     for issue in verdict["issues"]:
         where = f"line {issue['line']}" if issue["line"] else ""
-        table.add_row("", f"{issue['severity']} {issue['rule']} {where}: {issue['message']}",
-                      style=None)
+        table.add_row(
+            "", f"{issue['severity']} {issue['rule']} {where}: {issue['message']}", style=None
+        )
     if summary.get("problem"):
         table.add_row("Model", summary["problem"])
     console.print(table)

@@ -19,20 +19,28 @@ from digidialog.errors import DigidialogError, UsageError
 COMMANDS: tuple[str, ...] = ("validate", "inspect", "codes", "security", "adapters", "simulate")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser for every sub-command, or just for ``only`` (a module named like its command).
+
+    Loading one module is what keeps `digidialog validate` from importing every other command's
+    dependencies at start-up; without a match the full parser is built.
+    """
     parser = argparse.ArgumentParser(
         prog="digidialog",
         description="Digital dialog med fastlegen: validate, inspect, sign and seal messages.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         importlib.import_module(f"digidialog.cli.{name}").register(sub)
+    if only is not None and only not in sub.choices:
+        return build_parser()
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(given[0] if given and given[0] in COMMANDS else None)
+    args = parser.parse_args(given)
     try:
         code: int = args.handler(args)
     except UsageError as exc:

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _expand(paths: list[str], problems: list[str]) -> Iterator[str]:
-    """Files to validate, in the order given; directories sorted. Unreadable paths go to problems."""
+    """Files to validate in the order given, directories sorted; bad paths go to ``problems``."""
     for given in paths:
         if given == STDIN:
             yield STDIN

@@ -205,9 +205,8 @@ class CertificateValidator:
             )
         self.trust_store = trust_store
         self.pinned = tuple(pinned)
-        self._pinned_fps = {c.fingerprint(hashes.SHA256()) for c in self.pinned}
         self.revocation = revocation
-        self._passed: dict[tuple[bytes, KeyPurpose], tuple[x509.Certificate, ...]] = {}
+        self._passed: dict[tuple[x509.Certificate, KeyPurpose], tuple[x509.Certificate, ...]] = {}
         self._lock = threading.Lock()
 
     def validate(
@@ -215,14 +214,13 @@ class CertificateValidator:
     ) -> CertificateCheck:
         """Raise a `TransportSecurityError` unless ``cert`` suits ``purpose`` at time ``at``."""
         when = at or dt.datetime.now(dt.UTC)
-        fingerprint = cert.fingerprint(hashes.SHA256())
-        chain = self._passed.get((fingerprint, purpose))
+        chain = self._passed.get((cert, purpose))  # certificates hash and compare by DER
         if chain is None:
-            chain = self._static_checks(cert, fingerprint, purpose)
+            chain = self._static_checks(cert, purpose)
             with self._lock:
                 if len(self._passed) > 4096:
                     self._passed.clear()
-                self._passed[(fingerprint, purpose)] = chain
+                self._passed[(cert, purpose)] = chain
         for member in chain:
             check_validity(member, when)
         status = RevocationStatus(RevocationState.NOT_CHECKED)
@@ -231,10 +229,10 @@ class CertificateValidator:
         return CertificateCheck(cert, chain, status, pinned=bool(self.pinned))
 
     def _static_checks(
-        self, cert: x509.Certificate, fingerprint: bytes, purpose: KeyPurpose
+        self, cert: x509.Certificate, purpose: KeyPurpose
     ) -> tuple[x509.Certificate, ...]:
         """The time-independent checks (pin, key, usage, chain); their outcome is cached."""
-        if self.pinned and fingerprint not in self._pinned_fps:
+        if self.pinned and cert not in self.pinned:
             raise InvalidCertificateError(
                 f"the message carries the certificate {describe(cert)}, not the expected one",
                 reason="not-pinned-certificate",

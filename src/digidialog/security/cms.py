@@ -14,6 +14,7 @@ and the signer checked against the expected sender. DES, 3DES and RC2 are refuse
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
 import threading
 from dataclasses import dataclass
@@ -99,14 +100,16 @@ class Sealer:
         if self.validator is not None:
             self.validator.validate(recipient, KeyPurpose.ENCRYPTION, at)
         else:
-            check_rsa_key(recipient)
-            check_key_usage(recipient, KeyPurpose.ENCRYPTION)
+            _fit_for_encryption(recipient)
             check_validity(recipient, at)
         signed = (
             pkcs7.PKCS7SignatureBuilder()
             .set_data(content)
             .add_signer(self.certificate, self._key, hashes.SHA256())
-            .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+            .sign(
+                serialization.Encoding.DER,
+                [pkcs7.PKCS7Options.Binary, pkcs7.PKCS7Options.NoCapabilities],
+            )
         )
         return (
             pkcs7.PKCS7EnvelopeBuilder()
@@ -310,9 +313,7 @@ class Opener:
             if parsed.sid_ski is not None:
                 if _ski(cert) == parsed.sid_ski:
                     return cert
-            elif parsed.sid_serial == cert.serial_number and (
-                parsed.sid_issuer == cert.issuer.public_bytes()
-            ):
+            elif parsed.sid_serial == cert.serial_number and parsed.sid_issuer == _issuer_der(cert):
                 return cert
         raise InvalidSignatureError(
             "the signer's certificate is neither in the message nor known for the sender",
@@ -344,6 +345,18 @@ class Opener:
                     self._certs.clear()
                 self._certs[raw] = cached
         return cached
+
+
+@functools.lru_cache(maxsize=1024)
+def _fit_for_encryption(cert: x509.Certificate) -> None:
+    """Key size and key usage of a recipient certificate; only passes are cached."""
+    check_rsa_key(cert)
+    check_key_usage(cert, KeyPurpose.ENCRYPTION)
+
+
+@functools.lru_cache(maxsize=1024)
+def _issuer_der(cert: x509.Certificate) -> bytes:
+    return cert.issuer.public_bytes()
 
 
 def _ski(cert: x509.Certificate) -> bytes | None:

@@ -7,7 +7,6 @@ definite-length DER (BER's indefinite lengths and non-minimal lengths are refuse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
 from asn1crypto.core import ObjectIdentifier
@@ -29,17 +28,20 @@ def oid(dotted: str) -> bytes:
     return bytes(ObjectIdentifier(dotted).contents or b"")
 
 
-@dataclass(frozen=True, slots=True)
 class Node:
-    """One TLV: ``tag`` (first identifier octet), and the slice of ``data`` it covers."""
+    """One TLV: ``tag`` (first identifier octet), and the slice of ``data`` it covers.
 
-    data: bytes
-    tag: int
-    start: int
-    """Offset of the tag octet."""
-    body: int
-    """Offset of the content octets."""
-    end: int
+    A plain slotted class: a frozen dataclass's ``__init__`` was a measurable share of the work.
+    """
+
+    __slots__ = ("body", "data", "end", "start", "tag")
+
+    def __init__(self, data: bytes, tag: int, start: int, body: int, end: int) -> None:
+        self.data = data
+        self.tag = tag
+        self.start = start  # offset of the tag octet
+        self.body = body  # offset of the content octets
+        self.end = end
 
     @property
     def raw(self) -> bytes:

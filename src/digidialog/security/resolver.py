@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 
 from digidialog.security.certificates import KeyPurpose, describe, thumbprint
 from digidialog.security.errors import InvalidCertificateError, SpoofingError
@@ -89,8 +88,7 @@ def check_sender(
             thumbprint=thumbprint(cert),
             hint="check the sender's HER-id, or register its certificate in the resolver",
         )
-    wanted = cert.fingerprint(hashes.SHA256())
-    if all(c.fingerprint(hashes.SHA256()) != wanted for c in known):
+    if cert not in known:
         raise SpoofingError(
             f"the message claims to come from HER-id {her_id} but is signed by {describe(cert)}, "
             "which is not registered for that party",

@@ -96,9 +96,12 @@ class ServiceContext:
     def __post_init__(self) -> None:
         self.receipts = Receipts(self.office, self.citizens, clock=self.clock, new_id=self.new_id)
 
-    def gp(self, her_id: str | None) -> Practitioner:
-        """The office's GP with `her_id`; `ServiceError` SV017 when there is none."""
-        found = None if her_id is None else self.office.practitioner(her_id)
+    def addressee(self, her_id: str | None) -> Practitioner | None:
+        """The GP a message is addressed to; None for the office's front desk (`her_id` None or
+        the front desk's HER-id). `ServiceError` SV017 for a HER-id that is neither."""
+        if her_id is None or her_id == self.office.front_desk_her_id:
+            return None
+        found = self.office.practitioner(her_id)
         if found is None:
             raise ServiceError(
                 f"no GP with HER-id {her_id} at {self.office.name} ({self.office.her_id})",
@@ -174,7 +177,7 @@ class DialogService:
         msg_type: str,
         code: str,
         citizen: Citizen,
-        gp_her_id: str,
+        gp_her_id: str | None,
         body: Body,
     ) -> Outgoing:
         """A request from helsenorge.no to the office (citizen side); the store is untouched."""
@@ -187,14 +190,14 @@ class DialogService:
             msg_id=ctx.new_id(),
             now=ctx.clock(),
             sender=portal_organisation(ctx.portal),
-            receiver=office_organisation(ctx.office, ctx.gp(gp_her_id)),
+            receiver=office_organisation(ctx.office, ctx.addressee(gp_her_id)),
             citizen=citizen,
             kind=coded(request),
             is_reply=False,
             ack=request.ack,
             body=body,
             prodid=ctx.prodid,
-            contact_her_id=gp_her_id,
+            contact_her_id=gp_her_id or ctx.office.her_id,
         )
         return Outgoing(msg, msg.msg_id)
 
@@ -208,7 +211,9 @@ class DialogService:
             msg_id=ctx.new_id(),
             now=ctx.clock(),
             sender=portal_organisation(ctx.portal),
-            receiver=office_organisation(ctx.office, ctx.gp(conversation.practitioner_her_id)),
+            receiver=office_organisation(
+                ctx.office, ctx.addressee(conversation.practitioner_her_id)
+            ),
             citizen=conversation.citizen,
             kind=coded(reply),
             is_reply=True,
@@ -224,7 +229,7 @@ class DialogService:
         msg_type: str,
         code: str,
         citizen: Citizen,
-        gp_her_id: str,
+        gp_her_id: str | None,
         body: Body,
     ) -> tuple[MsgHead, Conversation]:
         """A message the office starts (DI, EKI, an appointment push): a new saved conversation."""
@@ -238,7 +243,7 @@ class DialogService:
             msg_type=msg_type,
             msg_id=ctx.new_id(),
             now=now,
-            sender=office_organisation(ctx.office, ctx.gp(gp_her_id)),
+            sender=office_organisation(ctx.office, ctx.addressee(gp_her_id)),
             receiver=portal_organisation(ctx.portal),
             citizen=citizen,
             kind=coded(request),
@@ -246,7 +251,7 @@ class DialogService:
             ack=request.ack,
             body=body,
             prodid=ctx.prodid,
-            contact_her_id=gp_her_id,
+            contact_her_id=gp_her_id or ctx.office.her_id,
         )
         conversation = Conversation.start(
             opening=Turn(msg.msg_id, None, code, False, Party.HELSEPERSONELL, now),
@@ -289,7 +294,7 @@ class DialogService:
             msg_type=conversation.msg_type,
             msg_id=ctx.new_id(),
             now=now,
-            sender=office_organisation(ctx.office, ctx.gp(conversation.practitioner_her_id)),
+            sender=office_organisation(ctx.office, ctx.addressee(conversation.practitioner_her_id)),
             receiver=portal_organisation(ctx.portal),
             citizen=conversation.citizen,
             kind=coded(reply),
@@ -298,7 +303,7 @@ class DialogService:
             body=body,
             thread=(parent, conversation.id),
             prodid=ctx.prodid,
-            contact_her_id=conversation.practitioner_her_id,
+            contact_her_id=conversation.practitioner_her_id or ctx.office.her_id,
         )
         updated = conversation.with_turn(
             Turn(msg.msg_id, parent, reply.code, True, Party.HELSEPERSONELL, now)

@@ -98,7 +98,7 @@ class Booking(DialogService):
     # -- citizen side (helsenorge.no's role) -------------------------------------------------
 
     def fetch_free_slots(
-        self, citizen: Citizen, gp_her_id: str, start: date, end: date
+        self, citizen: Citizen, gp_her_id: str | None, start: date, end: date
     ) -> Outgoing:
         """HLT: ask for the GP's free slots from `start` to `end` (at most four weeks, SV007)."""
         _check_period(start, end)
@@ -109,7 +109,7 @@ class Booking(DialogService):
     def reserve(
         self,
         citizen: Citizen,
-        gp_her_id: str,
+        gp_her_id: str | None,
         slot: Slot,
         *,
         accepts_other_practitioner: bool,
@@ -125,7 +125,12 @@ class Booking(DialogService):
         )
 
     def cancel_reserved(
-        self, citizen: Citizen, gp_her_id: str, appointment: Slot, *, reason: str | None = None
+        self,
+        citizen: Citizen,
+        gp_her_id: str | None,
+        appointment: Slot,
+        *,
+        reason: str | None = None,
     ) -> Outgoing:
         """ART: cancel a reserved appointment (its `appointment_id` goes back as related-to)."""
         return self._citizen_request(
@@ -137,7 +142,12 @@ class Booking(DialogService):
         )
 
     def wish_time(
-        self, citizen: Citizen, gp_her_id: str, text: str, *, accepts_other_practitioner: bool
+        self,
+        citizen: Citizen,
+        gp_her_id: str | None,
+        text: str,
+        *,
+        accepts_other_practitioner: bool,
     ) -> Outgoing:
         """OT: a free-text wish for a new time (no iCalendar, HITS 1217 §3.5.1)."""
         return self._citizen_request(
@@ -151,7 +161,7 @@ class Booking(DialogService):
     def wish_change(
         self,
         citizen: Citizen,
-        gp_her_id: str,
+        gp_her_id: str | None,
         appointment: Slot,
         text: str,
         *,
@@ -167,7 +177,7 @@ class Booking(DialogService):
         )
 
     def wish_cancel(
-        self, citizen: Citizen, gp_her_id: str, appointment: Slot, text: str | None = None
+        self, citizen: Citizen, gp_her_id: str | None, appointment: Slot, text: str | None = None
     ) -> Outgoing:
         """OAT: a wish to cancel an existing appointment."""
         return self._citizen_request(
@@ -252,7 +262,7 @@ class Booking(DialogService):
     def send_appointment(
         self,
         citizen: Citizen,
-        gp_her_id: str,
+        gp_her_id: str | None,
         appointment: Slot,
         kind: ReplyKind = ReplyKind.BOOKED,
         *,

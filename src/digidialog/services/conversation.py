@@ -12,6 +12,7 @@ rule ID, see `docs/services.md`):
 - SV003 a reply the other party would send (the office cannot send "svar fra innbygger");
 - SV004 a reply to a closed conversation;
 - SV006 a RefToParent that is not a message of this conversation;
+- SV008 the same message twice;
 - SV011 a reply to a one-way message (EKI, appointment push, status notice).
 
 A conversation closes with "dialog avsluttet" (13), with a general refusal (26/30/31), or — in the
@@ -294,7 +295,7 @@ class Conversation:
         if self.turn(turn.msg_id) is not None:
             raise ServiceError(
                 f"message {turn.msg_id} is already in conversation {self.id}",
-                rule="SV012",
+                rule="SV008",
                 hint="a duplicate: drop it (the first copy was handled)",
             )
         return dataclasses.replace(self, turns=(*self.turns, turn))

@@ -61,7 +61,7 @@ class _TwoWayDialog(DialogService):
     def request(
         self,
         citizen: Citizen,
-        gp_her_id: str,
+        gp_her_id: str | None,
         subject: str,
         text: str,
         *,
@@ -104,7 +104,7 @@ class _TwoWayDialog(DialogService):
     def start(
         self,
         citizen: Citizen,
-        gp_her_id: str,
+        gp_her_id: str | None,
         subject: str,
         text: str,
         *,

@@ -151,11 +151,27 @@ def portal_organisation(portal: Portal) -> Organisation:
     )
 
 
-def office_organisation(office: Office, gp: Practitioner) -> Organisation:
-    """The office with the GP at the second level (HealthcareProfessional, HER-id from 8116)."""
+def office_organisation(office: Office, gp: Practitioner | None) -> Organisation:
+    """The office on two levels: with the GP as HealthcareProfessional (HER-id from 8116), or,
+    for a message to the office itself (`gp` None), with its front desk as sub-organisation."""
     idents = [_org_ident(office.her_id)]
     if office.org_number:
         idents.insert(0, Ident.of(office.org_number, IdTypeOrganisasjon.ENH))
+    if gp is None:
+        if office.front_desk_her_id is None:
+            raise ServiceError(
+                f"{office.name} has no front desk to address a message to the office itself",
+                rule="SV017",
+                hint="set Office.front_desk_her_id, or address a GP",
+            )
+        return Organisation(
+            organisation_name=office.name,
+            ident=idents,
+            organisation=Organisation(
+                organisation_name=office.front_desk_name,
+                ident=[_org_ident(office.front_desk_her_id)],
+            ),
+        )
     gp_idents = [Ident.of(gp.her_id, IdTypePerson.HER)]
     if gp.hpr:
         gp_idents.append(Ident.of(gp.hpr, IdTypePerson.HPR))

@@ -106,7 +106,7 @@ class GpOffice:
         """Every open conversation whose answer deadline has passed at `now`."""
         return overdue_conversations(self.context.store, now)
 
-    def status_notice(self, citizen: Citizen, gp_her_id: str, *, active: bool) -> MsgHead:
+    def status_notice(self, citizen: Citizen, gp_her_id: str | None, *, active: bool) -> MsgHead:
         """A Digitalbruker status notice (SDAB) as helsenorge.no sends it (for demos and tests)."""
         ctx = self.context
         request = find_request(DIGITALBRUKER, "SDAB")
@@ -116,7 +116,7 @@ class GpOffice:
             msg_id=ctx.new_id(),
             now=ctx.clock(),
             sender=portal_organisation(ctx.portal),
-            receiver=office_organisation(ctx.office, ctx.gp(gp_her_id)),
+            receiver=office_organisation(ctx.office, ctx.addressee(gp_her_id)),
             citizen=citizen,
             kind=coded(request),
             is_reply=False,

@@ -10,6 +10,7 @@ MsgId. `Receipts.check()` finds what the services can see in a readable message:
 - E10 the MsgId is not a UUID, or the HER-ids of the transport (AMQP fromHerId/toHerId) do not
   match the sender/receiver in the message (HITS 1217 §2.13);
 - E20 the GP the message is addressed to does not work at this office;
+- E21 the message is not addressed to this office at all;
 - E30/E31 the patient's national id is missing or not a valid fødselsnummer/D-number;
 - E32/E33/E34 the patient's name, family name or given name is missing.
 
@@ -234,6 +235,10 @@ class Receipts:
                         " receiver",
                     )
                 )
+        if self._office.her_id not in receiver_ids:
+            errors.append(
+                ReceiptError(AppRecFeil.E21, f"the message is not addressed to {self._office.name}")
+            )
         gp = msg.receiver.professional
         if (
             self._office.her_id in receiver_ids

@@ -41,7 +41,7 @@ class PrescriptionRenewal(DialogService):
     def request(
         self,
         citizen: Citizen,
-        gp_her_id: str,
+        gp_her_id: str | None,
         text: str,
         delivery: DeliveryMethod,
         *,

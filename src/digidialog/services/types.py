@@ -222,15 +222,21 @@ class Office:
     """A GP office (legekontor): the organisation level of MsgHead sender/receiver.
 
     `practitioners` are the GPs whose lists the office serves; `practitioner(her_id)` finds one.
+    `front_desk_her_id` is the office's own communication party (e.g. the reception), used as the
+    second address level when a message is for the office rather than one GP (contact-the-office).
     """
 
     her_id: str
     name: str
     org_number: str | None = None
     practitioners: tuple[Practitioner, ...] = ()
+    front_desk_her_id: str | None = None
+    front_desk_name: str = "Ekspedisjon"
 
     def __post_init__(self) -> None:
         _require_her_id(self.her_id, "office")
+        if self.front_desk_her_id is not None:
+            _require_her_id(self.front_desk_her_id, "front desk")
 
     def practitioner(self, her_id: str) -> Practitioner | None:
         """The office's practitioner with this HER-id, or None."""

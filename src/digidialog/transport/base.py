@@ -50,6 +50,8 @@ class Envelope:
     ``sender`` and ``receiver`` are HER-ids as the carrier sees them; they are *claims*: the
     pipeline trusts only the HER-id bound to the signing certificate. ``message_id`` names the
     envelope on the wire (folder file names, HTTP headers) and must be file-name safe; UUIDs are.
+    ``subject`` is the AMQP Subject helsenorge.no sets: the MsgInfo/Type, so a receiver can
+    answer a message it cannot read (AppRec T01) with the right original type.
     """
 
     payload: bytes
@@ -57,6 +59,7 @@ class Envelope:
     receiver: str
     content_type: str
     message_id: str
+    subject: str = ""
 
     def __post_init__(self) -> None:
         for field, value in (("sender", self.sender), ("receiver", self.receiver)):
@@ -72,9 +75,10 @@ class Envelope:
                 retryable=False,
                 hint="use the MsgId (a UUID) as the envelope's message id",
             )
-        if not self.content_type or "\n" in self.content_type or "\r" in self.content_type:
+        if not self.content_type or not _one_line(self.content_type) or not _one_line(self.subject):
             raise TransportError(
-                f"envelope content type {self.content_type!r} is empty or spans lines",
+                f"envelope content type {self.content_type!r} is empty, or it or the subject"
+                f" {self.subject!r} spans lines",
                 retryable=False,
             )
 
@@ -82,6 +86,10 @@ class Envelope:
     def sealed(self) -> bool:
         """Whether the payload claims to be CMS (to be opened before parsing)."""
         return self.content_type.split(";", 1)[0].strip().lower() == "application/pkcs7-mime"
+
+
+def _one_line(text: str) -> bool:
+    return "\n" not in text and "\r" not in text
 
 
 Handler = Callable[[Envelope], None]

@@ -71,6 +71,7 @@ class FolderTransport(BaseTransport):
             "receiver": envelope.receiver,
             "content_type": envelope.content_type,
             "message_id": envelope.message_id,
+            "subject": envelope.subject,
         }
         try:
             write_atomic(folder / f"{envelope.message_id}{_PAYLOAD}", envelope.payload)
@@ -141,6 +142,7 @@ class FolderInbox:
                 receiver=str(meta["receiver"]),
                 content_type=str(meta["content_type"]),
                 message_id=str(meta["message_id"]),
+                subject=str(meta.get("subject", "")),
             )
         except (OSError, ValueError, KeyError, TypeError, TransportError) as exc:
             self._quarantine(message_id, claim, f"unreadable envelope: {exc}")

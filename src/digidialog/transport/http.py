@@ -20,6 +20,7 @@ from digidialog.transport.base import BaseTransport, Envelope, Handler, Transpor
 HEADER_FROM = "X-Digidialog-From"
 HEADER_TO = "X-Digidialog-To"
 HEADER_MESSAGE_ID = "X-Digidialog-Message-Id"
+HEADER_SUBJECT = "X-Digidialog-Subject"
 MAX_BODY = 50 * 1024 * 1024
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class HttpTransport(BaseTransport):
             HEADER_FROM: envelope.sender,
             HEADER_TO: envelope.receiver,
             HEADER_MESSAGE_ID: envelope.message_id,
+            HEADER_SUBJECT: envelope.subject,
         }
         try:
             response = self._session.post(
@@ -126,6 +128,7 @@ class LoopbackServer:
                         receiver=self.headers.get(HEADER_TO, ""),
                         content_type=self.headers.get("Content-Type", ""),
                         message_id=self.headers.get(HEADER_MESSAGE_ID, ""),
+                        subject=self.headers.get(HEADER_SUBJECT, ""),
                     )
                 except TransportError as exc:
                     self._answer(400, str(exc))

@@ -1,11 +1,12 @@
 """The rule catalogue as Markdown (``docs/rules.md`` is this output; a test keeps them equal).
 
-    python -m digidialog.validation.catalogue > docs/rules.md
+python -m digidialog.validation.catalogue > docs/rules.md
 """
 
 from __future__ import annotations
 
-from digidialog.validation.engine import RULES
+from digidialog.validation import engine as _engine  # noqa: F401  (registers the rules)
+from digidialog.validation.registry import RULES
 from digidialog.validation.report import XML_RULE, XSD_RULE
 
 _KINDS = {"msghead": "MsgHead (digital-dialog messages)", "apprec": "AppRec (application receipts)"}
@@ -36,7 +37,9 @@ def markdown() -> str:
         lines.append("|---|---|---|---|")
         for rule in sorted(RULES.values(), key=lambda r: r.id):
             if rule.applies_to == kind:
-                lines.append(f"| {rule.id} | {rule.severity.value} | {rule.title} | {rule.section} |")
+                lines.append(
+                    f"| {rule.id} | {rule.severity.value} | {rule.title} | {rule.section} |"
+                )
         lines.append("")
     return "\n".join(lines)
 

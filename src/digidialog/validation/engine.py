@@ -73,7 +73,7 @@ def validate_tree(
 
 def check_rules(root: etree._Element) -> list[Issue]:
     """Run the business rules alone on a schema-valid tree, in rule-ID order."""
-    kind = _KIND_BY_ROOT.get(root.tag, "other")  # type: ignore[call-overload]
+    kind = _KIND_BY_ROOT.get(root.tag, "other")
     context = Context.build(root, kind)
     issues: list[Issue] = []
     for rule in _rules_for(kind):

@@ -83,12 +83,17 @@ def render_junit(reports: Sequence[Report]) -> str:
         skipped="0",
     )
     for report in reports:
-        case = etree.SubElement(suite, "testcase", classname="digidialog.validate", name=_name(report))
+        case = etree.SubElement(
+            suite, "testcase", classname="digidialog.validate", name=_name(report)
+        )
         errors = [i for i in report.issues if i.severity is Severity.ERROR]
         others = [i for i in report.issues if i.severity is not Severity.ERROR]
         if errors:
             failure = etree.SubElement(
-                case, "failure", type=errors[0].rule, message=f"{len(errors)} error(s): {errors[0].message}"
+                case,
+                "failure",
+                type=errors[0].rule,
+                message=f"{len(errors)} error(s): {errors[0].message}",
             )
             failure.text = "\n".join(issue_line(_name(report), i) for i in errors)
         if others:

@@ -1,22 +1,19 @@
-"""What validation returns: issues with a rule ID, severity, line and XPath, gathered in a report."""
+"""What validation returns: issues (rule ID, severity, line, XPath) gathered in a report."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from digidialog.errors import Location, ValidationError
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad an issue is. Only errors make a message invalid."""
 
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 # Pseudo rule IDs for the two layers below the business rules.

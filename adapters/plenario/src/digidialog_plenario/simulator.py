@@ -64,7 +64,8 @@ class PlenarioSimulator(HttpSimulator):
         return _error(401, "missing or wrong bearer token")
 
     def idempotency_key(self, request: HttpRequest) -> str | None:
-        return request.headers.get("idempotency-key")
+        key = request.headers.get("idempotency-key")
+        return f"{request.method} {request.path} {key}" if key else None
 
     def dispatch(self, request: HttpRequest) -> HttpResponse:
         for method, pattern, operation in ROUTES:

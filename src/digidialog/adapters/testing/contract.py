@@ -94,7 +94,7 @@ OLA = Practitioner("100002", "Ola", "Kontrakt", hpr="9000002")
 CONTRACT_OFFICE = Office(her_id="100000", name="Kontraktsenteret", practitioners=(KARI, OLA))
 #: Adapter settings that keep the failure tests short; merge into your adapter's config.
 CONTRACT_CONFIG: Mapping[str, Any] = {
-    "timeout": 0.5,
+    "timeout": 1.0,
     "retries": 1,
     "backoff": 0.01,
     "poll_interval": 0.01,
@@ -186,7 +186,7 @@ class AdapterContract:
     """Every behaviour the ports promise. Subclass as `Test<Vendor>Contract` with a `backend`."""
 
     #: How long a stalled journal waits before answering; must exceed the adapter's timeout.
-    stall_seconds: float = 2.0
+    stall_seconds: float = 2.5
 
     @pytest.fixture
     def backend(self) -> Iterator[ContractBackend]:

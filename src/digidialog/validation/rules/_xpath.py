@@ -43,4 +43,4 @@ def text(element: etree._Element | None) -> str:
     """All text below ``element`` (xhtml content included), stripped; '' for None."""
     if element is None:
         return ""
-    return "".join(element.itertext()).strip()
+    return "".join(str(part) for part in element.itertext()).strip()

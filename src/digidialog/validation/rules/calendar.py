@@ -8,23 +8,10 @@ from datetime import datetime
 from lxml import etree
 
 from digidialog.codes import Timetype
-from digidialog.validation.context import Context
+from digidialog.validation.context import Context, indexed
 from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
-from digidialog.validation.rules._xpath import elements, first, xp
 from digidialog.xml import namespaces as ns
-
-_VCALENDAR = xp("descendant-or-self::x:vcalendar")
-_VEVENTS = xp("x:components/x:vevent")
-_CAL_VERSION = xp("x:properties/x:version/x:text")
-_CAL_PRODID = xp("x:properties/x:prodid")
-_PROPS = xp("x:properties")
-_START = xp("x:properties/x:dtstart/*")
-_END = xp("x:properties/x:dtend/*")
-_CONTACT = xp("x:properties/x:contact/x:text")
-_CATEGORIES = xp("x:properties/x:categories/x:text")
-_STATUS = xp("x:properties/x:status/x:text")
-_FREQ = xp("x:properties/x:rrule/x:recur/x:freq")
 
 REQUIRED_EVENT_PROPERTIES = ("dtstart", "dtend", "uid", "contact")
 """What every vevent carries in digital dialog (§2.8)."""
@@ -34,35 +21,64 @@ MUST_CALL = "MustCall"
 SERVICE_PREFIX = "tjenesteid:"
 CATEGORIES = frozenset(str(t) for t in Timetype) | {MUST_CALL}
 
+_VCALENDAR, _VEVENT, _PROPERTIES = indexed(
+    *(ns.qname(ns.XCAL, local) for local in ("vcalendar", "vevent", "properties"))
+)
+_TEXT = ns.qname(ns.XCAL, "text")
+_FREQ = ns.qname(ns.XCAL, "freq")
 
-def _calendars(ctx: Context) -> Iterator[etree._Element]:
-    for content in ctx.contents:
-        if etree.QName(content).namespace == ns.XCAL:
-            yield from elements(_VCALENDAR, content)
-
-
-def _events(ctx: Context) -> Iterator[etree._Element]:
-    for calendar in _calendars(ctx):
-        yield from elements(_VEVENTS, calendar)
+Properties = dict[str, list[etree._Element]]
 
 
-@rule("DD080", Severity.ERROR, "a vcalendar names its product and xCal version 2.0",
-      "HITS 1217 §2.8")
+def _properties(ctx: Context) -> dict[etree._Element, Properties]:
+    """vcalendar or vevent -> its properties by local name, worked out once per message."""
+    found: dict[etree._Element, Properties] | None = ctx.cache.get("xcal")
+    if found is None:
+        found = {}
+        for props in ctx.all(_PROPERTIES):
+            by_name: Properties = {}
+            for prop in props.iterchildren(tag=etree.Element):
+                by_name.setdefault(str(prop.tag).rpartition("}")[2], []).append(prop)
+            owner = props.getparent()
+            if owner is not None:
+                found[owner] = by_name
+        ctx.cache["xcal"] = found
+    return found
+
+
+def _events(ctx: Context) -> Iterator[tuple[etree._Element, Properties]]:
+    events = ctx.all(_VEVENT)
+    if events:
+        properties = _properties(ctx)
+        for event in events:
+            yield event, properties.get(event, {})
+
+
+def _value(props: Properties, name: str) -> etree._Element | None:
+    """The value element (``text``, ``date-time`` …) of the first property ``name``."""
+    found = props.get(name)
+    return found[0][0] if found and len(found[0]) else None
+
+
+@rule(
+    "DD080", Severity.ERROR, "a vcalendar names its product and xCal version 2.0", "HITS 1217 §2.8"
+)
 def calendar_header(ctx: Context) -> Iterator[Issue]:
-    for calendar in _calendars(ctx):
-        version = first(_CAL_VERSION, calendar)
+    calendars = ctx.all(_VCALENDAR)
+    properties = _properties(ctx) if calendars else {}
+    for calendar in calendars:
+        props = properties.get(calendar, {})
+        version = _value(props, "version")
         if version is None or (version.text or "").strip() != "2.0":
             yield ctx.issue("DD080", calendar, "vcalendar must declare version 2.0")
-        if first(_CAL_PRODID, calendar) is None:
+        if "prodid" not in props:
             yield ctx.issue("DD080", calendar, "vcalendar must name the product (prodid)")
 
 
 @rule("DD081", Severity.ERROR, "every vevent has dtstart, dtend, uid and contact", "HITS 1217 §2.8")
 def event_properties(ctx: Context) -> Iterator[Issue]:
-    for event in _events(ctx):
-        props = first(_PROPS, event)
-        present = {etree.QName(p).localname for p in props} if props is not None else set()
-        missing = [name for name in REQUIRED_EVENT_PROPERTIES if name not in present]
+    for event, props in _events(ctx):
+        missing = [name for name in REQUIRED_EVENT_PROPERTIES if name not in props]
         if missing:
             yield ctx.issue("DD081", event, "vevent lacks " + ", ".join(missing))
 
@@ -79,48 +95,64 @@ def _when(element: etree._Element | None) -> datetime | None:
 
 @rule("DD082", Severity.ERROR, "an appointment ends after it starts", "HITS 1217 §2.8; RFC 5545")
 def event_order(ctx: Context) -> Iterator[Issue]:
-    for event in _events(ctx):
-        start, end = _when(first(_START, event)), _when(first(_END, event))
+    for _event, props in _events(ctx):
+        end_element = _value(props, "dtend")
+        start, end = _when(_value(props, "dtstart")), _when(end_element)
         if start is not None and end is not None and end < start:
-            yield ctx.issue("DD082", first(_END, event), f"dtend {end} is before dtstart {start}")
+            yield ctx.issue("DD082", end_element, f"dtend {end} is before dtstart {start}")
 
 
-@rule("DD083", Severity.ERROR, "contact holds the HER-id the appointment belongs to",
-      "HITS 1217 §2.8")
+@rule(
+    "DD083", Severity.ERROR, "contact holds the HER-id the appointment belongs to", "HITS 1217 §2.8"
+)
 def event_contact(ctx: Context) -> Iterator[Issue]:
-    for event in _events(ctx):
-        contact = first(_CONTACT, event)
+    for _event, props in _events(ctx):
+        contact = _value(props, "contact")
         value = (contact.text or "").strip() if contact is not None else ""
         if contact is not None and not value.isdigit():
             yield ctx.issue("DD083", contact, f"contact {value!r} is not a HER-id")
 
 
-@rule("DD084", Severity.WARNING, "categories use the appointment types digital dialog knows",
-      "HITS 1217 §2.8.2–2.8.6; code list 7617")
+@rule(
+    "DD084",
+    Severity.WARNING,
+    "categories use the appointment types digital dialog knows",
+    "HITS 1217 §2.8.2–2.8.6; code list 7617",
+)
 def event_categories(ctx: Context) -> Iterator[Issue]:
-    for event in _events(ctx):
-        values = [(c, (c.text or "").strip()) for c in elements(_CATEGORIES, event)]
-        for element, value in values:
-            if value not in CATEGORIES and not value.casefold().startswith(SERVICE_PREFIX):
-                yield ctx.issue(
-                    "DD084",
-                    element,
-                    f"category {value!r} is not an appointment type of code list 7617, "
-                    f"{MUST_CALL!r} or 'TjenesteId:<id>'",
-                )
+    for _event, props in _events(ctx):
+        for categories in props.get("categories", ()):
+            for element in categories.iterchildren(_TEXT):
+                value = (element.text or "").strip()
+                if value not in CATEGORIES and not value.casefold().startswith(SERVICE_PREFIX):
+                    yield ctx.issue(
+                        "DD084",
+                        element,
+                        f"category {value!r} is not an appointment type of code list 7617, "
+                        f"{MUST_CALL!r} or 'TjenesteId:<id>'",
+                    )
 
 
-@rule("DD085", Severity.ERROR, "status and recurrence use the supported values",
-      "HITS 1217 §2.8.7, §2.8.8")
+@rule(
+    "DD085",
+    Severity.ERROR,
+    "status and recurrence use the supported values",
+    "HITS 1217 §2.8.7, §2.8.8",
+)
 def event_status(ctx: Context) -> Iterator[Issue]:
-    for event in _events(ctx):
-        status = first(_STATUS, event)
+    for _event, props in _events(ctx):
+        status = _value(props, "status")
         if status is not None and (status.text or "").strip() not in STATUSES:
             yield ctx.issue(
-                "DD085", status, f"status {status.text!r} is not one of " + ", ".join(sorted(STATUSES))
+                "DD085",
+                status,
+                f"status {status.text!r} is not one of " + ", ".join(sorted(STATUSES)),
             )
-        for freq in elements(_FREQ, event):
-            if (freq.text or "").strip() not in FREQUENCIES:
-                yield ctx.issue(
-                    "DD085", freq, f"recurrence {freq.text!r} is not supported; use DAILY or WEEKLY"
-                )
+        for rrule in props.get("rrule", ()):
+            for freq in rrule.iter(_FREQ):
+                if (freq.text or "").strip() not in FREQUENCIES:
+                    yield ctx.issue(
+                        "DD085",
+                        freq,
+                        f"recurrence {freq.text!r} is not supported; use DAILY or WEEKLY",
+                    )

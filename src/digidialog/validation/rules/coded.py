@@ -20,7 +20,6 @@ from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
 from digidialog.xml import namespaces as ns
 
-
 _FK1 = "http://www.kith.no/xmlstds/felleskomponent1"
 
 # (namespace, element, parent) -> (what, code lists, compare DN); parent None matches any parent.
@@ -42,10 +41,16 @@ for _apprec in (ns.APPREC_1_1, ns.APPREC_1_0):
     _PLACES[(_apprec, "Role", "Sender")] = ("AppRec/Sender/Role", ("8112",), True)
     _PLACES[(_apprec, "MsgType", "OriginalMsgId")] = ("OriginalMsgId/MsgType", ("8279",), False)
 
-_CODED_TAGS = tuple({f"{{{n}}}{local}" for n, local, _ in _PLACES} | {
-    ns.qname(ns.MSGHEAD, "TypeId"),
-    *(ns.qname(ns.DIALOG_1_1, local) for local in ("TypeForesp", "TemaKodet", "KodetOpplysning")),
-})
+_CODED_TAGS = tuple(
+    {f"{{{n}}}{local}" for n, local, _ in _PLACES}
+    | {
+        ns.qname(ns.MSGHEAD, "TypeId"),
+        *(
+            ns.qname(ns.DIALOG_1_1, local)
+            for local in ("TypeForesp", "TemaKodet", "KodetOpplysning")
+        ),
+    }
+)
 """Every element name that can hold a code."""
 indexed(*_CODED_TAGS)
 
@@ -94,7 +99,7 @@ def _place(ctx: Context, element: etree._Element) -> tuple[str, tuple[str, ...],
             return "Organisation Ident", ("9051",), True
         return "person Ident", ("8116",), True
     if tag.startswith(_DIALOG_PREFIX) and ctx.process is not None:
-        return _process_place(ctx, tag[len(_DIALOG_PREFIX):])
+        return _process_place(ctx, tag[len(_DIALOG_PREFIX) :])
     return None
 
 
@@ -118,12 +123,14 @@ _find_system = functools.lru_cache(maxsize=256)(find_system)
 
 
 @functools.lru_cache(maxsize=4096)
-def _code(system: CodeSystem, value: str) -> Code | None:
-    return system.get(value)
+def _code(number: str, value: str) -> Code | None:
+    system = find_system(number)
+    return system.get(value) if system is not None else None
 
 
 def _line(element: etree._Element) -> int:
-    return element.sourceline or 0
+    line = element.sourceline
+    return line if isinstance(line, int) else 0
 
 
 def coded(ctx: Context) -> list[Found]:
@@ -144,14 +151,18 @@ def coded(ctx: Context) -> list[Found]:
         if system is not None and system.number not in allowed:
             system = None
         value = element.get("V")
-        code = _code(system, value) if system is not None and value is not None else None
+        code = _code(system.number, value) if system is not None and value is not None else None
         result.append(Found(element, what, allowed, names, system, code))
     ctx.cache["coded"] = result
     return result
 
 
-@rule("DD070", Severity.ERROR, "coded elements use the right code system (S)",
-      "HITS 1217 §2.3, §2.4; Volven code lists")
+@rule(
+    "DD070",
+    Severity.ERROR,
+    "coded elements use the right code system (S)",
+    "HITS 1217 §2.3, §2.4; Volven code lists",
+)
 def right_code_system(ctx: Context) -> Iterator[Issue]:
     for found in coded(ctx):
         declared = found.element.get("S")
@@ -186,8 +197,12 @@ def known_code(ctx: Context) -> Iterator[Issue]:
             )
 
 
-@rule("DD072", Severity.WARNING, "the display name (DN) matches the code",
-      "HITS 1217 §2.4.2; Volven code lists")
+@rule(
+    "DD072",
+    Severity.WARNING,
+    "the display name (DN) matches the code",
+    "HITS 1217 §2.4.2; Volven code lists",
+)
 def display_name_matches(ctx: Context) -> Iterator[Issue]:
     for found in coded(ctx):
         shown, code, system = found.element.get("DN"), found.code, found.system
@@ -211,15 +226,21 @@ def _other_code(system: CodeSystem, shown: str, code: Code) -> Code | None:
     return None
 
 
-@rule("DD073", Severity.ERROR, "the display name does not name a different code",
-      "HITS 1217 §2.4.2; Volven code lists")
+@rule(
+    "DD073",
+    Severity.ERROR,
+    "the display name does not name a different code",
+    "HITS 1217 §2.4.2; Volven code lists",
+)
 def display_name_other_code(ctx: Context) -> Iterator[Issue]:
     for found in coded(ctx):
         shown, code, system = found.element.get("DN"), found.code, found.system
         if code is None or system is None or shown is None or not found.names:
             continue
         value = str(code)
-        other = None if _fold(shown) == _fold(code.display_name) else _other_code(system, shown, code)
+        other = (
+            None if _fold(shown) == _fold(code.display_name) else _other_code(system, shown, code)
+        )
         if other is not None:
             yield ctx.issue(
                 "DD073",

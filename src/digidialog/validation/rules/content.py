@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from lxml import etree
 
 from digidialog.codes.processes import Requirement
-from digidialog.validation.context import Context
+from digidialog.validation.context import Context, indexed
 from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
-from digidialog.validation.rules._xpath import elements, text, xp
+from digidialog.validation.rules._xpath import text
 from digidialog.xml import namespaces as ns
 
 _ALLOWED_CONTENT = frozenset(
@@ -42,12 +42,12 @@ _ALLOWED_CONTENT = frozenset(
 LENGTH_LIMITS = {"EmneSporsmal": 50, "Sporsmal": 1000, "Tema": 50, "TekstNotatInnhold": 1000}
 """Maximum characters per Dialogmelding field (HITS 1217 §2.4.1)."""
 
-_LIMITED = xp(
-    "d:Foresporsel/d:EmneSporsmal | d:Foresporsel/d:Sporsmal"
-    " | d:Notat/d:Tema | d:Notat/d:TekstNotatInnhold"
+_LIMITED = indexed(*(ns.qname(ns.DIALOG_1_1, name) for name in LENGTH_LIMITS))
+_KODET_OPPLYSNING, _FORESPORSEL = indexed(
+    ns.qname(ns.DIALOG_1_1, "KodetOpplysning"), ns.qname(ns.DIALOG_1_1, "Foresporsel")
 )
-_KODET_OPPLYSNING = xp("d:Foresporsel/d:KodetOpplysning")
-_NOTAT_FORESPORSEL = xp("d:Notat/d:Foresporsel")
+_NOTAT = ns.qname(ns.DIALOG_1_1, "Notat")
+_DIALOG_1_0 = f"{{{ns.DIALOG_1_0}}}"
 _REFDOC = ns.qname(ns.MSGHEAD, "RefDoc")
 _MSGTYPE = ns.qname(ns.MSGHEAD, "MsgType")
 _MIMETYPE = ns.qname(ns.MSGHEAD, "MimeType")
@@ -55,8 +55,12 @@ _BASE64 = ns.qname(ns.BASE64, "Base64Container")
 
 MIME_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 """Attachment types digital dialog carries (HITS 1217 §2.10): PDF/A, JPEG, PNG."""
-MIME_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "application/x-pdf":
-                "application/pdf", "image/x-png": "image/png"}
+MIME_ALIASES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "application/x-pdf": "application/pdf",
+    "image/x-png": "image/png",
+}
 _MAGIC = {
     "application/pdf": (b"%PDF-",),
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -70,7 +74,9 @@ def dialog_first(ctx: Context) -> Iterator[Issue]:
         return
     if ctx.dialog is None:
         yield ctx.issue(
-            "DD040", ctx.root, "no Document holds a Dialogmelding; every digital-dialog message needs one"
+            "DD040",
+            ctx.root,
+            "no Document holds a Dialogmelding; every digital-dialog message needs one",
         )
     elif ctx.dialog_index != 0:
         yield ctx.issue(
@@ -82,13 +88,17 @@ def dialog_first(ctx: Context) -> Iterator[Issue]:
 
 @rule("DD041", Severity.WARNING, "Dialogmelding version 1.1 is used", "HITS 1217 §2.1, §2.4")
 def dialog_version(ctx: Context) -> Iterator[Issue]:
-    if ctx.process is not None and ctx.dialog is not None:
-        if etree.QName(ctx.dialog).namespace == ns.DIALOG_1_0:
-            yield ctx.issue("DD041", ctx.dialog, "Dialogmelding 1.0; digital dialog uses 1.1")
+    dialog = ctx.dialog
+    if ctx.process is not None and dialog is not None and dialog.tag.startswith(_DIALOG_1_0):
+        yield ctx.issue("DD041", ctx.dialog, "Dialogmelding 1.0; digital dialog uses 1.1")
 
 
-@rule("DD042", Severity.WARNING, "Documents hold only the standards digital dialog uses",
-      "HITS 1217 §2.1, §2.3.7")
+@rule(
+    "DD042",
+    Severity.WARNING,
+    "Documents hold only the standards digital dialog uses",
+    "HITS 1217 §2.1, §2.3.7",
+)
 def known_documents(ctx: Context) -> Iterator[Issue]:
     if ctx.process is None:
         return
@@ -103,20 +113,31 @@ def known_documents(ctx: Context) -> Iterator[Issue]:
             )
 
 
-@rule("DD050", Severity.ERROR, "Dialogmelding holds a request (Foresporsel) or a reply (Notat)",
-      "HITS 1217 §2.4.1, §2.4.2")
+@rule(
+    "DD050",
+    Severity.ERROR,
+    "Dialogmelding holds a request (Foresporsel) or a reply (Notat)",
+    "HITS 1217 §2.4.1, §2.4.2",
+)
 def request_or_reply(ctx: Context) -> Iterator[Issue]:
     # The schema already demands TypeForesp in a Foresporsel and TemaKodet in a Notat.
-    if ctx.process is not None and ctx.dialog is not None:
-        if ctx.foresporsel is None and ctx.notat is None:
-            yield ctx.issue(
-                "DD050", ctx.dialog, "Dialogmelding has neither Foresporsel nor Notat; a "
-                "digital-dialog message is a request or a reply",
-            )
+    if ctx.process is None or ctx.dialog is None:
+        return
+    if ctx.foresporsel is None and ctx.notat is None:
+        yield ctx.issue(
+            "DD050",
+            ctx.dialog,
+            "Dialogmelding has neither Foresporsel nor Notat; a "
+            "digital-dialog message is a request or a reply",
+        )
 
 
-@rule("DD051", Severity.ERROR, "TypeForesp is allowed for the process",
-      "HITS 1217 §2.4.2, chapter 3, §4.1")
+@rule(
+    "DD051",
+    Severity.ERROR,
+    "TypeForesp is allowed for the process",
+    "HITS 1217 §2.4.2, chapter 3, §4.1",
+)
 def type_foresp_allowed(ctx: Context) -> Iterator[Issue]:
     process = ctx.process
     if process is None or ctx.is_reply or ctx.type_foresp is None or ctx.foresporsel is None:
@@ -131,8 +152,12 @@ def type_foresp_allowed(ctx: Context) -> Iterator[Issue]:
         )
 
 
-@rule("DD052", Severity.ERROR, "the reply code (TemaKodet) is allowed for the process",
-      "HITS 1217 §2.4.3, §2.13.3, chapter 3, §4.1")
+@rule(
+    "DD052",
+    Severity.ERROR,
+    "the reply code (TemaKodet) is allowed for the process",
+    "HITS 1217 §2.4.3, §2.13.3, chapter 3, §4.1",
+)
 def reply_code_allowed(ctx: Context) -> Iterator[Issue]:
     process = ctx.process
     if process is None or ctx.tema_kodet is None or ctx.notat is None:
@@ -142,7 +167,8 @@ def reply_code_allowed(ctx: Context) -> Iterator[Issue]:
         yield ctx.issue(
             "DD052",
             ctx.notat.find("{*}TemaKodet"),
-            f"TemaKodet {ctx.tema_kodet!r} is not a reply of {process.msg_type} (allowed: {allowed})",
+            f"TemaKodet {ctx.tema_kodet!r} is not a reply of {process.msg_type} "
+            f"(allowed: {allowed})",
         )
 
 
@@ -150,8 +176,8 @@ def reply_code_allowed(ctx: Context) -> Iterator[Issue]:
 def length_limits(ctx: Context) -> Iterator[Issue]:
     if ctx.dialog is None:
         return
-    for element in elements(_LIMITED, ctx.dialog):
-        name = etree.QName(element).localname
+    for element in (e for tag in _LIMITED for e in ctx.all(tag)):
+        name = str(element.tag).rpartition("}")[2]
         length = len(text(element))
         limit = LENGTH_LIMITS[name]
         if length > limit:
@@ -160,15 +186,19 @@ def length_limits(ctx: Context) -> Iterator[Issue]:
             )
 
 
-@rule("DD054", Severity.ERROR, "KodetOpplysning is given where the request needs it",
-      "HITS 1217 §3.1.1, §3.4.3.1, §3.5.1, §3.9.1")
+@rule(
+    "DD054",
+    Severity.ERROR,
+    "KodetOpplysning is given where the request needs it",
+    "HITS 1217 §3.1.1, §3.4.3.1, §3.5.1, §3.9.1",
+)
 def kodet_opplysning(ctx: Context) -> Iterator[Issue]:
     request = ctx.classification.request if ctx.classification else None
     if ctx.is_reply or request is None or request.kodet_opplysning is None:
         return
     assert ctx.dialog is not None
     system = request.kodet_opplysning
-    found = list(elements(_KODET_OPPLYSNING, ctx.dialog))
+    found = [e for e in ctx.all(_KODET_OPPLYSNING) if e.getparent() is ctx.foresporsel]
     if not found:
         yield ctx.issue(
             "DD054",
@@ -178,10 +208,16 @@ def kodet_opplysning(ctx: Context) -> Iterator[Issue]:
         )
 
 
-@rule("DD055", Severity.WARNING, "a reply does not quote the request", "HITS 1217 §2.4.1, §3.5.2, §3.10.2")
+@rule(
+    "DD055",
+    Severity.WARNING,
+    "a reply does not quote the request",
+    "HITS 1217 §2.4.1, §3.5.2, §3.10.2",
+)
 def reply_without_request(ctx: Context) -> Iterator[Issue]:
     if ctx.dialog is not None and ctx.is_reply:
-        for element in elements(_NOTAT_FORESPORSEL, ctx.dialog):
+        quoted = (e for e in ctx.all(_FORESPORSEL) if _parent_tag(e) == _NOTAT)
+        for element in quoted:
             yield ctx.issue(
                 "DD055",
                 element,
@@ -190,8 +226,12 @@ def reply_without_request(ctx: Context) -> Iterator[Issue]:
             )
 
 
-@rule("DD056", Severity.ERROR, "an iCalendar Document goes with requests that need one",
-      "HITS 1217 §2.8, chapter 3")
+@rule(
+    "DD056",
+    Severity.ERROR,
+    "an iCalendar Document goes with requests that need one",
+    "HITS 1217 §2.8, chapter 3",
+)
 def calendar_present(ctx: Context) -> Iterator[Issue]:
     request = ctx.classification.request if ctx.classification else None
     if ctx.is_reply or request is None or request.icalendar is not Requirement.REQUIRED:
@@ -223,6 +263,11 @@ class Attachment:
         return (self.mime.text or "").strip().lower() if self.mime is not None else ""
 
 
+def _parent_tag(element: etree._Element) -> object:
+    parent = element.getparent()
+    return parent.tag if parent is not None else None
+
+
 def _attachments(ctx: Context) -> list[Attachment]:
     found: list[Attachment] | None = ctx.cache.get("attachments")
     if found is not None:
@@ -233,7 +278,9 @@ def _attachments(ctx: Context) -> list[Attachment]:
         if refdoc is None:
             continue
         msg_type = refdoc.find(_MSGTYPE)
-        container = next((c for c in ctx.contents if c.tag == _BASE64 and _holder(c) is refdoc), None)
+        container = next(
+            (c for c in ctx.contents if c.tag == _BASE64 and _holder(c) is refdoc), None
+        )
         if container is not None or (msg_type is not None and msg_type.get("V") == "A"):
             found.append(Attachment(refdoc, msg_type, refdoc.find(_MIMETYPE), container))
     ctx.cache["attachments"] = found
@@ -252,8 +299,9 @@ def attachment_type(ctx: Context) -> Iterator[Issue]:
         mime, value = attachment.mime, attachment.mime_type
         if mime is None:
             yield ctx.issue(
-                "DD060", attachment.refdoc, "attachment has no MimeType; use "
-                "application/pdf, image/jpeg or image/png",
+                "DD060",
+                attachment.refdoc,
+                "attachment has no MimeType; use application/pdf, image/jpeg or image/png",
             )
         elif value not in MIME_TYPES and value not in MIME_ALIASES:
             yield ctx.issue(
@@ -264,8 +312,12 @@ def attachment_type(ctx: Context) -> Iterator[Issue]:
             )
 
 
-@rule("DD061", Severity.WARNING, "attachment MimeType is spelled as the standard names it",
-      "HITS 1217 §2.10.1")
+@rule(
+    "DD061",
+    Severity.WARNING,
+    "attachment MimeType is spelled as the standard names it",
+    "HITS 1217 §2.10.1",
+)
 def attachment_type_alias(ctx: Context) -> Iterator[Issue]:
     for attachment in _attachments(ctx):
         mime, value = attachment.mime, attachment.mime_type
@@ -275,8 +327,12 @@ def attachment_type_alias(ctx: Context) -> Iterator[Issue]:
             )
 
 
-@rule("DD062", Severity.ERROR, "an attachment Document is MsgType A with a Base64Container",
-      "HITS 1217 §2.10; HIS 1036")
+@rule(
+    "DD062",
+    Severity.ERROR,
+    "an attachment Document is MsgType A with a Base64Container",
+    "HITS 1217 §2.10; HIS 1036",
+)
 def attachment_shape(ctx: Context) -> Iterator[Issue]:
     for attachment in _attachments(ctx):
         kind = attachment.kind
@@ -294,8 +350,12 @@ def attachment_shape(ctx: Context) -> Iterator[Issue]:
             )
 
 
-@rule("DD063", Severity.ERROR, "attachment content is base64 of the declared file type",
-      "HITS 1217 §2.10; HIS 1036")
+@rule(
+    "DD063",
+    Severity.ERROR,
+    "attachment content is base64 of the declared file type",
+    "HITS 1217 §2.10; HIS 1036",
+)
 def attachment_content(ctx: Context) -> Iterator[Issue]:
     for attachment in _attachments(ctx):
         container = attachment.container
@@ -315,5 +375,3 @@ def attachment_content(ctx: Context) -> Iterator[Issue]:
                 container,
                 f"attachment is declared {declared} but its bytes are not a {declared} file",
             )
-
-

@@ -30,8 +30,22 @@ _HCP, _IDENT, _TYPE_ID, _ID = _m("HealthcareProfessional"), _m("Ident"), _m("Typ
 _PATIENT, _GIVEN, _FAMILY = _m("Patient"), _m("GivenName"), _m("FamilyName")
 
 
-indexed(_MSGID, _GENDATE, _ACK, _CONVREF, _PARENT_REF, _CONV_REF, _SENDER, _RECEIVER,
-        _ORGANISATION, _HCP, _IDENT, _TYPE_ID, _ID, _PATIENT)
+indexed(
+    _MSGID,
+    _GENDATE,
+    _ACK,
+    _CONVREF,
+    _PARENT_REF,
+    _CONV_REF,
+    _SENDER,
+    _RECEIVER,
+    _ORGANISATION,
+    _HCP,
+    _IDENT,
+    _TYPE_ID,
+    _ID,
+    _PATIENT,
+)
 
 
 def _first(ctx: Context, tag: str) -> etree._Element | None:
@@ -74,8 +88,12 @@ def msg_id_is_uuid(ctx: Context) -> Iterator[Issue]:
         yield ctx.issue("DD001", element, f"MsgId {element.text!r} is not a UUID")
 
 
-@rule("DD002", Severity.WARNING, "MsgInfo/Type is a digital-dialog process",
-      "HITS 1217 §2.3.2, chapter 3")
+@rule(
+    "DD002",
+    Severity.WARNING,
+    "MsgInfo/Type is a digital-dialog process",
+    "HITS 1217 §2.3.2, chapter 3",
+)
 def known_process(ctx: Context) -> Iterator[Issue]:
     if ctx.process is None:
         assert ctx.msginfo is not None
@@ -109,8 +127,9 @@ def reply_has_conversation_ref(ctx: Context) -> Iterator[Issue]:
         )
 
 
-@rule("DD005", Severity.ERROR, "a thread's first message has no ConversationRef",
-      "HITS 1217 §2.3.3")
+@rule(
+    "DD005", Severity.ERROR, "a thread's first message has no ConversationRef", "HITS 1217 §2.3.3"
+)
 def first_message_has_no_conversation_ref(ctx: Context) -> Iterator[Issue]:
     assert ctx.msginfo is not None
     element = _first(ctx, _CONVREF)
@@ -148,7 +167,7 @@ def _parse_datetime(value: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    # A time without zone is Norwegian local time; read it as UTC+1, close enough for a sanity check.
+    # A time without zone is Norwegian local time: read as UTC+1, close enough for a sanity check.
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC) - timedelta(hours=1)
 
 
@@ -192,7 +211,7 @@ def _parties(ctx: Context) -> list[tuple[str, etree._Element]]:
         found = []
         for organisation in ctx.all(_ORGANISATION):
             parent = organisation.getparent()
-            role = roles.get(parent.tag) if parent is not None else None  # type: ignore[call-overload]
+            role = roles.get(parent.tag) if parent is not None else None
             if role is not None:
                 found.append((role, organisation))
         ctx.cache["parties"] = found
@@ -200,12 +219,15 @@ def _parties(ctx: Context) -> list[tuple[str, etree._Element]]:
 
 
 def _level2(ctx: Context, organisation: etree._Element) -> list[etree._Element]:
-    """The second organisation level (Organisation or HealthcareProfessional) below ``organisation``."""
-    return [e for tag in (_ORGANISATION, _HCP) for e in ctx.all(tag) if e.getparent() is organisation]
+    """The second level (Organisation or HealthcareProfessional) below ``organisation``."""
+    return [
+        e for tag in (_ORGANISATION, _HCP) for e in ctx.all(tag) if e.getparent() is organisation
+    ]
 
 
-@rule("DD010", Severity.ERROR, "Sender and Receiver name two organisation levels",
-      "HITS 1217 §2.3.4")
+@rule(
+    "DD010", Severity.ERROR, "Sender and Receiver name two organisation levels", "HITS 1217 §2.3.4"
+)
 def two_levels(ctx: Context) -> Iterator[Issue]:
     for role, organisation in _parties(ctx):
         if not _level2(ctx, organisation):
@@ -243,8 +265,12 @@ def enterprise_her_id(ctx: Context) -> Iterator[Issue]:
             )
 
 
-@rule("DD013", Severity.ERROR, "HER-ids and organisation numbers are well-formed",
-      "HITS 1217 §2.3.4; code list 9051")
+@rule(
+    "DD013",
+    Severity.ERROR,
+    "HER-ids and organisation numbers are well-formed",
+    "HITS 1217 §2.3.4; code list 9051",
+)
 def organisation_ids(ctx: Context) -> Iterator[Issue]:
     for role, organisation in _parties(ctx):
         for owner in (organisation, *_level2(ctx, organisation)):
@@ -268,8 +294,12 @@ def _patient(ctx: Context) -> etree._Element | None:
     return next((p for p in ctx.all(_PATIENT) if p.getparent() is ctx.msginfo), None)
 
 
-@rule("DD020", Severity.ERROR, "Patient is present where the service needs one",
-      "HITS 1217 §2.3.6, chapter 3")
+@rule(
+    "DD020",
+    Severity.ERROR,
+    "Patient is present where the service needs one",
+    "HITS 1217 §2.3.6, chapter 3",
+)
 def patient_present(ctx: Context) -> Iterator[Issue]:
     if _patient(ctx) is None and _patient_needed(ctx):
         yield ctx.issue("DD020", ctx.msginfo, "MsgInfo/Patient is missing; this service needs it")
@@ -285,8 +315,12 @@ def patient_names(ctx: Context) -> Iterator[Issue]:
             yield ctx.issue("DD021", patient, f"Patient has no {name}")
 
 
-@rule("DD022", Severity.ERROR, "Patient has exactly one Ident, a fødselsnummer or D-number",
-      "HITS 1217 §2.3.6")
+@rule(
+    "DD022",
+    Severity.ERROR,
+    "Patient has exactly one Ident, a fødselsnummer or D-number",
+    "HITS 1217 §2.3.6",
+)
 def patient_one_ident(ctx: Context) -> Iterator[Issue]:
     patient = _patient(ctx)
     if patient is None:
@@ -303,8 +337,12 @@ def patient_one_ident(ctx: Context) -> Iterator[Issue]:
             )
 
 
-@rule("DD023", Severity.ERROR, "the patient's national ID number is valid",
-      "HITS 1217 §2.3.6; code list 8116")
+@rule(
+    "DD023",
+    Severity.ERROR,
+    "the patient's national ID number is valid",
+    "HITS 1217 §2.3.6; code list 8116",
+)
 def patient_national_id(ctx: Context) -> Iterator[Issue]:
     patient = _patient(ctx)
     if patient is None:
@@ -319,7 +357,8 @@ def patient_national_id(ctx: Context) -> Iterator[Issue]:
             yield ctx.issue(
                 "DD023",
                 ident,
-                f"Patient: {identifiers.mask(value)} is a {_person_kind(value)} but TypeId says {kind}",
+                f"Patient: {identifiers.mask(value)} is a {_person_kind(value)} "
+                f"but TypeId says {kind}",
             )
 
 
@@ -328,8 +367,12 @@ def _person_kind(value: str) -> str:
     return str(identifiers.kind(value))
 
 
-@rule("DD030", Severity.ERROR, "Ack is J for asynchronous and N for synchronous services",
-      "HITS 1217 §2.3.5, §2.13, chapter 3")
+@rule(
+    "DD030",
+    Severity.ERROR,
+    "Ack is J for asynchronous and N for synchronous services",
+    "HITS 1217 §2.3.5, §2.13, chapter 3",
+)
 def ack_matches_service(ctx: Context) -> Iterator[Issue]:
     assert ctx.msginfo is not None
     element = _first(ctx, _ACK)
@@ -339,8 +382,10 @@ def ack_matches_service(ctx: Context) -> Iterator[Issue]:
     wanted = found.ack
     actual = element.get("V") if element is not None else None
     if actual != wanted:
-        kind = "synchronous (answered at once, no AppRec)" if wanted == "N" else (
-            "asynchronous (answered with an AppRec)"
+        kind = (
+            "synchronous (answered at once, no AppRec)"
+            if wanted == "N"
+            else ("asynchronous (answered with an AppRec)")
         )
         shown = f'Ack V="{actual}"' if actual else "no Ack"
         yield ctx.issue(

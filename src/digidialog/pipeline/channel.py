@@ -1,0 +1,164 @@
+"""One party's end of the secure channel: sign and seal going out, open and verify coming in.
+
+Built once per party (keys loaded, `Signer`/`Verifier`/`Sealer`/`Opener` constructed), so the
+per-message path does only per-message work. A MsgHead carries an enveloped XML-DSig; an AppRec has
+no place for one in its schema, so it is authenticated by the CMS signature of the sealed form
+alone — and an unsealed AppRec is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from lxml import etree
+
+from digidialog.model import AppRec, Message, MsgHead
+from digidialog.security import (
+    CertificateResolver,
+    CertificateValidator,
+    InvalidCertificateError,
+    KeyPurpose,
+    Opener,
+    Sealer,
+    Signer,
+    SpoofingError,
+    Verifier,
+)
+from digidialog.transport import CMS_CONTENT_TYPE, XML_CONTENT_TYPE, Envelope
+from digidialog.xml.parser import parse_bytes
+
+_MSGHEAD_TAG = etree.QName("http://www.kith.no/xmlstds/msghead/2006-05-24", "MsgHead").text
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A party's HER-id (the one on the transport) and its two key pairs."""
+
+    her_id: str
+    signing_key: rsa.RSAPrivateKey
+    signing_certificate: x509.Certificate
+    encryption_key: rsa.RSAPrivateKey
+    encryption_certificate: x509.Certificate
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """An outgoing message: the XML as signed (what the journal archives) and its envelope."""
+
+    xml: bytes
+    envelope: Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class Unpacked:
+    """An incoming message after opening and verification.
+
+    ``xml`` is what was signed and nothing else (for a MsgHead the document without its signature,
+    as the verifier handed it on; for an AppRec the CMS content). ``document`` is the received
+    MsgHead with its signature, for the archive.
+    """
+
+    xml: bytes
+    document: bytes
+    tree: etree._ElementTree
+    is_msghead: bool
+
+
+class SecureChannel:
+    """Packs and unpacks envelopes for one party (see the module docs).
+
+    ``resolver`` maps HER-ids to certificates (the address register's role): it names the
+    receiver's encryption certificate when sealing and the sender's signing certificate when
+    checking that the signer is who the envelope says. ``seal=False`` sends signed XML without
+    CMS (a transport that encrypts by itself); received CMS is always opened.
+    """
+
+    def __init__(
+        self,
+        identity: Identity,
+        validator: CertificateValidator,
+        resolver: CertificateResolver,
+        *,
+        seal: bool = True,
+    ) -> None:
+        self.identity = identity
+        self.resolver = resolver
+        self.seal = seal
+        self._signer = Signer(identity.signing_key, identity.signing_certificate)
+        self._sealer = Sealer(identity.signing_key, identity.signing_certificate)
+        self._verifier = Verifier(validator, resolver=resolver)
+        self._opener = Opener(
+            identity.encryption_key, identity.encryption_certificate, validator, resolver=resolver
+        )
+
+    @property
+    def her_id(self) -> str:
+        return self.identity.her_id
+
+    def pack(self, message: Message, receiver: str) -> Packed:
+        """Sign (MsgHead), seal for ``receiver`` and address an envelope named by the MsgId."""
+        if isinstance(message, MsgHead):
+            xml = self._signer.sign(message.to_xml())
+            message_id, subject = message.msg_id, message.msg_type or ""
+        elif isinstance(message, AppRec):
+            xml = message.to_xml()
+            message_id, subject = message.id, "AppRec"
+            if not self.seal:
+                raise InvalidCertificateError(
+                    "an AppRec can only be sent sealed: its CMS signature is its only proof",
+                    reason="unsealed-apprec",
+                    hint="use a channel with seal=True",
+                )
+        else:  # pragma: no cover - Message has exactly these two roots
+            raise TypeError(f"cannot send a {type(message).__name__}")
+        payload, content_type = xml, XML_CONTENT_TYPE
+        if self.seal:
+            payload = self._sealer.seal(xml, self.encryption_certificate(receiver))
+            content_type = CMS_CONTENT_TYPE
+        envelope = Envelope(
+            payload=payload,
+            sender=self.her_id,
+            receiver=receiver,
+            content_type=content_type,
+            message_id=message_id,
+            subject=subject,
+        )
+        return Packed(xml, envelope)
+
+    def encryption_certificate(self, her_id: str) -> x509.Certificate:
+        """The receiver's current encryption certificate from the resolver."""
+        found = self.resolver.certificates(her_id, KeyPurpose.ENCRYPTION)
+        if not found:
+            raise InvalidCertificateError(
+                f"no encryption certificate is registered for HER-id {her_id}",
+                reason="unknown-receiver",
+                hint="register the receiver's certificates in the resolver",
+            )
+        return found[0]
+
+    def unpack(self, envelope: Envelope) -> Unpacked:
+        """Open (when sealed) and verify; the signer must be ``envelope.sender``.
+
+        Raises a `TransportSecurityError` (its ``code`` is the transport error code) or a
+        `ParseError` when the content is not XML (AppRec T01).
+        """
+        sealed = envelope.sealed
+        document = envelope.payload
+        if sealed:
+            document = self._opener.open(envelope.payload, expected_sender=envelope.sender).content
+        tree = parse_bytes(document, source=envelope.message_id)
+        if tree.getroot().tag == _MSGHEAD_TAG:
+            verified = self._verifier.verify(
+                document, expected_sender=envelope.sender, source=envelope.message_id
+            )
+            return Unpacked(verified.signed_xml, document, verified.tree, is_msghead=True)
+        if not sealed:
+            raise SpoofingError(
+                f"unsealed {etree.QName(tree.getroot()).localname} from HER-id {envelope.sender}:"
+                " nothing proves who sent it",
+                reason="unsigned-document",
+                hint="receipts and other documents without XML-DSig must arrive sealed (CMS)",
+            )
+        return Unpacked(document, document, tree, is_msghead=False)

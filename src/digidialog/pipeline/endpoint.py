@@ -1,0 +1,267 @@
+"""What both ends of a dialog share: read an envelope safely, keep it, queue and send answers.
+
+Receiving, in order: open the CMS and verify the XML-DSig (the signer must be the envelope's
+sender HER-id) → validate (schema, then business rules) → parse → deduplicate and store by the
+signed sender HER-id + MsgId (committed before any AppRec OK exists) → the party's own handling.
+A security failure gets no AppRec: its transport error code is the outcome (HITS 1216). Content
+that is not XML gets AppRec T01, a schema-invalid message T02.
+
+Sending: every message is packed (signed, sealed) and put in the durable outbox in the same
+transaction as the state change that produced it; `flush()` hands due envelopes to the transport
+and reschedules failures with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from digidialog.codes import AppRecFeil
+from digidialog.errors import ParseError, ServiceError
+from digidialog.model import AppRec, Message, MsgHead
+from digidialog.pipeline.channel import Packed, SecureChannel, Unpacked
+from digidialog.pipeline.retry import RetryPolicy
+from digidialog.pipeline.store import MessageStore, StoredMessage
+from digidialog.security import TransportSecurityError
+from digidialog.services import ReceiptError, Receipts, TransportInfo
+from digidialog.transport import BaseTransport, Envelope, TransportError
+from digidialog.validation import XSD_RULE, Issue, validate_tree
+
+log = logging.getLogger(__name__)
+
+
+class Status(StrEnum):
+    """What became of one received envelope."""
+
+    ACCEPTED = "accepted"
+    """Stored and receipted OK; the journal (or the services) took it."""
+    PENDING = "pending"
+    """Stored and receipted OK; the journal is unavailable, delivery is retried."""
+    DUPLICATE = "duplicate"
+    """The same sender sent this MsgId before; nothing new was done."""
+    REJECTED = "rejected"
+    """Answered with an AppRec carrying errors (T01, T02, E10 …)."""
+    REFUSED = "refused"
+    """A transport security error: no AppRec; `code` is the transport error code."""
+    RECEIPT = "receipt"
+    """An AppRec for something we sent, matched to it."""
+    IGNORED = "ignored"
+    """An AppRec that matches nothing we sent, or one that is invalid (logged)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of receiving one envelope."""
+
+    status: Status
+    envelope_id: str
+    msg_id: str | None = None
+    msg_type: str | None = None
+    code: str | None = None
+    """Transport error code (REFUSED) or the AppRec's 8221 codes, comma-separated (REJECTED)."""
+    detail: str = ""
+    apprec: AppRec | None = None
+    """The AppRec we answered with, if any."""
+    replies: tuple[MsgHead, ...] = ()
+    """Replies queued at once (free slots, a reservation's answer, refusals)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlushResult:
+    """What one `flush()` did with the due envelopes."""
+
+    sent: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    unpacked: Unpacked
+    message: Message
+    rule_issues: tuple[Issue, ...]
+
+
+OnPacked = Callable[[Message, Packed], None]
+"""Called for every message an endpoint packs for sending (the demo writes them to files)."""
+
+
+def receiver_her_id(message: MsgHead) -> str:
+    """The transport address of a MsgHead's receiver: its deepest organisation level's HER-id."""
+    ids = [h for h in message.receiver.her_ids if h]
+    if not ids:
+        raise ServiceError(
+            f"message {message.msg_id} names no receiver HER-id", rule="SV101",
+            hint="HITS 1217 §2.5: sender and receiver carry HER-ids on their levels",
+        )  # fmt: skip
+    return ids[-1]
+
+
+class Endpoint(ABC):
+    """Base of `OfficePipeline` and `PortalEndpoint`."""
+
+    def __init__(
+        self,
+        *,
+        channel: SecureChannel,
+        store: MessageStore,
+        transport: BaseTransport,
+        receipts: Receipts,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        on_packed: OnPacked | None = None,
+    ) -> None:
+        self.channel = channel
+        self.store = store
+        self.transport = transport
+        self.receipts = receipts
+        self.retry = retry or RetryPolicy()
+        self.clock = clock
+        self.on_packed = on_packed
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    def receive(self, envelope: Envelope) -> Outcome:
+        """Take one envelope from the transport (this is the transport's `Handler`).
+
+        Returns once the envelope is stored or answered for good. A `StoreError` propagates, so
+        the carrier keeps the envelope and the sender is not told anything.
+        """
+        read = self._read(envelope)
+        if isinstance(read, Outcome):
+            return read
+        message = read.message
+        if isinstance(message, AppRec):
+            return self._on_apprec(envelope, message)
+        assert isinstance(message, MsgHead)
+        row = self.store.add_received(
+            sender=envelope.sender,
+            msg_id=message.msg_id,
+            msg_type=message.msg_type or "",
+            envelope=envelope,
+            signed_xml=read.unpacked.xml,
+            now=self.clock(),
+        )
+        if row is None:
+            log.info("duplicate %s from %s ignored", message.msg_id, envelope.sender)
+            return Outcome(
+                Status.DUPLICATE, envelope.message_id, message.msg_id, message.msg_type,
+                detail=f"MsgId {message.msg_id} from HER-id {envelope.sender} was received before",
+            )  # fmt: skip
+        return self._on_message(row, message, read.rule_issues)
+
+    def _read(self, envelope: Envelope) -> _Read | Outcome:
+        try:
+            unpacked = self.channel.unpack(envelope)
+        except TransportSecurityError as exc:
+            log.warning("refused %s from %s: %s %s", envelope.message_id, envelope.sender,
+                        exc.code, exc)  # fmt: skip
+            return Outcome(Status.REFUSED, envelope.message_id, code=exc.code, detail=str(exc))
+        except ParseError as exc:
+            return self._unreadable(envelope, ReceiptError(AppRecFeil.T01, _short(exc.message)))
+        report = validate_tree(unpacked.tree, source=envelope.message_id)
+        schema = [i for i in report.errors if i.rule == XSD_RULE]
+        if schema:
+            first = schema[0]
+            detail = f"line {first.line}: {first.message}" if first.line else first.message
+            return self._unreadable(envelope, ReceiptError(AppRecFeil.T02, _short(detail)))
+        try:
+            message = Message.from_tree(unpacked.tree, source=envelope.message_id)
+        except ParseError as exc:
+            return self._unreadable(envelope, ReceiptError(AppRecFeil.T02, _short(str(exc))))
+        rules = tuple(i for i in report.errors if i.rule != XSD_RULE)
+        return _Read(unpacked, message, rules)
+
+    def _unreadable(self, envelope: Envelope, error: ReceiptError) -> Outcome:
+        """Answer what cannot be read from what the transport knows (T01/T02)."""
+        transport = TransportInfo(
+            message_id=envelope.message_id,
+            msg_type=envelope.subject or "UKJENT",
+            from_her_id=envelope.sender,
+            to_her_id=envelope.receiver,
+            sent=datetime.fromtimestamp(self.clock(), UTC),
+        )
+        try:
+            apprec = self.receipts.reject_unreadable(transport, error)
+        except ServiceError:  # SV020: this envelope was answered before
+            return Outcome(Status.DUPLICATE, envelope.message_id, code=error.code.value,
+                           detail="already answered")  # fmt: skip
+        self.store.enqueue(self._pack(apprec, envelope.sender).envelope, now=self.clock())
+        return Outcome(
+            Status.REJECTED, envelope.message_id, code=error.code.value,
+            detail=error.detail or error.code.display_name, apprec=apprec,
+        )  # fmt: skip
+
+    @abstractmethod
+    def _on_apprec(self, envelope: Envelope, apprec: AppRec) -> Outcome:
+        """Handle a verified AppRec for something this party sent."""
+
+    @abstractmethod
+    def _on_message(
+        self, row: StoredMessage, message: MsgHead, rule_issues: Sequence[Issue]
+    ) -> Outcome:
+        """Handle a verified, stored, not yet seen MsgHead."""
+
+    def _transport_info(self, row: StoredMessage) -> TransportInfo:
+        return TransportInfo(
+            message_id=row.msg_id,
+            msg_type=row.msg_type,
+            from_her_id=row.sender,
+            to_her_id=self.channel.her_id,
+            sent=datetime.fromtimestamp(self.clock(), UTC),
+        )
+
+    def _rule_receipt(
+        self, message: MsgHead, transport: TransportInfo, rule_issues: Sequence[Issue]
+    ) -> list[ReceiptError]:
+        """The AppRec errors for a schema-valid message that breaks business rules: the specific
+        8221 codes the receipts find, else X99 naming the rules."""
+        errors = self.receipts.check(message, transport)
+        if errors or not rule_issues:
+            return errors
+        detail = "; ".join(f"{i.rule}: {i.message}" for i in rule_issues[:3])
+        return [ReceiptError(AppRecFeil.X99, _short(detail))]
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def _pack(self, message: Message, receiver: str) -> Packed:
+        packed = self.channel.pack(message, receiver)
+        if self.on_packed is not None:
+            self.on_packed(message, packed)
+        return packed
+
+    def pack_reply(self, message: MsgHead) -> Packed:
+        """Pack a MsgHead for its receiver (the deepest HER-id of MsgInfo/Receiver)."""
+        return self._pack(message, receiver_her_id(message))
+
+    def flush(self, limit: int = 100) -> FlushResult:
+        """Send every due envelope; reschedule retryable failures, give up on the others."""
+        result = FlushResult()
+        for item in self.store.due_outbox(self.clock(), limit):
+            message_id = item.envelope.message_id
+            try:
+                self.transport.send(item.envelope)
+            except TransportError as exc:
+                if exc.retryable:
+                    wait = self.retry.delay(item.attempts + 1)
+                    self.store.defer_outbox(item.id, str(exc), self.clock() + wait)
+                    result.deferred.append(message_id)
+                    log.info("send of %s deferred %.0fs: %s", message_id, wait, exc)
+                else:
+                    self.store.fail_outbox(item.id, str(exc))
+                    result.failed.append(message_id)
+                    log.error("send of %s failed for good: %s", message_id, exc)
+                continue
+            self.store.mark_sent(item.id)
+            result.sent.append(message_id)
+        return result
+
+
+def _short(text: str, limit: int = 250) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+

@@ -1,0 +1,209 @@
+"""The GP office's pipeline: messages from helsenorge.no into the journal, answers back out.
+
+`OfficePipeline.receive(envelope)` runs the shared reading steps (see `endpoint`), then hands the
+stored message to the services (`GpOffice.receive`: AppRec, routing by MsgInfo/Type) and through
+`JournalBridge` to the journal's hooks. The AppRec and any immediate reply are queued in the same
+transaction that settles the message. When the journal is unavailable the message stays
+``pending`` with its AppRec OK already queued (it is safely stored), and `retry_pending()`
+delivers it later with backoff. `collect()` turns what the journal wants sent into signed,
+sealed envelopes in the outbox and only then acknowledges them to the journal; `flush()` sends.
+`run_once()` does all three.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from digidialog.adapters import Adapter
+from digidialog.errors import DigidialogError, JournalUnavailableError, ServiceError
+from digidialog.model import AppRec, Message, MsgHead
+from digidialog.pipeline.channel import SecureChannel
+from digidialog.pipeline.endpoint import Endpoint, FlushResult, OnPacked, Outcome, Status
+from digidialog.pipeline.journal import JournalBridge
+from digidialog.pipeline.retry import RetryPolicy
+from digidialog.pipeline.store import MessageStore, StoredMessage
+from digidialog.services import GpOffice, Incoming, Outgoing
+from digidialog.transport import BaseTransport, Envelope
+from digidialog.validation import Issue, validate_tree
+from digidialog.xml.parser import parse_bytes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectResult:
+    """What one `collect()` took from the journal."""
+
+    queued: list[Outgoing] = field(default_factory=list)
+    """Messages built and put in the outbox (and acknowledged to the journal)."""
+    errors: list[tuple[str, DigidialogError]] = field(default_factory=list)
+    """Journal ids that could not be turned into a message, with why; left in the journal."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """One `run_once()`: deliveries retried, messages collected, envelopes sent."""
+
+    retried: list[Outcome]
+    collected: CollectResult
+    flushed: FlushResult
+
+
+class OfficePipeline(Endpoint):
+    """One GP office: its services (`GpOffice`), journal (`Adapter`), keys, store and transport."""
+
+    def __init__(
+        self,
+        office: GpOffice,
+        adapter: Adapter,
+        *,
+        channel: SecureChannel,
+        store: MessageStore,
+        transport: BaseTransport,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] | None = None,
+        on_packed: OnPacked | None = None,
+    ) -> None:
+        kwargs = {} if clock is None else {"clock": clock}
+        super().__init__(
+            channel=channel, store=store, transport=transport, receipts=office.context.receipts,
+            retry=retry, on_packed=on_packed, **kwargs,
+        )  # fmt: skip
+        self.office = office
+        self.bridge = JournalBridge(office, adapter)
+        self._waiting: dict[int, Incoming] = {}
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    def _on_apprec(self, envelope: Envelope, apprec: AppRec) -> Outcome:
+        original = apprec.original_msg_id.id
+        try:
+            matched = self.office.receive_receipt(apprec)
+        except ServiceError as exc:
+            log.warning("AppRec %s from %s ignored: %s", apprec.id, envelope.sender, exc)
+            return Outcome(Status.IGNORED, envelope.message_id, apprec.id, "AppRec",
+                           detail=str(exc))  # fmt: skip
+        codes = ",".join(e.code.value for e in matched.errors) or None
+        return Outcome(
+            Status.RECEIPT, envelope.message_id, apprec.id, "AppRec", code=codes,
+            detail=f"receipt for {original}: {'OK' if matched.ok else 'rejected'}",
+        )  # fmt: skip
+
+    def _on_message(
+        self, row: StoredMessage, message: MsgHead, rule_issues: Sequence[Issue]
+    ) -> Outcome:
+        transport = self._transport_info(row)
+        if rule_issues:
+            errors = self._rule_receipt(message, transport, rule_issues)
+            apprec = self.receipts.issue(message, errors)
+            return self._settle(row, message, "rejected", apprec, [])
+        received = self.office.receive(message, transport)
+        apprec = received.receipt
+        if apprec is not None and not apprec.is_ok:
+            return self._settle(row, message, "rejected", apprec, [])
+        if received.refusal is not None:
+            return self._settle(row, message, "answered", apprec, [received.refusal.message])
+        incoming = received.incoming
+        if incoming is None:
+            if received.error is not None:
+                log.warning("message %s not handled: %s", message.msg_id, received.error)
+            return self._settle(row, message, "answered", apprec, [])
+        if incoming.response is not None:
+            return self._settle(row, message, "answered", apprec, [incoming.response.message])
+        return self._deliver(row, message, incoming, apprec)
+
+    def _deliver(
+        self, row: StoredMessage, message: MsgHead, incoming: Incoming, apprec: AppRec | None
+    ) -> Outcome:
+        try:
+            replies = self.bridge.deliver(incoming)
+        except JournalUnavailableError as exc:
+            self._waiting[row.id] = incoming
+            wait = self.retry.delay(row.attempts + 1)
+            log.warning("journal unavailable for %s, retry in %.0fs: %s", row.msg_id, wait, exc)
+            outgoing = [] if apprec is None else [self._pack(apprec, row.sender).envelope]
+            self.store.settle(row.id, "pending", outgoing, error=str(exc),
+                              next_attempt=self.clock() + wait, now=self.clock())  # fmt: skip
+            return Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
+                           code=exc.code, detail=str(exc), apprec=apprec)  # fmt: skip
+        self._waiting.pop(row.id, None)
+        return self._settle(row, message, "delivered", apprec, [r.message for r in replies])
+
+    def _settle(
+        self,
+        row: StoredMessage,
+        message: MsgHead,
+        state: str,
+        apprec: AppRec | None,
+        replies: Sequence[MsgHead],
+    ) -> Outcome:
+        outgoing = [] if apprec is None else [self._pack(apprec, row.sender).envelope]
+        outgoing += [self.pack_reply(reply).envelope for reply in replies]
+        self.store.settle(row.id, state, outgoing, now=self.clock())
+        if state == "rejected":
+            codes = ",".join(e.v or "" for e in apprec.error) if apprec is not None else None
+            return Outcome(Status.REJECTED, row.msg_id, row.msg_id, row.msg_type, code=codes,
+                           detail="; ".join(e.ot or e.dn or "" for e in apprec.error)
+                           if apprec is not None else "", apprec=apprec)  # fmt: skip
+        return Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, message.msg_type,
+                       apprec=apprec, replies=tuple(replies))  # fmt: skip
+
+    def retry_pending(self, limit: int = 100) -> list[Outcome]:
+        """Deliver again what the journal could not take before (due by the backoff)."""
+        outcomes = []
+        for row in self.store.due_received(self.clock(), limit):
+            tree = parse_bytes(row.signed_xml, source=row.msg_id)
+            message = MsgHead.from_tree(tree, source=row.msg_id)
+            if row.state == "stored":  # kept but never handled (a crash in between)
+                issues = [i for i in validate_tree(tree).errors]
+                outcomes.append(self._on_message(row, message, issues))
+                continue
+            incoming = self._waiting.get(row.id)
+            if incoming is None:  # after a restart: thread it again (no second AppRec)
+                service = self.office.service_for(row.msg_type)
+                if service is None:  # pragma: no cover - it was routed before
+                    continue
+                incoming = service.handle(message)
+            outcomes.append(self._deliver(row, message, incoming, None))
+        return outcomes
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def collect(self, limit: int = 100) -> CollectResult:
+        """Turn what the journal wants sent into queued envelopes, then acknowledge each.
+
+        A journal id collected before (acknowledgement lost) is only acknowledged again. One that
+        cannot be built (`ServiceError`, e.g. a citizen not digitally active) stays in the journal
+        and is reported.
+        """
+        result = CollectResult()
+        try:
+            for item in self.bridge.collect(limit):
+                if self.store.collected(item.journal_id) is None:
+                    try:
+                        outgoing = item.build()
+                    except ServiceError as exc:
+                        log.warning("cannot send %s: %s", item.journal_id, exc)
+                        result.errors.append((item.journal_id, exc))
+                        continue
+                    packed = self.pack_reply(outgoing.message)
+                    self.store.record_collected(
+                        item.journal_id, outgoing.msg_id, packed.envelope, now=self.clock()
+                    )
+                    result.queued.append(outgoing)
+                item.acknowledge()
+        except JournalUnavailableError as exc:
+            log.warning("journal unavailable while collecting: %s", exc)
+            result.errors.append(("journal", exc))
+        return result
+
+    def run_once(self) -> RunResult:
+        """Retry due deliveries, collect from the journal, send what is due."""
+        retried = self.retry_pending()
+        collected = self.collect()
+        return RunResult(retried, collected, self.flush())
+
+
+__all__ = ["CollectResult", "Message", "OfficePipeline", "RunResult"]

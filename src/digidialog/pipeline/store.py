@@ -1,0 +1,345 @@
+"""The pipeline's durable memory: one sqlite file (WAL, synchronous=FULL) in the work folder.
+
+Three tables, each answering one question after a crash:
+
+- ``received`` — every message that passed verification and validation, keyed by the *signed*
+  sender HER-id and MsgId (the dedupe key). A row is committed, and so fsync'd, before the AppRec
+  OK for it is produced. ``state``: ``stored`` (kept, not yet handled), ``pending`` (receipted,
+  the journal does not have it yet: retried with backoff), and the final ``delivered``,
+  ``answered`` (the services answered without the journal) or ``rejected``. The AppRec and any
+  reply enter the outbox in the same transaction as the state change, so a crash never loses one.
+- ``outbox`` — envelopes to send, with attempts and the time of the next try (retry with backoff);
+  ``pending`` → ``sent``, or ``failed`` when the transport says retrying cannot help.
+- ``collected`` — ids of the journal's outgoing messages (and renewal decisions) already turned into
+  envelopes, so a journal that hands the same one out again is not answered twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from digidialog.errors import DigidialogError, Location
+from digidialog.transport import Envelope
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS received (
+    id INTEGER PRIMARY KEY,
+    sender TEXT NOT NULL,
+    msg_id TEXT NOT NULL,
+    msg_type TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    signed_xml BLOB NOT NULL,
+    received_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'stored',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL,
+    last_error TEXT,
+    UNIQUE (sender, msg_id)
+);
+CREATE INDEX IF NOT EXISTS received_due ON received (state, next_attempt);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL UNIQUE,
+    sender TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt);
+CREATE TABLE IF NOT EXISTS collected (
+    journal_id TEXT PRIMARY KEY,
+    msg_id TEXT NOT NULL,
+    collected_at REAL NOT NULL
+);
+"""
+
+
+class StoreError(DigidialogError):
+    """The message store could not be opened or written; nothing was acknowledged."""
+
+    code = "pipeline:store"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A received message as the store keeps it."""
+
+    id: int
+    sender: str
+    msg_id: str
+    msg_type: str
+    content_type: str
+    payload: bytes
+    signed_xml: bytes
+    state: str
+    attempts: int
+    next_attempt: float
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """An envelope waiting in (or done with) the outbox."""
+
+    id: int
+    envelope: Envelope
+    state: str
+    attempts: int
+    next_attempt: float
+    last_error: str | None
+
+
+class MessageStore:
+    """sqlite-backed store shared by the threads of one pipeline (one connection, one lock)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot open the message store: {exc}",
+                location=Location(str(self.path)),
+                hint="check that the work folder is writable and not on a network share",
+            ) from exc
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE … COMMIT: with synchronous=FULL the commit returns after the fsync.
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"message store write failed: {exc}", location=Location(str(self.path))
+                ) from exc
+
+    def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return list(self._db.execute(sql, args).fetchall())
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"message store read failed: {exc}", location=Location(str(self.path))
+                ) from exc
+
+    # -- received ----------------------------------------------------------------------------
+
+    def add_received(
+        self,
+        *,
+        sender: str,
+        msg_id: str,
+        msg_type: str,
+        envelope: Envelope,
+        signed_xml: bytes,
+        now: float | None = None,
+    ) -> StoredMessage | None:
+        """Keep a verified message; None when (sender, msg_id) is already here (a duplicate)."""
+        at = time.time() if now is None else now
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO received (sender, msg_id, msg_type, content_type, payload,"
+                " signed_xml, received_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (sender, msg_id, msg_type, envelope.content_type, envelope.payload, signed_xml,
+                 at, at),
+            )  # fmt: skip
+            if cursor.rowcount == 0:
+                return None
+        return self.received(sender, msg_id)
+
+    def received(self, sender: str, msg_id: str) -> StoredMessage | None:
+        rows = self._query("SELECT * FROM received WHERE sender=? AND msg_id=?",
+                           (sender, msg_id))  # fmt: skip
+        return _stored(rows[0]) if rows else None
+
+    def due_received(self, now: float | None = None, limit: int = 100) -> list[StoredMessage]:
+        """Messages not yet settled whose next attempt is due, oldest first."""
+        at = time.time() if now is None else now
+        rows = self._query(
+            "SELECT * FROM received WHERE state IN ('stored', 'pending') AND next_attempt<=?"
+            " ORDER BY id LIMIT ?",
+            (at, limit),
+        )
+        return [_stored(r) for r in rows]
+
+    def unsettled(self) -> list[StoredMessage]:
+        """Every message not yet settled (``stored`` or ``pending``), due or not."""
+        rows = self._query(
+            "SELECT * FROM received WHERE state IN ('stored', 'pending') ORDER BY id"
+        )
+        return [_stored(r) for r in rows]
+
+    def settle(
+        self,
+        row_id: int,
+        state: str,
+        outgoing: Sequence[Envelope] = (),
+        *,
+        error: str | None = None,
+        next_attempt: float | None = None,
+        now: float | None = None,
+    ) -> None:
+        """Move a received message to ``state`` and queue ``outgoing`` in one transaction.
+
+        With ``next_attempt`` the message counts one more failed attempt (``pending`` with retry).
+        """
+        at = time.time() if now is None else now
+        with self._tx() as db:
+            if next_attempt is None:
+                db.execute(
+                    "UPDATE received SET state=?, last_error=? WHERE id=?", (state, error, row_id)
+                )
+            else:
+                db.execute(
+                    "UPDATE received SET state=?, last_error=?, attempts=attempts+1,"
+                    " next_attempt=? WHERE id=?",
+                    (state, error, next_attempt, row_id),
+                )
+            for envelope in outgoing:
+                db.execute(
+                    _ENQUEUE, (envelope.message_id, envelope.sender, envelope.receiver,
+                               envelope.content_type, envelope.subject, envelope.payload, at, at),
+                )  # fmt: skip
+
+    # -- outbox ------------------------------------------------------------------------------
+
+    def enqueue(self, envelope: Envelope, *, now: float | None = None) -> bool:
+        """Put an envelope in the outbox; False when one with its message id is already there."""
+        at = time.time() if now is None else now
+        with self._tx() as db:
+            cursor = db.execute(
+                _ENQUEUE, (envelope.message_id, envelope.sender, envelope.receiver,
+                           envelope.content_type, envelope.subject, envelope.payload, at, at),
+            )  # fmt: skip
+            return cursor.rowcount == 1
+
+    def due_outbox(self, now: float | None = None, limit: int = 100) -> list[OutboxItem]:
+        at = time.time() if now is None else now
+        rows = self._query(
+            "SELECT * FROM outbox WHERE state='pending' AND next_attempt<=?"
+            " ORDER BY id LIMIT ?",
+            (at, limit),
+        )
+        return [_outbox(r) for r in rows]
+
+    def outbox(self, state: str | None = None) -> list[OutboxItem]:
+        """Every outbox entry (optionally of one state), in the order they were queued."""
+        if state is None:
+            rows = self._query("SELECT * FROM outbox ORDER BY id")
+        else:
+            rows = self._query("SELECT * FROM outbox WHERE state=? ORDER BY id", (state,))
+        return [_outbox(r) for r in rows]
+
+    def mark_sent(self, row_id: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE outbox SET state='sent', attempts=attempts+1, last_error=NULL"
+                       " WHERE id=?", (row_id,))  # fmt: skip
+
+    def defer_outbox(self, row_id: int, error: str, next_attempt: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET attempts=attempts+1, last_error=?, next_attempt=? WHERE id=?",
+                (error, next_attempt, row_id),
+            )
+
+    def fail_outbox(self, row_id: int, error: str) -> None:
+        """Give up on an envelope the transport refused for good (kept for a person to see)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET state='failed', attempts=attempts+1, last_error=? WHERE id=?",
+                (error, row_id),
+            )
+
+    # -- collected ---------------------------------------------------------------------------
+
+    def collected(self, journal_id: str) -> str | None:
+        """The MsgId built for a journal outgoing id, if it was collected before."""
+        rows = self._query("SELECT msg_id FROM collected WHERE journal_id=?", (journal_id,))
+        return str(rows[0]["msg_id"]) if rows else None
+
+    def record_collected(
+        self, journal_id: str, msg_id: str, envelope: Envelope, *, now: float | None = None
+    ) -> None:
+        """Remember the journal id and queue its envelope, in one transaction."""
+        at = time.time() if now is None else now
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO collected (journal_id, msg_id, collected_at) VALUES (?, ?, ?)",
+                (journal_id, msg_id, at),
+            )
+            db.execute(
+                _ENQUEUE, (envelope.message_id, envelope.sender, envelope.receiver,
+                           envelope.content_type, envelope.subject, envelope.payload, at, at),
+            )  # fmt: skip
+
+
+_ENQUEUE = (
+    "INSERT OR IGNORE INTO outbox (message_id, sender, receiver, content_type, subject, payload,"
+    " created_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _stored(row: sqlite3.Row) -> StoredMessage:
+    return StoredMessage(
+        id=row["id"],
+        sender=row["sender"],
+        msg_id=row["msg_id"],
+        msg_type=row["msg_type"],
+        content_type=row["content_type"],
+        payload=bytes(row["payload"]),
+        signed_xml=bytes(row["signed_xml"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        next_attempt=row["next_attempt"],
+        last_error=row["last_error"],
+    )
+
+
+def _outbox(row: sqlite3.Row) -> OutboxItem:
+    envelope = Envelope(
+        payload=bytes(row["payload"]),
+        sender=row["sender"],
+        receiver=row["receiver"],
+        content_type=row["content_type"],
+        message_id=row["message_id"],
+        subject=row["subject"],
+    )
+    return OutboxItem(
+        id=row["id"],
+        envelope=envelope,
+        state=row["state"],
+        attempts=row["attempts"],
+        next_attempt=row["next_attempt"],
+        last_error=row["last_error"],
+    )

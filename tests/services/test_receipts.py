@@ -1,0 +1,249 @@
+"""AppRec 1.1 both ways: exactly one per asynchronous message, none for synchronous ones; T01,
+T02, E10, E20, E3x rejections; matching incoming AppRecs; E35 and the Digitalbruker status."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import pytest
+
+from digidialog.codes import AppRecFeil
+from digidialog.errors import ServiceError
+from digidialog.model import AppRec
+from digidialog.services import (
+    CitizenStatus,
+    GpOffice,
+    Office,
+    ReceiptError,
+    Receipts,
+    TransportInfo,
+)
+
+from .conftest import CITIZEN, GP, wire, wire_apprec
+
+PORTAL = Office("115851", "DIREKTORATET FOR E-HELSE")
+
+
+def portal_receipts() -> Receipts:
+    """helsenorge.no's side, issuing AppRecs for what the office sends."""
+    ids = (f"00000000-0000-4000-9000-{n:012d}" for n in itertools.count(1))
+    return Receipts(
+        PORTAL,
+        CitizenStatus(),
+        clock=lambda: datetime(2027, 3, 19, 10, 0, tzinfo=UTC),
+        new_id=lambda: next(ids),
+    )
+
+
+def transport_for(office: GpOffice, msg_id: str, *, from_her: str = "8093248") -> TransportInfo:
+    return TransportInfo(
+        message_id=msg_id,
+        msg_type="DIALOG_INNBYGGER_EKONSULTASJON",
+        from_her_id=from_her,
+        to_her_id=GP.her_id,
+        sent=datetime(2027, 3, 19, 9, 0, tzinfo=UTC),
+    )
+
+
+def errors_of(receipt: AppRec | None) -> list[str]:
+    assert receipt is not None
+    return [e.v or "" for e in receipt.error]
+
+
+def test_ok_receipt_mirrors_the_addressing(office: GpOffice, check: Callable[..., None]) -> None:
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    received = office.receive(wire(asked.message), transport_for(office, asked.msg_id))
+    receipt = received.receipt
+    assert receipt is not None
+    assert receipt.is_ok
+    assert receipt.error == []
+    check(receipt)
+    sender = receipt.sender.hcp.inst
+    assert sender is not None
+    assert (sender.id, sender.name) == (office.context.office.her_id, "Nanset Legekontor")
+    assert [p.id for p in sender.hc_person] == [GP.her_id]
+    assert [a.id for a in sender.additional_id] == ["971318864"]
+    assert receipt.sender.role is not None
+    assert receipt.sender.role.v == "PRIM"
+    receiver = receipt.receiver.hcp.inst
+    assert receiver is not None
+    assert receiver.id == "115851"
+    assert [d.id for d in receiver.dept] == ["8093248"]
+    original = receipt.original_msg_id
+    assert original.id == asked.msg_id
+    assert original.issue_date == asked.message.msg_info.gen_date
+    assert original.msg_type.v == "DIALOG_INNBYGGER_EKONSULTASJON"
+    assert wire_apprec(receipt) == receipt
+
+
+def test_synchronous_messages_get_no_receipt(office: GpOffice) -> None:
+    hlt = office.booking.fetch_free_slots(CITIZEN, GP.her_id, date(2027, 4, 5), date(2027, 4, 9))
+    received = office.receive(wire(hlt.message))
+    assert received.receipt is None
+    assert received.incoming is not None
+    assert office.context.receipts.issued(hlt.msg_id) is None
+
+
+def test_exactly_one_receipt_per_message(office: GpOffice) -> None:
+    asked = office.contact.request(CITIZEN, GP.her_id, "Adresse", "Ny adresse")
+    office.receive(wire(asked.message))
+    with pytest.raises(ServiceError) as error:
+        office.context.receipts.receipt_for(wire(asked.message))
+    assert error.value.rule == "SV020"
+
+
+@pytest.mark.parametrize(
+    ("code", "detail"),
+    [(AppRecFeil.T01, "line 1: not well-formed"), (AppRecFeil.T02, "Element 'Foo': not expected")],
+)
+def test_unreadable_message_is_rejected_from_transport_data(
+    office: GpOffice, check: Callable[..., None], code: AppRecFeil, detail: str
+) -> None:
+    transport = transport_for(office, "5f0c7b9e-2c3d-4e5f-8a9b-0c1d2e3f4a5b")
+    receipt = office.context.receipts.reject_unreadable(transport, ReceiptError(code, detail))
+    check(receipt)
+    assert not receipt.is_ok
+    assert receipt.status.v == "2"
+    assert [(e.v, e.ot) for e in receipt.error] == [(code.value, detail)]
+    assert receipt.original_msg_id.id == transport.message_id
+    with pytest.raises(ServiceError) as again:
+        office.context.receipts.reject_unreadable(transport, ReceiptError(code))
+    assert again.value.rule == "SV020"
+
+
+def test_her_id_mismatch_with_transport_is_e10(
+    office: GpOffice, check: Callable[..., None]
+) -> None:
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    received = office.receive(
+        wire(asked.message), transport_for(office, asked.msg_id, from_her="999999")
+    )
+    assert errors_of(received.receipt) == ["E10"]
+    assert received.receipt is not None
+    assert received.receipt.status.v == "2"
+    check(received.receipt)
+    assert received.incoming is None
+    assert office.context.store.get(asked.msg_id) is None  # a rejected message is not taken in
+
+
+def test_msg_id_not_uuid_is_e10(office: GpOffice) -> None:
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    message = wire(asked.message)
+    message.msg_info.msg_id = "not-a-uuid"
+    assert errors_of(office.receive(message).receipt) == ["E10"]
+
+
+def test_unknown_gp_is_e20(office: GpOffice) -> None:
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    message = wire(asked.message)
+    professional = message.receiver.healthcare_professional
+    assert professional is not None
+    professional.ident[0].id = "7777777"
+    assert errors_of(office.receive(message).receipt) == ["E20"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"ident_id": "13116900217"}, ["E31"]),
+        ({"ident_id": ""}, ["E30"]),
+        ({"family_name": None}, ["E33"]),
+        ({"given_name": None}, ["E34"]),
+        ({"given_name": None, "family_name": None}, ["E32"]),
+    ],
+)
+def test_patient_errors(
+    office: GpOffice, change: dict[str, str | None], expected: list[str]
+) -> None:
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    message = wire(asked.message)
+    patient = message.msg_info.patient
+    assert patient is not None
+    for field, value in change.items():
+        if field == "ident_id":
+            patient.ident[0].id = value or ""
+        else:
+            setattr(patient, field, value)
+    assert errors_of(office.receive(message).receipt) == expected
+
+
+def test_incoming_receipts_are_matched(office: GpOffice) -> None:
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    office.receive(wire(asked.message))
+    answer = office.e_consultation.answer(asked.msg_id, "Drikk vann.")
+    assert office.context.receipts.awaiting() == [answer.msg_id]
+    receipt = portal_receipts().receipt_for(wire(answer.message))
+    assert receipt is not None
+    outcome = office.receive_receipt(wire_apprec(receipt))
+    assert outcome.original_msg_id == answer.msg_id
+    assert outcome.ok
+    assert not outcome.citizen_marked_inactive
+    assert office.context.receipts.awaiting() == []
+    with pytest.raises(ServiceError) as twice:
+        office.receive_receipt(wire_apprec(receipt))
+    assert twice.value.rule == "SV022"
+
+
+def test_receipt_for_unknown_message(office: GpOffice) -> None:
+    other = GpOffice(office.context.__class__(office.context.office))
+    started = other.contact.start(CITIZEN, GP.her_id, "Vaksine", "Kommet")
+    receipt = portal_receipts().receipt_for(wire(started.message))
+    assert receipt is not None
+    with pytest.raises(ServiceError) as error:
+        office.receive_receipt(receipt)
+    assert error.value.rule == "SV021"
+
+
+def test_e35_marks_citizen_inactive_until_digitalbruker_says_active(
+    office: GpOffice, check: Callable[..., None]
+) -> None:
+    started = office.contact.start(CITIZEN, GP.her_id, "Vaksine", "Vaksinen er kommet")
+    receipt = portal_receipts().issue(
+        wire(started.message), [ReceiptError(AppRecFeil.E35, "ikke digitalt aktiv")]
+    )
+    assert receipt is not None
+    check(receipt)
+    outcome = office.receive_receipt(wire_apprec(receipt))
+    assert not outcome.ok
+    assert outcome.citizen_marked_inactive
+    assert [e.code for e in outcome.errors] == [AppRecFeil.E35]
+    assert not office.context.citizens.is_active(CITIZEN.national_id)
+    with pytest.raises(ServiceError) as blocked:
+        office.contact.start(CITIZEN, GP.her_id, "Påminnelse", "Husk timen")
+    assert blocked.value.rule == "SV009"
+    asked = office.booking.wish_time(CITIZEN, GP.her_id, "Time", accepts_other_practitioner=True)
+    office.receive(wire(asked.message))
+    with pytest.raises(ServiceError):
+        office.booking.decline(asked.msg_id)
+
+    notice = office.status_notice(CITIZEN, GP.her_id, active=True)
+    check(notice)
+    received = office.receive(wire(notice))
+    assert received.digitally_active is True
+    assert received.receipt is not None
+    assert received.receipt.is_ok
+    assert office.context.citizens.is_active(CITIZEN.national_id)
+    office.contact.start(CITIZEN, GP.her_id, "Påminnelse", "Husk timen")
+
+    inactive = office.receive(wire(office.status_notice(CITIZEN, GP.her_id, active=False)))
+    assert inactive.digitally_active is False
+    assert not office.context.citizens.is_active(CITIZEN.national_id)
+
+
+def test_unsupported_process_gets_t10(office: GpOffice) -> None:
+    asked = office.contact.request(CITIZEN, GP.her_id, "Adresse", "Ny adresse")
+    message = wire(asked.message)
+    message.msg_info.type.v = "DIALOG_INNBYGGER_BEHANDLEROVERSIKT"
+    received = office.receive(message)
+    assert errors_of(received.receipt) == ["T10"]
+    assert received.error is not None
+    assert received.error.rule == "SV013"
+
+
+def test_message_for_another_office_is_e21(office: GpOffice) -> None:
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    message = wire(asked.message)
+    message.receiver.ident[1].id = "1234"  # the HER-id of the office level
+    assert errors_of(office.receive(message).receipt) == ["E21"]

@@ -18,6 +18,7 @@ from digidialog.errors import (
 if TYPE_CHECKING:
     from digidialog.model import Message
     from digidialog.security import OpenedMessage, VerifiedXml, open_sealed, seal, sign, verify
+    from digidialog.services import GpOffice, ServiceContext
     from digidialog.validation import validate
     from digidialog.xml.codec import parse
 
@@ -32,6 +33,8 @@ _LAZY = {
     "open_sealed": "digidialog.security",
     "VerifiedXml": "digidialog.security",
     "OpenedMessage": "digidialog.security",
+    "GpOffice": "digidialog.services",
+    "ServiceContext": "digidialog.services",
 }
 
 
@@ -49,12 +52,14 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AdapterError",
     "DigidialogError",
+    "GpOffice",
     "JournalUnavailableError",
     "Location",
     "Message",
     "OpenedMessage",
     "ParseError",
     "SecurityError",
+    "ServiceContext",
     "ServiceError",
     "UnsafeXMLError",
     "UsageError",

@@ -259,3 +259,22 @@ def test_openssl_sha1_signature_is_refused(
     with pytest.raises(InvalidSignatureError) as info:
         opener.open(sealed)
     assert info.value.reason == "refused-algorithm"
+
+
+def test_openssl_streamed_ber_is_refused_as_invalid_cms(
+    signed: bytes, pki: DevPki, opener: Opener, tmp_path: Path
+) -> None:
+    """`-stream` writes BER with indefinite lengths; the profile (and .NET) use DER."""
+    openssl = require_tool("openssl")
+    src = write(tmp_path, "payload.xml", signed)
+    inner, out = tmp_path / "signed.der", tmp_path / "sealed.der"
+    hn = pki.helsenorge
+    assert _run(openssl, "cms", "-sign", "-binary", "-nodetach", "-stream", "-md", "sha256",
+                "-outform", "DER", "-in", src, "-signer", hn.signing.cert_path,
+                "-inkey", hn.signing.key_path, "-out", inner).returncode == 0  # fmt: skip
+    recipient = pki.gp_office.encryption.cert_path
+    assert _run(openssl, "cms", "-encrypt", "-stream", "-binary", "-aes256", "-outform", "DER",
+                "-in", inner, "-out", out, recipient).returncode == 0  # fmt: skip
+    with pytest.raises(InvalidCmsError) as info:
+        opener.open(out.read_bytes())
+    assert info.value.reason == "not-der"

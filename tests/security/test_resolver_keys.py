@@ -103,3 +103,11 @@ def test_unreadable_files_are_usage_errors(tmp_path: Path) -> None:
     junk.write_bytes(b"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
     with pytest.raises(UsageError):
         load_certificates(junk)
+
+
+def test_expected_sender_without_a_resolver_is_a_usage_error(pki: DevPki, signed: bytes) -> None:
+    from digidialog.security import CertificateValidator, Verifier
+
+    verifier = Verifier(CertificateValidator(pki.trust_store()))
+    with pytest.raises(UsageError):
+        verifier.verify(signed, expected_sender=pki.helsenorge.her_id)

@@ -4,7 +4,7 @@ that every built message is valid against the official schema set and the busine
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -104,7 +104,7 @@ def wire_apprec(receipt: AppRec) -> AppRec:
 
 
 @pytest.fixture
-def m1_documents(reference: Path) -> Iterator[tuple[bytes, ...]]:
+def m1_documents(reference: Path) -> tuple[bytes, ...]:
     """The M1 prescriptions of the official "resept er fornyet" example, as raw bytes."""
     sample = (
         reference

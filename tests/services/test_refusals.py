@@ -10,6 +10,7 @@ import pytest
 
 from digidialog.codes.processes import Party
 from digidialog.errors import ServiceError
+from digidialog.model import MsgHead
 from digidialog.services import (
     BookingMode,
     DeliveryMethod,
@@ -18,6 +19,7 @@ from digidialog.services import (
     OfficeSettings,
     Reply,
     ReplyKind,
+    ServiceContext,
     ServiceName,
     Slot,
 )
@@ -28,10 +30,7 @@ SLOT_START = datetime(2027, 4, 6, 8, 0, tzinfo=UTC)
 SLOT = Slot("a1b2c3d4-0000-4000-8000-000000000001", SLOT_START, SLOT_START + timedelta(minutes=15))
 
 
-def _code(message: object) -> str:
-    from digidialog.model import MsgHead
-
-    assert isinstance(message, MsgHead)
+def _code(message: MsgHead) -> str:
     dialog = message.dialogmelding
     assert dialog is not None
     return dialog.notat[0].tema_kodet.v or ""
@@ -212,12 +211,9 @@ def test_reply_to_unknown_conversation(office: GpOffice) -> None:
     assert received.refusal is None  # no thread to refuse in; the error is reported
 
 
-def make_other_office_reply(office: GpOffice) -> object:
+def make_other_office_reply(office: GpOffice) -> MsgHead:
     """A citizen's 22 in a thread this office never saw (started by a twin office)."""
-    from digidialog.services import GpOffice as Twin
-    from digidialog.services import ServiceContext
-
-    twin = Twin(ServiceContext(office.context.office))
+    twin = GpOffice(ServiceContext(office.context.office))
     started = twin.e_consultation.start(CITIZEN, GP.her_id, "Prøvesvar", "Klare")
     return twin.e_consultation.citizen_reply(started.conversation_id, "Takk").message
 
@@ -231,7 +227,9 @@ def test_reply_with_foreign_parent(office: GpOffice) -> None:
     assert error.value.rule == "SV006"
 
 
-def test_request_code_that_does_not_fit_the_process(office: GpOffice) -> None:
+def test_request_code_that_does_not_fit_the_process(
+    office: GpOffice, check: Callable[..., None]
+) -> None:
     asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
     dialog = asked.message.dialogmelding
     assert dialog is not None
@@ -244,6 +242,10 @@ def test_request_code_that_does_not_fit_the_process(office: GpOffice) -> None:
     assert received.error.rule == "SV001"
     assert received.receipt is not None
     assert received.receipt.is_ok
+    assert received.refusal is not None  # answered with 26 although no thread could open
+    check(received.refusal.message)
+    assert _code(received.refusal.message) == "26"
+    assert received.refusal.message.ref_to_parent == asked.msg_id
 
 
 def test_message_for_another_service(office: GpOffice) -> None:

@@ -40,7 +40,7 @@ def pieces(message: MsgHead) -> set[str]:
     values: set[str] = set()
     for element in tree.iter():
         if isinstance(element.tag, str):
-            values.update(v for v in element.attrib.values())
+            values.update(str(v) for v in element.attrib.values())
             if element.text and element.text.strip():
                 values.add(element.text.strip())
     words = {w for v in values for w in re.findall(r"[\wæøåÆØÅ.+-]{4,}", v)}

@@ -197,7 +197,7 @@ def test_piped_output_has_no_progress_bar(tree: Path) -> None:
 
 
 def test_terminal_shows_a_progress_bar(tree: Path) -> None:
-    """On a terminal a large batch gets rich's progress bar (read back through a pseudo-terminal)."""
+    """On a terminal a large batch gets rich's progress bar (read through a pseudo-terminal)."""
     import pty
 
     many = tree / "many"

@@ -14,8 +14,8 @@ and reschedules failures with backoff.
 from __future__ import annotations
 
 import logging
-from abc import ABC, abstractmethod
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from digidialog.adapters import Adapter
 from digidialog.errors import DigidialogError, JournalUnavailableError, ServiceError
-from digidialog.model import AppRec, Message, MsgHead
+from digidialog.model import AppRec, MsgHead
 from digidialog.pipeline.channel import SecureChannel
 from digidialog.pipeline.endpoint import Endpoint, FlushResult, OnPacked, Outcome, Status
 from digidialog.pipeline.journal import JournalBridge
@@ -157,7 +157,7 @@ class OfficePipeline(Endpoint):
             tree = parse_bytes(row.signed_xml, source=row.msg_id)
             message = MsgHead.from_tree(tree, source=row.msg_id)
             if row.state == "stored":  # kept but never handled (a crash in between)
-                issues = [i for i in validate_tree(tree).errors]
+                issues = validate_tree(tree).errors
                 outcomes.append(self._on_message(row, message, issues))
                 continue
             incoming = self._waiting.get(row.id)
@@ -205,5 +205,3 @@ class OfficePipeline(Endpoint):
         collected = self.collect()
         return RunResult(retried, collected, self.flush())
 
-
-__all__ = ["CollectResult", "Message", "OfficePipeline", "RunResult"]

@@ -5,10 +5,11 @@ signing certificate, then EnvelopedData with AES-256-CBC for the receiver's encr
 recipient identified by issuer and serial number. `cryptography` builds both and decrypts.
 
 `Opener.open`: decrypt, then verify the SignedData ourselves — `cryptography` has no public CMS
-signature verification — with asn1crypto for the structure and `cryptography` for the primitives:
-one signer, algorithms from an allow-list, signed attributes required (content-type and
-message-digest checked), signer identifier matched to the certificate, certificate policy applied,
-and the signer checked against the expected sender. DES, 3DES and RC2 are refused on receipt.
+signature verification — with a strict DER reader (`der`) for the structure and `cryptography` for
+the primitives (asn1crypto only explains envelopes that failed to decrypt): one signer, algorithms
+from an allow-list, signed attributes required (content-type and message-digest checked), signer
+identifier matched to the certificate, certificate policy applied, and the signer checked against
+the expected sender. DES, 3DES and RC2 are refused on receipt.
 """
 
 from __future__ import annotations
@@ -172,7 +173,6 @@ class Opener:
         self._issuer_der = certificate.issuer.public_bytes()
         self._ski = _ski(certificate)
         self._certs: dict[bytes, x509.Certificate] = {}
-        self._keys: dict[int, tuple[x509.Certificate, rsa.RSAPublicKey]] = {}
         self._lock = threading.Lock()
 
     def open(
@@ -188,11 +188,6 @@ class Opener:
         content, signer = self._verify_signed_data(signed_der, expected_sender)
         check = self.validator.validate(signer, KeyPurpose.SIGNING, at)
         if expected_sender is not None:
-            if self.resolver is None:
-                raise InvalidCertificateError(
-                    "an expected sender was given but the opener has no certificate resolver",
-                    reason="no-resolver",
-                )
             check_sender(self.resolver, expected_sender, signer, KeyPurpose.SIGNING)
         return OpenedMessage(content, check, at)
 
@@ -205,6 +200,13 @@ class Opener:
             raise self._why_not(data, exc) from exc
 
     def _why_not(self, data: bytes, exc: Exception) -> TransportSecurityError:
+        try:
+            der.read_all(data)
+        except der.DerError as der_exc:
+            return _invalid_cms(
+                f"the payload is not CMS in DER: {der_exc}",
+                "not-der" if "BER" in str(der_exc) else "invalid-structure",
+            )
         try:
             info = asn1_cms.ContentInfo.load(data, strict=True)
             if info["content_type"].native != "enveloped_data":
@@ -292,7 +294,7 @@ class Opener:
         # Signed attributes are signed as a DER SET, not with the [0] IMPLICIT tag they carry.
         to_verify = b"\x31" + parsed.signed_attrs[1:]
         try:
-            self._public_key(signer).verify(
+            _verification_key(signer).verify(
                 parsed.signature, to_verify, padding.PKCS1v15(), hash_alg
             )
         except InvalidSignature:
@@ -321,17 +323,6 @@ class Opener:
             hint="the sender must include its signing certificate",
         )
 
-    def _public_key(self, cert: x509.Certificate) -> rsa.RSAPublicKey:
-        serial = cert.serial_number
-        key = self._keys.get(serial)
-        if key is None or key[0] != cert:
-            key = (cert, check_rsa_key(cert))
-            with self._lock:
-                if len(self._keys) > 1024:
-                    self._keys.clear()
-                self._keys[serial] = key
-        return key[1]
-
     def _load(self, raw: bytes) -> x509.Certificate:
         with self._lock:
             cached = self._certs.get(raw)
@@ -352,6 +343,11 @@ def _fit_for_encryption(cert: x509.Certificate) -> None:
     """Key size and key usage of a recipient certificate; only passes are cached."""
     check_rsa_key(cert)
     check_key_usage(cert, KeyPurpose.ENCRYPTION)
+
+
+@functools.lru_cache(maxsize=1024)
+def _verification_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
+    return check_rsa_key(cert)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from cryptography import x509
 
+from digidialog.errors import UsageError
 from digidialog.security.certificates import KeyPurpose, describe, thumbprint
 from digidialog.security.errors import InvalidCertificateError, SpoofingError
 from digidialog.security.keys import load_certificates
@@ -77,9 +78,17 @@ class DirectoryResolver:
 
 
 def check_sender(
-    resolver: CertificateResolver, her_id: str, cert: x509.Certificate, purpose: KeyPurpose
+    resolver: CertificateResolver | None,
+    her_id: str,
+    cert: x509.Certificate,
+    purpose: KeyPurpose,
 ) -> None:
     """Raise unless ``cert`` is one the resolver lists for ``her_id`` and ``purpose``."""
+    if resolver is None:
+        raise UsageError(
+            f"an expected sender ({her_id}) was given but no certificate resolver to check it",
+            hint="pass resolver=… (e.g. DirectoryResolver) when building the Verifier/Opener",
+        )
     known = resolver.certificates(her_id, purpose)
     if not known:
         raise InvalidCertificateError(

@@ -343,12 +343,6 @@ class Verifier:
             )
         check = self.validator.validate(cert, KeyPurpose.SIGNING, at)
         if expected_sender is not None:
-            if self.resolver is None:
-                raise _fail(
-                    "no-resolver",
-                    "an expected sender was given but the verifier has no certificate resolver",
-                    source,
-                )
             check_sender(self.resolver, expected_sender, cert, KeyPurpose.SIGNING)
         return VerifiedXml(signed, check, at, source)
 

@@ -345,6 +345,35 @@ class DialogService:
         msg, _ = self._office_reply(conversation_id, kind, Body(text=text))
         return Outgoing(msg, conversation_id)
 
+    def refuse_unknown_request(self, msg: MsgHead) -> Outgoing | None:
+        """26 for a request whose code is not in its process (SV001): no conversation can be
+        opened for it, but the citizen still gets an answer. None when the message names no
+        patient or GP to answer."""
+        ctx = self.context
+        envelope = read(msg, ctx.office)
+        if envelope.is_reply or envelope.citizen is None:
+            return None
+        try:
+            sender = office_organisation(ctx.office, ctx.addressee(envelope.receiver_gp_her_id))
+        except ServiceError:
+            return None
+        ctx.citizens.require_active(envelope.citizen)
+        refusal = compose(
+            msg_type=envelope.msg_type,
+            msg_id=ctx.new_id(),
+            now=ctx.clock(),
+            sender=sender,
+            receiver=portal_organisation(ctx.portal),
+            citizen=envelope.citizen,
+            kind=coded(_refusal_kind("26")),
+            is_reply=True,
+            ack="J",
+            body=Body(text="Forespørselen kunne ikke behandles (SV001)."),
+            thread=(envelope.msg_id, envelope.msg_id),
+        )
+        ctx.receipts.expect(refusal)
+        return Outgoing(refusal, envelope.msg_id)
+
     def overdue(self, now: datetime) -> list[Conversation]:
         """This service's open conversations whose answer deadline has passed at `now`."""
         return [

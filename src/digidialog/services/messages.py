@@ -18,7 +18,7 @@ HITS 1217 sets for all processes live here once:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from lxml import etree
@@ -520,7 +520,7 @@ class Envelope:
     attachments: tuple[Attachment, ...] = ()
     m1_documents: tuple[bytes, ...] = ()
     acting_person: Citizen | None = None
-    other_practitioners: tuple[str, ...] = field(default=())
+    other_practitioners: tuple[str, ...] = ()
     """Names of professionals in a Helsepersonell document (reply 10)."""
 
     def sender_party(self, office_her_id: str) -> Party:

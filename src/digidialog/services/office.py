@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from digidialog.codes import AppRecFeil, JaNei
-from digidialog.codes.processes import find_request
 from digidialog.errors import ServiceError
 from digidialog.model import AppRec, MsgHead
 from digidialog.services.base import DialogService, Incoming, Outgoing, ServiceContext
@@ -25,6 +24,7 @@ from digidialog.services.messages import (
     Body,
     coded,
     compose,
+    known_request,
     office_organisation,
     portal_organisation,
     read,
@@ -109,8 +109,7 @@ class GpOffice:
     def status_notice(self, citizen: Citizen, gp_her_id: str | None, *, active: bool) -> MsgHead:
         """A Digitalbruker status notice (SDAB) as helsenorge.no sends it (for demos and tests)."""
         ctx = self.context
-        request = find_request(DIGITALBRUKER, "SDAB")
-        assert request is not None  # the catalogue defines SDAB
+        request = known_request(DIGITALBRUKER, "SDAB")
         return compose(
             msg_type=DIGITALBRUKER,
             msg_id=ctx.new_id(),
@@ -143,6 +142,8 @@ class GpOffice:
     def _refuse(self, service: DialogService, msg: MsgHead, error: ServiceError) -> Outgoing | None:
         """26 in the conversation `msg` opened, when it was stored before its content failed."""
         conversation = self.context.store.get(msg.msg_id)
+        if conversation is None and error.rule == "SV001":
+            return service.refuse_unknown_request(msg)
         if conversation is None or conversation.closed:
             return None
         detail = f"Forespørselen kunne ikke behandles ({error.rule or 'feil'})."

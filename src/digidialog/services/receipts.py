@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from digidialog.codes import AppRecFeil, IdTypeOrganisasjon, IdTypePerson, StatusMottak
+from digidialog.codes import AppRecFeil, StatusMottak
 from digidialog.codes.identifiers import fodselsnummer
 from digidialog.codes.processes import classify
 from digidialog.errors import DigidialogError, ServiceError
@@ -341,7 +341,7 @@ class Receipts:
                         inst=Inst(
                             name=self._office.name,
                             id=transport.to_her_id,
-                            type_id=_cs(IdTypeOrganisasjon.HER.value, "HER-id"),
+                            type_id=_cs("HER", "HER-id"),
                         )
                     ),
                 ),
@@ -349,7 +349,7 @@ class Receipts:
                     hcp=HCP(
                         inst=Inst(
                             id=transport.from_her_id,
-                            type_id=_cs(IdTypePerson.HER.value, "HER-id"),
+                            type_id=_cs("HER", "HER-id"),
                         )
                     )
                 ),

@@ -106,6 +106,8 @@ class Context:
                     found.append(element)
         if kind == "msghead":
             context._read_msghead()
+            if context.msginfo is None:  # only a tree nobody schema-checked lacks MsgInfo
+                context.kind = "other"
         return context
 
     def _read_msghead(self) -> None:

@@ -76,6 +76,6 @@ def check_rules(root: etree._Element) -> list[Issue]:
     kind = _KIND_BY_ROOT.get(root.tag, "other")
     context = Context.build(root, kind)
     issues: list[Issue] = []
-    for rule in _rules_for(kind):
+    for rule in _rules_for(context.kind):
         issues.extend(rule.check(context))
     return issues

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -63,10 +63,11 @@ def _fold(name: str) -> str:
     return _NOT_WORD.sub("", name.casefold())
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(NamedTuple):
     """One coded element, the code lists it may use (first = default) and the list it is read
-    against (its S when allowed, else the default; None when S names a list not allowed here)."""
+    against (its S when allowed, else the default; None when S names a list not allowed here).
+
+    A NamedTuple rather than a frozen dataclass: one is made per coded element per message."""
 
     element: etree._Element
     what: str

@@ -174,7 +174,7 @@ def reply_code_allowed(ctx: Context) -> Iterator[Issue]:
 
 @rule("DD053", Severity.ERROR, "free-text fields keep to their length limits", "HITS 1217 §2.4.1")
 def length_limits(ctx: Context) -> Iterator[Issue]:
-    if ctx.dialog is None:
+    if ctx.process is None:  # limits of helsenorge.no, for digital dialog only
         return
     for element in (e for tag in _LIMITED for e in ctx.all(tag)):
         name = str(element.tag).rpartition("}")[2]

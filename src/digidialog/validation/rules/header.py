@@ -27,7 +27,8 @@ _MSGID, _GENDATE, _TYPE, _ACK = (_m(n) for n in ("MsgId", "GenDate", "Type", "Ac
 _CONVREF, _PARENT_REF, _CONV_REF = _m("ConversationRef"), _m("RefToParent"), _m("RefToConversation")
 _SENDER, _RECEIVER, _ORGANISATION = _m("Sender"), _m("Receiver"), _m("Organisation")
 _HCP, _IDENT, _TYPE_ID, _ID = _m("HealthcareProfessional"), _m("Ident"), _m("TypeId"), _m("Id")
-_PATIENT, _GIVEN, _FAMILY = _m("Patient"), _m("GivenName"), _m("FamilyName")
+_PATIENT = _m("Patient")
+_NAMES = ("GivenName", "FamilyName")
 
 
 indexed(
@@ -37,8 +38,6 @@ indexed(
     _CONVREF,
     _PARENT_REF,
     _CONV_REF,
-    _SENDER,
-    _RECEIVER,
     _ORGANISATION,
     _HCP,
     _IDENT,
@@ -310,7 +309,7 @@ def patient_names(ctx: Context) -> Iterator[Issue]:
     patient = _patient(ctx)
     if patient is None:
         return
-    for name in ("GivenName", "FamilyName"):
+    for name in _NAMES:
         if not (patient.findtext(_m(name)) or "").strip():
             yield ctx.issue("DD021", patient, f"Patient has no {name}")
 

@@ -1,0 +1,109 @@
+"""helsenorge.no's end, for demos, tests and vendor CI: the citizen's requests out, answers in.
+
+`PortalEndpoint` sends what the services' citizen-side builders produce (signed, sealed, through
+the same durable outbox) and reads what the office sends back with the same checks as the office.
+It answers every asynchronous message with an AppRec, as helsenorge.no does, threads dialogs the
+office starts (so the citizen can answer them) and keeps what arrived for inspection:
+`receipts` (AppRecs by original MsgId) and `messages` (MsgHeads by MsgId, in arrival order).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from digidialog.errors import DigidialogError
+from digidialog.model import AppRec, MsgHead
+from digidialog.pipeline.channel import Packed, SecureChannel
+from digidialog.pipeline.endpoint import Endpoint, OnPacked, Outcome, Status, receiver_her_id
+from digidialog.pipeline.retry import RetryPolicy
+from digidialog.pipeline.store import MessageStore, StoredMessage
+from digidialog.services import (
+    CitizenStatus,
+    GpOffice,
+    Office,
+    Outgoing,
+    Receipts,
+    ServiceContext,
+)
+from digidialog.transport import BaseTransport, Envelope
+from digidialog.validation import Issue
+
+log = logging.getLogger(__name__)
+
+
+class PortalEndpoint(Endpoint):
+    """helsenorge.no talking to one GP office (``context.office``) through its services."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        *,
+        channel: SecureChannel,
+        store: MessageStore,
+        transport: BaseTransport,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] | None = None,
+        on_packed: OnPacked | None = None,
+    ) -> None:
+        portal = context.portal
+        receipts = Receipts(
+            Office(portal.unit_her_id, portal.unit_name),
+            CitizenStatus(),
+            clock=context.clock,
+            new_id=context.new_id,
+        )
+        kwargs = {} if clock is None else {"clock": clock}
+        super().__init__(
+            channel=channel, store=store, transport=transport, receipts=receipts, retry=retry,
+            on_packed=on_packed, **kwargs,
+        )  # fmt: skip
+        self.services = GpOffice(context)
+        """The citizen-side builders (`services.e_consultation.request(...)` …)."""
+        self.receipts_received: dict[str, AppRec] = {}
+        self.messages: dict[str, MsgHead] = {}
+
+    def send(self, outgoing: Outgoing | MsgHead) -> Packed:
+        """Sign, seal and queue a message for the office; `flush()` sends it."""
+        message = outgoing.message if isinstance(outgoing, Outgoing) else outgoing
+        packed = self._pack(message, receiver_her_id(message))
+        self.store.enqueue(packed.envelope, now=self.clock())
+        return packed
+
+    def _on_apprec(self, envelope: Envelope, apprec: AppRec) -> Outcome:
+        original = apprec.original_msg_id.id
+        if original in self.receipts_received:
+            return Outcome(Status.DUPLICATE, envelope.message_id, apprec.id, "AppRec",
+                           detail=f"a receipt for {original} arrived before")  # fmt: skip
+        self.receipts_received[original] = apprec
+        codes = ",".join(e.v or "" for e in apprec.error) or None
+        return Outcome(Status.RECEIPT, envelope.message_id, apprec.id, "AppRec", code=codes,
+                       detail=f"receipt for {original}")  # fmt: skip
+
+    def _on_message(
+        self, row: StoredMessage, message: MsgHead, rule_issues: Sequence[Issue]
+    ) -> Outcome:
+        transport = self._transport_info(row)
+        errors = self._rule_receipt(message, transport, rule_issues)
+        apprec = self.receipts.issue(message, errors)
+        outgoing = [] if apprec is None else [self._pack(apprec, row.sender).envelope]
+        state = "rejected" if errors else "delivered"
+        self.store.settle(row.id, state, outgoing, now=self.clock())
+        if errors:
+            codes = ",".join(e.code.value for e in errors)
+            return Outcome(Status.REJECTED, row.msg_id, row.msg_id, row.msg_type, code=codes,
+                           apprec=apprec)  # fmt: skip
+        self.messages[message.msg_id] = message
+        if message.ref_to_parent is None:
+            self._thread(message)
+        return Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, row.msg_type, apprec=apprec)
+
+    def _thread(self, message: MsgHead) -> None:
+        """Open the conversation an office-started message begins, so the citizen can answer."""
+        service = self.services.service_for(message.msg_type or "")
+        if service is None:
+            return
+        try:
+            service.handle(message)
+        except DigidialogError as exc:  # kept and receipted already; threading is a convenience
+            log.info("office message %s not threaded: %s", message.msg_id, exc)

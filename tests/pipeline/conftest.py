@@ -1,0 +1,122 @@
+"""Two real parties for pipeline tests: dev PKI keys, sqlite stores in tmp folders, a journal."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from digidialog.adapters import Adapter, AutoAnswer, MemoryJournal, memory_adapter
+from digidialog.adapters.memory import DEMO_OFFICE, demo_slots
+from digidialog.pipeline import (
+    MessageStore,
+    OfficePipeline,
+    PortalEndpoint,
+    RetryPolicy,
+    SecureChannel,
+    dev_channels,
+)
+from digidialog.security.devpki import DevPki, create_dev_pki
+from digidialog.services import (
+    HELSENORGE_TEST,
+    Citizen,
+    GpOffice,
+    Office,
+    RecordingNotifier,
+    ServiceContext,
+)
+from digidialog.transport import BaseTransport, InProcessTransport
+
+# The demo office with an organisation number whose mod-11 check digit is right.
+OFFICE: Office = dataclasses.replace(DEMO_OFFICE, org_number="999888771")
+GP = "8140011"
+CITIZEN = Citizen("13116900216", "Line", "Danser")
+
+
+class Clock:
+    """A settable wall clock (seconds), so backoff can be stepped through without sleeping."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Parties:
+    office: OfficePipeline
+    portal: PortalEndpoint
+    journal: MemoryJournal
+    clock: Clock
+    workdir: Path
+
+    def exchange(self, rounds: int = 3) -> None:
+        """Let both sides send and the office work until nothing moves."""
+        for _ in range(rounds):
+            self.portal.flush()
+            self.office.run_once()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
+    return create_dev_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def channels(pki: DevPki) -> tuple[SecureChannel, SecureChannel]:
+    return dev_channels(pki, office_her_id=OFFICE.her_id, portal_her_id=HELSENORGE_TEST.unit_her_id)
+
+
+def office_journal(auto: AutoAnswer | None = None) -> MemoryJournal:
+    """The demo office's journal (answering by itself), with slots from tomorrow on."""
+    journal = MemoryJournal(OFFICE, auto=auto or AutoAnswer.everything())
+    journal.open_slots(demo_slots(OFFICE, date.today() + timedelta(days=1)))
+    return journal
+
+
+def make_parties(
+    workdir: Path,
+    channels: tuple[SecureChannel, SecureChannel],
+    adapter: Adapter,
+    journal: MemoryJournal,
+    transport: BaseTransport | None = None,
+) -> tuple[Parties, InProcessTransport]:
+    office_channel, portal_channel = channels
+    clock = Clock()
+    wire = InProcessTransport()
+    office = OfficePipeline(
+        GpOffice(ServiceContext(OFFICE, notifier=RecordingNotifier())),
+        adapter,
+        channel=office_channel,
+        store=MessageStore(workdir / "office.db"),
+        transport=transport or wire,
+        retry=RetryPolicy(first=10, factor=2, cap=60),
+        clock=clock,
+    )
+    portal = PortalEndpoint(
+        ServiceContext(OFFICE),
+        channel=portal_channel,
+        store=MessageStore(workdir / "portal.db"),
+        transport=wire,
+        clock=clock,
+    )
+    wire.register(office_channel.her_id, office.receive)
+    wire.register(portal_channel.her_id, portal.receive)
+    return Parties(office, portal, journal, clock, workdir), wire
+
+
+@pytest.fixture
+def parties(tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]) -> Iterator[Parties]:
+    journal = office_journal()
+    made, _ = make_parties(tmp_path, channels, memory_adapter(journal), journal)
+    yield made
+    made.office.store.close()
+    made.portal.store.close()

@@ -1,0 +1,268 @@
+"""Both ends for real: dev PKI keys, CMS + XML-DSig, sqlite stores, the journal behind its port."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from digidialog.adapters import memory_adapter, start_with_simulator
+from digidialog.model import MsgHead
+from digidialog.pipeline import (
+    MessageStore,
+    OfficePipeline,
+    SecureChannel,
+    Status,
+)
+from digidialog.security.devpki import DevPki
+from digidialog.services import GpOffice, Portal, RecordingNotifier, ServiceContext
+from digidialog.transport import (
+    CMS_CONTENT_TYPE,
+    Envelope,
+    HttpTransport,
+    LoopbackServer,
+    XML_CONTENT_TYPE,
+)
+from digidialog.security import Sealer
+
+from .conftest import CITIZEN, GP, OFFICE, Parties, make_parties, office_journal
+
+
+def code_of(message: MsgHead) -> str:
+    dialog = message.dialogmelding
+    assert dialog is not None
+    if dialog.notat:
+        return dialog.notat[0].tema_kodet.v or ""
+    return dialog.foresporsel[0].type_foresp.v or ""
+
+
+def replies_to(parties: Parties, msg_id: str) -> list[str]:
+    return [code_of(m) for m in parties.portal.messages.values() if m.ref_to_parent == msg_id]
+
+
+def test_e_consultation_round_trip(parties: Parties) -> None:
+    request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Tre uker nå.")
+    parties.portal.send(request)
+    parties.exchange()
+
+    receipt = parties.portal.receipts_received[request.msg_id]
+    assert receipt.is_ok
+    [item] = parties.journal.inbox_items()
+    assert (item.msg_id, item.text) == (request.msg_id, "Tre uker nå.")
+    assert replies_to(parties, request.msg_id) == ["12"]
+    # The portal receipted the answer, and the office matched that receipt.
+    [answer] = [m for m in parties.portal.messages.values() if m.ref_to_parent == request.msg_id]
+    assert parties.office.receipts.awaiting() == []
+    assert parties.portal.receipts.issued(answer.msg_id) is not None
+    assert parties.office.store.received("8093248", request.msg_id).state == "delivered"
+
+
+def test_booking_free_slots_and_reservation(parties: Parties) -> None:
+    booking = parties.portal.services.booking
+    start = date.today() + timedelta(days=1)
+    hlt = booking.fetch_free_slots(CITIZEN, GP, start, start + timedelta(days=13))
+    parties.portal.send(hlt)
+    parties.exchange()
+    assert hlt.msg_id not in parties.portal.receipts_received  # synchronous: no AppRec
+    [slots_reply] = [m for m in parties.portal.messages.values() if m.ref_to_parent == hlt.msg_id]
+    assert code_of(slots_reply) == "03"
+
+    slot = parties.journal.free_slots(GP, parties.journal._clock(), parties.journal._clock()
+                                      + timedelta(weeks=2))[0]
+    rt = booking.reserve(CITIZEN, GP, slot, accepts_other_practitioner=False)
+    parties.portal.send(rt)
+    parties.exchange()
+    assert parties.portal.receipts_received[rt.msg_id].is_ok
+    assert replies_to(parties, rt.msg_id) == ["05"]
+    assert [a.uid for a in parties.journal.appointments(CITIZEN)] == [slot.uid]
+    # Reserving the same slot again: the journal refuses, the citizen gets 06.
+    again = booking.reserve(CITIZEN, GP, slot, accepts_other_practitioner=False)
+    parties.portal.send(again)
+    parties.exchange()
+    assert replies_to(parties, again.msg_id) == ["06"]
+
+
+def test_duplicate_is_delivered_once(parties: Parties) -> None:
+    request = parties.portal.services.contact.request(CITIZEN, GP, "Adresse", "Ny adresse.")
+    packed = parties.portal.send(request)
+    parties.exchange()
+    outcome = parties.office.receive(packed.envelope)
+    assert outcome.status is Status.DUPLICATE
+    assert len(parties.journal.inbox_items()) == 1
+    assert len(replies_to(parties, request.msg_id)) == 1
+
+
+def test_not_xml_gets_t01(parties: Parties, pki: DevPki) -> None:
+    sealed = Sealer(pki.helsenorge.signing.key, pki.helsenorge.signing.certificate).seal(
+        b"this is not XML", pki.gp_office.encryption.certificate
+    )
+    outcome = parties.office.receive(
+        Envelope(sealed, "8093248", OFFICE.her_id, CMS_CONTENT_TYPE, "m-garbage",
+                 subject="DIALOG_INNBYGGER_EKONTAKT")
+    )
+    assert (outcome.status, outcome.code) == (Status.REJECTED, "T01")
+    parties.exchange()
+    receipt = parties.portal.receipts_received["m-garbage"]
+    assert [e.v for e in receipt.error] == ["T01"]
+
+
+def test_schema_invalid_gets_t02(parties: Parties, pki: DevPki,
+                                 channels: tuple[SecureChannel, SecureChannel]) -> None:
+    request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Tekst")
+    xml = request.message.to_xml().replace(b"<MsgId>", b"<Ukjent/><MsgId>", 1)
+    assert b"<Ukjent/>" in xml
+    from digidialog.security import Signer
+
+    signed = Signer(pki.helsenorge.signing.key, pki.helsenorge.signing.certificate).sign(xml)
+    sealed = Sealer(pki.helsenorge.signing.key, pki.helsenorge.signing.certificate).seal(
+        signed, pki.gp_office.encryption.certificate
+    )
+    outcome = parties.office.receive(
+        Envelope(sealed, "8093248", OFFICE.her_id, CMS_CONTENT_TYPE, request.msg_id)
+    )
+    assert (outcome.status, outcome.code) == (Status.REJECTED, "T02")
+    assert parties.journal.inbox_items() == []
+
+
+def test_her_id_mismatch_gets_e10(parties: Parties) -> None:
+    # The message says it comes from another communication party than the signed envelope.
+    other = Portal("115851", "DIREKTORATET FOR E-HELSE", "8093249", "Annen enhet")
+    builder = GpOffice(ServiceContext(OFFICE, portal=other)).contact
+    request = builder.request(CITIZEN, GP, "Hei", "Tekst")
+    parties.portal.send(request)
+    parties.exchange()
+    receipt = parties.portal.receipts_received[request.msg_id]
+    assert not receipt.is_ok
+    assert "E10" in [e.v for e in receipt.error]
+    assert parties.journal.inbox_items() == []
+
+
+def test_spoofed_sender_is_refused_without_apprec(parties: Parties, pki: DevPki) -> None:
+    # Sealed and signed with the office's own key, but claiming to come from helsenorge.no.
+    request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Tekst")
+    from digidialog.security import Signer
+
+    key, cert = pki.gp_office.signing.key, pki.gp_office.signing.certificate
+    signed = Signer(key, cert).sign(request.message.to_xml())
+    sealed = Sealer(key, cert).seal(signed, pki.gp_office.encryption.certificate)
+    outcome = parties.office.receive(
+        Envelope(sealed, "8093248", OFFICE.her_id, CMS_CONTENT_TYPE, request.msg_id)
+    )
+    assert (outcome.status, outcome.code) == (Status.REFUSED, "abuse:spoofing-attack")
+    assert parties.office.store.outbox() == []
+    assert parties.office.store.received("8093248", request.msg_id) is None
+
+
+def test_unsealed_apprec_is_refused(parties: Parties) -> None:
+    request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Tekst")
+    parties.portal.send(request)
+    parties.exchange()
+    receipt = parties.portal.receipts_received[request.msg_id]
+    outcome = parties.portal.receive(
+        Envelope(receipt.to_xml(), OFFICE.her_id, "8093248", XML_CONTENT_TYPE, "forged")
+    )
+    assert outcome.status is Status.REFUSED
+
+
+def test_journal_down_keeps_message_and_retries(
+    tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    journal = office_journal()
+    with start_with_simulator("plenario", tmp_path / "sim", journal=journal,
+                              config={"retries": 0, "timeout": 2}) as (adapter, sim):
+        parties, _ = make_parties(tmp_path, channels, adapter, journal)
+        sim.faults.set_down(True)
+        request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Hjelp")
+        parties.portal.send(request)
+        parties.portal.flush()
+        row = parties.office.store.received("8093248", request.msg_id)
+        assert row is not None
+        assert (row.state, row.attempts) == ("pending", 1)
+        parties.office.flush()
+        # Stored safely, so the AppRec OK may go; nothing reached the journal yet.
+        assert parties.portal.receipts_received[request.msg_id].is_ok
+        assert journal.inbox_items() == []
+
+        # Not due yet: no call; due but still down: another attempt, longer wait.
+        assert parties.office.retry_pending() == []
+        parties.clock.advance(10)
+        [outcome] = parties.office.retry_pending()
+        assert outcome.status is Status.PENDING
+        sim.faults.set_down(False)
+        parties.clock.advance(20)
+        parties.exchange()
+        assert [i.msg_id for i in journal.inbox_items()] == [request.msg_id]
+        assert replies_to(parties, request.msg_id) == ["12"]
+        assert parties.office.store.received("8093248", request.msg_id).state == "delivered"
+
+
+def test_pending_message_survives_restart(
+    tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    journal = office_journal()
+    with start_with_simulator("systemx", tmp_path / "sim", journal=journal) as (adapter, sim):
+        parties, wire = make_parties(tmp_path, channels, adapter, journal)
+        sim.faults.set_down(True)
+        request = parties.portal.services.contact.request(CITIZEN, GP, "Adresse", "Ny adresse")
+        parties.portal.send(request)
+        parties.portal.flush()
+        assert parties.office.store.received("8093248", request.msg_id).state == "pending"
+        parties.office.store.close()
+
+        # A new process: new services (empty memory), same store file.
+        sim.faults.set_down(False)
+        restarted = OfficePipeline(
+            GpOffice(ServiceContext(OFFICE, notifier=RecordingNotifier())), adapter,
+            channel=channels[0], store=MessageStore(tmp_path / "office.db"), transport=wire,
+            clock=parties.clock,
+        )
+        parties.clock.advance(3600)
+        [outcome] = restarted.retry_pending()
+        assert outcome.status is Status.ACCEPTED
+        assert [i.msg_id for i in journal.inbox_items()] == [request.msg_id]
+
+
+def test_over_http_loopback(tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]) -> None:
+    journal = office_journal()
+    parties, wire = make_parties(tmp_path, channels, memory_adapter(journal), journal)
+    with LoopbackServer(parties.office.receive) as server, HttpTransport(server.url) as http:
+        parties.portal.transport = http
+        request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Over HTTP")
+        parties.portal.send(request)
+        assert parties.portal.flush().sent == [request.msg_id]
+    parties.office.run_once()
+    assert parties.portal.receipts_received[request.msg_id].is_ok
+    assert replies_to(parties, request.msg_id) == ["19"]
+
+
+def test_unreachable_office_is_retried_with_backoff(
+    tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    journal = office_journal()
+    parties, _ = make_parties(tmp_path, channels, memory_adapter(journal), journal)
+    server = LoopbackServer(parties.office.receive)
+    url = server.url
+    server.stop()  # nobody listens there
+    parties.portal.transport = HttpTransport(url, timeout=2)
+    request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Tekst")
+    parties.portal.send(request)
+    assert parties.portal.flush().deferred == [request.msg_id]
+    assert parties.portal.flush().deferred == []  # not due before the backoff
+    [item] = parties.portal.store.outbox("pending")
+    assert item.attempts == 1
+    assert item.last_error is not None
+
+
+@pytest.mark.parametrize("vendor", ["plenario", "systemx", "cgm"])
+def test_every_vendor_simulator(
+    vendor: str, tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    journal = office_journal()
+    with start_with_simulator(vendor, tmp_path / "sim", journal=journal) as (adapter, _):
+        parties, _ = make_parties(tmp_path, channels, adapter, journal)
+        request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Utslett", "Kløe")
+        parties.portal.send(request)
+        parties.exchange()
+        assert parties.portal.receipts_received[request.msg_id].is_ok
+        assert replies_to(parties, request.msg_id) == ["12"]

@@ -1,4 +1,4 @@
-"""Shared fixtures. Conformance tests read ../shared/reference and skip cleanly when it is absent."""
+"""Shared fixtures. Conformance tests read ../shared/reference and skip cleanly without it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-REFERENCE = Path(__import__("os").environ.get("DIGIDIALOG_REFERENCE", ROOT.parent / "shared" / "reference"))
+REFERENCE = Path(
+    __import__("os").environ.get("DIGIDIALOG_REFERENCE", ROOT.parent / "shared" / "reference")
+)
 OFFICIAL_SAMPLES = REFERENCE / "samples" / "sarepta-digital-dialog"
 OFFICIAL_XSD = REFERENCE / "xsd" / "sarepta"
 
@@ -21,7 +23,9 @@ def official_sample_paths() -> list[Path]:
 
 
 def sample_id(path: Path) -> str:
-    return str(path.relative_to(OFFICIAL_SAMPLES)) if OFFICIAL_SAMPLES in path.parents else path.name
+    return (
+        str(path.relative_to(OFFICIAL_SAMPLES)) if OFFICIAL_SAMPLES in path.parents else path.name
+    )
 
 
 @pytest.fixture(scope="session")

@@ -133,7 +133,7 @@ class AdapterError(DigidialogError):
 
 
 class JournalUnavailableError(AdapterError):
-    """The journal system could not be reached or timed out; the message must be kept and retried."""
+    """The journal could not be reached or timed out; the message must be kept and retried."""
 
     code = "adapter:unavailable"
 

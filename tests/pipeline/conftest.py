@@ -29,7 +29,7 @@ from digidialog.services import (
     RecordingNotifier,
     ServiceContext,
 )
-from digidialog.transport import BaseTransport, InProcessTransport
+from digidialog.transport import InProcessTransport
 
 # The demo office with an organisation number whose mod-11 check digit is right.
 OFFICE: Office = dataclasses.replace(DEMO_OFFICE, org_number="999888771")
@@ -87,7 +87,6 @@ def make_parties(
     channels: tuple[SecureChannel, SecureChannel],
     adapter: Adapter,
     journal: MemoryJournal,
-    transport: BaseTransport | None = None,
 ) -> tuple[Parties, InProcessTransport]:
     office_channel, portal_channel = channels
     clock = Clock()
@@ -97,7 +96,7 @@ def make_parties(
         adapter,
         channel=office_channel,
         store=MessageStore(workdir / "office.db"),
-        transport=transport or wire,
+        transport=wire,
         retry=RetryPolicy(first=10, factor=2, cap=60),
         clock=clock,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,16 +15,16 @@ from digidialog.pipeline import (
     SecureChannel,
     Status,
 )
+from digidialog.security import Sealer, Signer
 from digidialog.security.devpki import DevPki
 from digidialog.services import GpOffice, Portal, RecordingNotifier, ServiceContext
 from digidialog.transport import (
     CMS_CONTENT_TYPE,
+    XML_CONTENT_TYPE,
     Envelope,
     HttpTransport,
     LoopbackServer,
-    XML_CONTENT_TYPE,
 )
-from digidialog.security import Sealer
 
 from .conftest import CITIZEN, GP, OFFICE, Parties, make_parties, office_journal
 
@@ -68,8 +68,8 @@ def test_booking_free_slots_and_reservation(parties: Parties) -> None:
     [slots_reply] = [m for m in parties.portal.messages.values() if m.ref_to_parent == hlt.msg_id]
     assert code_of(slots_reply) == "03"
 
-    slot = parties.journal.free_slots(GP, parties.journal._clock(), parties.journal._clock()
-                                      + timedelta(weeks=2))[0]
+    now = datetime.now(UTC)
+    slot = parties.journal.free_slots(GP, now, now + timedelta(weeks=2))[0]
     rt = booking.reserve(CITIZEN, GP, slot, accepts_other_practitioner=False)
     parties.portal.send(rt)
     parties.exchange()
@@ -98,8 +98,14 @@ def test_not_xml_gets_t01(parties: Parties, pki: DevPki) -> None:
         b"this is not XML", pki.gp_office.encryption.certificate
     )
     outcome = parties.office.receive(
-        Envelope(sealed, "8093248", OFFICE.her_id, CMS_CONTENT_TYPE, "m-garbage",
-                 subject="DIALOG_INNBYGGER_EKONTAKT")
+        Envelope(
+            sealed,
+            "8093248",
+            OFFICE.her_id,
+            CMS_CONTENT_TYPE,
+            "m-garbage",
+            subject="DIALOG_INNBYGGER_EKONTAKT",
+        )
     )
     assert (outcome.status, outcome.code) == (Status.REJECTED, "T01")
     parties.exchange()
@@ -107,13 +113,10 @@ def test_not_xml_gets_t01(parties: Parties, pki: DevPki) -> None:
     assert [e.v for e in receipt.error] == ["T01"]
 
 
-def test_schema_invalid_gets_t02(parties: Parties, pki: DevPki,
-                                 channels: tuple[SecureChannel, SecureChannel]) -> None:
+def test_schema_invalid_gets_t02(parties: Parties, pki: DevPki) -> None:
     request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Tekst")
     xml = request.message.to_xml().replace(b"<MsgId>", b"<Ukjent/><MsgId>", 1)
     assert b"<Ukjent/>" in xml
-    from digidialog.security import Signer
-
     signed = Signer(pki.helsenorge.signing.key, pki.helsenorge.signing.certificate).sign(xml)
     sealed = Sealer(pki.helsenorge.signing.key, pki.helsenorge.signing.certificate).seal(
         signed, pki.gp_office.encryption.certificate
@@ -141,8 +144,6 @@ def test_her_id_mismatch_gets_e10(parties: Parties) -> None:
 def test_spoofed_sender_is_refused_without_apprec(parties: Parties, pki: DevPki) -> None:
     # Sealed and signed with the office's own key, but claiming to come from helsenorge.no.
     request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Tekst")
-    from digidialog.security import Signer
-
     key, cert = pki.gp_office.signing.key, pki.gp_office.signing.certificate
     signed = Signer(key, cert).sign(request.message.to_xml())
     sealed = Sealer(key, cert).seal(signed, pki.gp_office.encryption.certificate)
@@ -169,8 +170,9 @@ def test_journal_down_keeps_message_and_retries(
     tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
 ) -> None:
     journal = office_journal()
-    with start_with_simulator("plenario", tmp_path / "sim", journal=journal,
-                              config={"retries": 0, "timeout": 2}) as (adapter, sim):
+    with start_with_simulator(
+        "plenario", tmp_path / "sim", journal=journal, config={"retries": 0, "timeout": 2}
+    ) as (adapter, sim):
         parties, _ = make_parties(tmp_path, channels, adapter, journal)
         sim.faults.set_down(True)
         request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Hjelp")
@@ -201,7 +203,9 @@ def test_pending_message_survives_restart(
     tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
 ) -> None:
     journal = office_journal()
-    with start_with_simulator("systemx", tmp_path / "sim", journal=journal) as (adapter, sim):
+    with start_with_simulator(
+        "systemx", tmp_path / "sim", journal=journal, config={"timeout": 1}
+    ) as (adapter, sim):
         parties, wire = make_parties(tmp_path, channels, adapter, journal)
         sim.faults.set_down(True)
         request = parties.portal.services.contact.request(CITIZEN, GP, "Adresse", "Ny adresse")
@@ -213,8 +217,11 @@ def test_pending_message_survives_restart(
         # A new process: new services (empty memory), same store file.
         sim.faults.set_down(False)
         restarted = OfficePipeline(
-            GpOffice(ServiceContext(OFFICE, notifier=RecordingNotifier())), adapter,
-            channel=channels[0], store=MessageStore(tmp_path / "office.db"), transport=wire,
+            GpOffice(ServiceContext(OFFICE, notifier=RecordingNotifier())),
+            adapter,
+            channel=channels[0],
+            store=MessageStore(tmp_path / "office.db"),
+            transport=wire,
             clock=parties.clock,
         )
         parties.clock.advance(3600)
@@ -225,7 +232,7 @@ def test_pending_message_survives_restart(
 
 def test_over_http_loopback(tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]) -> None:
     journal = office_journal()
-    parties, wire = make_parties(tmp_path, channels, memory_adapter(journal), journal)
+    parties, _ = make_parties(tmp_path, channels, memory_adapter(journal), journal)
     with LoopbackServer(parties.office.receive) as server, HttpTransport(server.url) as http:
         parties.portal.transport = http
         request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Over HTTP")

@@ -12,8 +12,14 @@ from digidialog.transport import CMS_CONTENT_TYPE, Envelope
 
 
 def envelope(message_id: str = "m-1", payload: bytes = b"\x30\x80sealed") -> Envelope:
-    return Envelope(payload, sender="8093248", receiver="8140001",
-                    content_type=CMS_CONTENT_TYPE, message_id=message_id, subject="X")
+    return Envelope(
+        payload,
+        sender="8093248",
+        receiver="8140001",
+        content_type=CMS_CONTENT_TYPE,
+        message_id=message_id,
+        subject="X",
+    )
 
 
 def test_wal_and_full_sync_are_on(tmp_path: Path) -> None:
@@ -26,15 +32,34 @@ def test_wal_and_full_sync_are_on(tmp_path: Path) -> None:
 
 def test_received_survives_reopen_and_deduplicates(tmp_path: Path) -> None:
     store = MessageStore(tmp_path / "s.db")
-    row = store.add_received(sender="8093248", msg_id="a", msg_type="T", envelope=envelope(),
-                             signed_xml=b"<x/>", now=100.0)
+    row = store.add_received(
+        sender="8093248",
+        msg_id="a",
+        msg_type="T",
+        envelope=envelope(),
+        signed_xml=b"<x/>",
+        now=100.0,
+    )
     assert row is not None
     assert row.state == "stored"
-    assert store.add_received(sender="8093248", msg_id="a", msg_type="T", envelope=envelope(),
-                              signed_xml=b"<x/>") is None
+    assert (
+        store.add_received(
+            sender="8093248", msg_id="a", msg_type="T", envelope=envelope(), signed_xml=b"<x/>"
+        )
+        is None
+    )
     # Same MsgId from another signed sender is another message.
-    assert store.add_received(sender="999", msg_id="a", msg_type="T", envelope=envelope(),
-                              signed_xml=b"<y/>", now=100.0) is not None
+    assert (
+        store.add_received(
+            sender="999",
+            msg_id="a",
+            msg_type="T",
+            envelope=envelope(),
+            signed_xml=b"<y/>",
+            now=100.0,
+        )
+        is not None
+    )
     store.close()
 
     again = MessageStore(tmp_path / "s.db")
@@ -46,11 +71,13 @@ def test_received_survives_reopen_and_deduplicates(tmp_path: Path) -> None:
 
 def test_settle_moves_state_and_queues_in_one_step(tmp_path: Path) -> None:
     store = MessageStore(tmp_path / "s.db")
-    row = store.add_received(sender="1", msg_id="a", msg_type="T", envelope=envelope(),
-                             signed_xml=b"<x/>", now=0.0)
+    row = store.add_received(
+        sender="1", msg_id="a", msg_type="T", envelope=envelope(), signed_xml=b"<x/>", now=0.0
+    )
     assert row is not None
-    store.settle(row.id, "pending", [envelope("apprec-1")], error="down", next_attempt=50.0,
-                 now=0.0)
+    store.settle(
+        row.id, "pending", [envelope("apprec-1")], error="down", next_attempt=50.0, now=0.0
+    )
     assert store.due_received(now=49.0) == []
     due = store.due_received(now=50.0)
     assert [(m.state, m.attempts, m.last_error) for m in due] == [("pending", 1, "down")]

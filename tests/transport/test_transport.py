@@ -42,14 +42,16 @@ def test_envelope_refuses_bad_metadata() -> None:
     with pytest.raises(TransportError, match="content type"):
         Envelope(b"x", sender="1", receiver="2", content_type="a/b\r\nX: y", message_id="m1")
     with pytest.raises(TransportError, match="subject"):
-        Envelope(b"x", sender="1", receiver="2", content_type="a/b", message_id="m1",
-                 subject="A\nB")
+        Envelope(
+            b"x", sender="1", receiver="2", content_type="a/b", message_id="m1", subject="A\nB"
+        )
 
 
 def test_sealed_follows_content_type() -> None:
     assert envelope().sealed
-    plain = Envelope(b"<a/>", sender="1", receiver="2", content_type="application/xml",
-                     message_id="m")
+    plain = Envelope(
+        b"<a/>", sender="1", receiver="2", content_type="application/xml", message_id="m"
+    )
     assert not plain.sealed
 
 
@@ -206,8 +208,9 @@ def test_http_bad_headers_are_400_not_retryable() -> None:
     import requests
 
     with LoopbackServer(lambda _: None) as server:
-        response = requests.post(server.url, data=b"x", headers={"X-Digidialog-From": "abc"},
-                                 timeout=5)
+        response = requests.post(
+            server.url, data=b"x", headers={"X-Digidialog-From": "abc"}, timeout=5
+        )
     assert response.status_code == 400
 
 

@@ -264,4 +264,3 @@ class Endpoint(ABC):
 
 def _short(text: str, limit: int = 250) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-

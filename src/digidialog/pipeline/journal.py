@@ -126,8 +126,10 @@ class JournalBridge:
     ) -> Outgoing:
         conversation_id = incoming.conversation.id
         booking = self.office.booking
-        if service is booking and incoming.kind in ("RT", "ART", "OT", "OET", "OAT") and (
-            reason in (RefusalReason.SLOT_UNAVAILABLE, RefusalReason.NOT_FOUND)
+        if (
+            service is booking
+            and incoming.kind in ("RT", "ART", "OT", "OET", "OAT")
+            and (reason in (RefusalReason.SLOT_UNAVAILABLE, RefusalReason.NOT_FOUND))
         ):
             return booking.decline(conversation_id)
         text = _REFUSAL_TEXT.get(reason)

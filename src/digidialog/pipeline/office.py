@@ -204,4 +204,3 @@ class OfficePipeline(Endpoint):
         retried = self.retry_pending()
         collected = self.collect()
         return RunResult(retried, collected, self.flush())
-

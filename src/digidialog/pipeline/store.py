@@ -247,8 +247,7 @@ class MessageStore:
     def due_outbox(self, now: float | None = None, limit: int = 100) -> list[OutboxItem]:
         at = time.time() if now is None else now
         rows = self._query(
-            "SELECT * FROM outbox WHERE state='pending' AND next_attempt<=?"
-            " ORDER BY id LIMIT ?",
+            "SELECT * FROM outbox WHERE state='pending' AND next_attempt<=? ORDER BY id LIMIT ?",
             (at, limit),
         )
         return [_outbox(r) for r in rows]

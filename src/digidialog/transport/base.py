@@ -92,8 +92,10 @@ def _one_line(text: str) -> bool:
     return "\n" not in text and "\r" not in text
 
 
-Handler = Callable[[Envelope], None]
+Handler = Callable[[Envelope], object]
 """The receiving side: takes responsibility for an envelope, or raises to refuse it.
+
+Whatever it returns (the pipeline returns an `Outcome`) is ignored by the carrier.
 
 A handler returns only once the envelope is safely kept (or rejected for good); raising any
 exception tells the carrier the hand-over failed, so the sender keeps the envelope and retries.

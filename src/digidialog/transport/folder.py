@@ -75,9 +75,7 @@ class FolderTransport(BaseTransport):
         }
         try:
             write_atomic(folder / f"{envelope.message_id}{_PAYLOAD}", envelope.payload)
-            write_atomic(
-                folder / f"{envelope.message_id}{_META}", json.dumps(meta).encode("utf-8")
-            )
+            write_atomic(folder / f"{envelope.message_id}{_META}", json.dumps(meta).encode("utf-8"))
         except OSError as exc:
             raise TransportError(
                 f"cannot write envelope {envelope.message_id} to {folder}: {exc}",

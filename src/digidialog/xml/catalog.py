@@ -1,4 +1,4 @@
-"""OASIS XML catalogs, resolved offline: schema imports by URL map to local files, never the network."""
+"""OASIS XML catalogs, resolved offline: imports by URL map to local files, never the network."""
 
 from __future__ import annotations
 
@@ -23,9 +23,13 @@ class CatalogResolver(etree.Resolver):
     def from_catalog(cls, catalog: Path) -> CatalogResolver:
         """Read ``uri`` and ``system`` entries of an OASIS catalog file."""
         try:
-            root = etree.parse(str(catalog), etree.XMLParser(no_network=True, resolve_entities=False))
+            root = etree.parse(
+                str(catalog), etree.XMLParser(no_network=True, resolve_entities=False)
+            )
         except (OSError, etree.XMLSyntaxError) as exc:
-            raise UsageError(f"cannot read XML catalog: {exc}", location=Location(str(catalog))) from exc
+            raise UsageError(
+                f"cannot read XML catalog: {exc}", location=Location(str(catalog))
+            ) from exc
         mapping: dict[str, Path] = {}
         base = catalog.parent
         for entry in root.iter(f"{_CATALOG_NS}uri", f"{_CATALOG_NS}system"):

@@ -1,0 +1,400 @@
+"""`digidialog demo [--json] [--workdir DIR]`: every GP service end to end, for every vendor.
+
+For each installed adapter that ships a simulator, the demo starts the simulator (a small journal
+system that answers by itself), puts an `OfficePipeline` in front of it and plays helsenorge.no's
+part with a `PortalEndpoint`: each request of HITS 1217 ch. 4.1 goes out signed (XML-DSig) and
+sealed (CMS) with keys from a dev PKI made in the work folder, the office answers through the
+journal's hooks, and receipts (AppRec) come back both ways. Every message exchanged is written to
+the work folder as ``<MsgId>.xml`` (the document as signed) beside ``<MsgId>.p7m`` (its sealed
+form). The transcript is printed as a table, or with ``--json`` as
+``{"exchanges": [{vendor, service, process, request, reply, apprec, sms}]}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from digidialog.adapters import MemoryJournal, OfficeMessage, available, demo_journal
+from digidialog.adapters import start_with_simulator as start_adapter
+from digidialog.errors import DigidialogError
+from digidialog.model import AppRec, Message, MsgHead
+from digidialog.pipeline import (
+    MessageStore,
+    OfficePipeline,
+    Packed,
+    PortalEndpoint,
+    SecureChannel,
+    dev_channels,
+)
+from digidialog.security.devpki import create_dev_pki
+from digidialog.services import (
+    HELSENORGE_TEST,
+    Citizen,
+    DeliveryMethod,
+    GpOffice,
+    Outgoing,
+    RecordingNotifier,
+    ServiceContext,
+    ServiceName,
+    Slot,
+    read,
+)
+from digidialog.transport import InProcessTransport, write_atomic
+
+log = logging.getLogger(__name__)
+
+CITIZEN = Citizen("13116900216", "Line", "Danser", mobile="+4799999999")
+"""A synthetic citizen (a test fødselsnummer, not a real person)."""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="run every GP service end to end against every vendor simulator",
+        description="Exchange signed and sealed messages for every GP service of HITS 1217 "
+        "ch. 4.1 with every installed vendor adapter's simulator; write each message to the "
+        "work folder and print the transcript.",
+    )
+    parser.add_argument("--json", action="store_true", help="print the transcript as JSON")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="folder for the messages, keys and state (default: a new temporary folder)",
+    )
+    parser.set_defaults(handler=run)
+
+
+# -- recording ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Recorder:
+    """Writes every packed message to the work folder and indexes it for the transcript."""
+
+    folder: Path
+    messages: dict[str, MsgHead] = field(default_factory=dict)
+    receipts: dict[str, AppRec] = field(default_factory=dict)
+    """AppRecs by the MsgId they receipt."""
+
+    def __call__(self, message: Message, packed: Packed) -> None:
+        name = packed.envelope.message_id
+        write_atomic(self.folder / f"{name}.xml", packed.xml)
+        write_atomic(self.folder / f"{name}.p7m", packed.envelope.payload)
+        if isinstance(message, AppRec):
+            self.receipts[message.original_msg_id.id] = message
+        elif isinstance(message, MsgHead):
+            self.messages[message.msg_id] = message
+
+    def reply_to(self, msg_id: str) -> MsgHead | None:
+        return next((m for m in self.messages.values() if m.ref_to_parent == msg_id), None)
+
+
+@dataclass
+class Exchange:
+    vendor: str
+    service: ServiceName
+    request: MsgHead
+    reply: MsgHead | None
+    apprec: AppRec | None
+    sms: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "vendor": self.vendor,
+            "service": self.service.value,
+            "process": self.request.msg_type,
+            "request": {"code": read(self.request).code, "file": _file(self.request.msg_id)},
+            "reply": None
+            if self.reply is None
+            else {"code": read(self.reply).code, "file": _file(self.reply.msg_id)},
+            "apprec": None
+            if self.apprec is None
+            else {"status": self.apprec.status.v, "file": _file(self.apprec.id)},
+            "sms": self.sms,
+        }
+
+
+def _file(msg_id: str) -> str:
+    return f"{msg_id}.xml"
+
+
+# -- one vendor --------------------------------------------------------------------------------
+
+
+class Session:
+    """The two parties for one vendor, and the steps of the scenarios."""
+
+    def __init__(
+        self,
+        vendor: str,
+        *,
+        journal: MemoryJournal,
+        office: OfficePipeline,
+        portal: PortalEndpoint,
+        recorder: Recorder,
+        notifier: RecordingNotifier,
+    ) -> None:
+        self.vendor = vendor
+        self.journal = journal
+        self.office = office
+        self.portal = portal
+        self.recorder = recorder
+        self.notifier = notifier
+        self.gp = journal.office().practitioners[0].her_id
+        self.services = portal.services
+
+    def pump(self) -> None:
+        """Move messages both ways until nothing is left to send."""
+        for _ in range(6):
+            moved = len(self.portal.flush().sent)
+            result = self.office.run_once()
+            moved += len(result.flushed.sent) + len(result.collected.queued)
+            if not moved:
+                return
+
+    def exchange(
+        self, service: ServiceName, start: Callable[[], str], answer: Callable[[str], None] | None
+    ) -> Exchange:
+        """Run one exchange: ``start`` sends the request (returns its MsgId); ``answer``, when
+        given, lets the citizen answer an office-started message."""
+        sms_before = len(self.notifier.sent)
+        msg_id = start()
+        self.pump()
+        if answer is not None:
+            answer(msg_id)
+            self.pump()
+        recorder = self.recorder
+        sms = self.notifier.sent[sms_before:]
+        return Exchange(
+            self.vendor,
+            service,
+            recorder.messages[msg_id],
+            recorder.reply_to(msg_id),
+            recorder.receipts.get(msg_id),
+            sms[0].text if sms else None,
+        )
+
+    def send(self, outgoing: Outgoing) -> str:
+        self.portal.send(outgoing)
+        return outgoing.msg_id
+
+    def office_starts(self, service: ServiceName, kind: str, subject: str, text: str) -> str:
+        """The GP writes first in the journal; the office pipeline collects and sends it."""
+        before = set(self.recorder.messages)
+        self.journal.start_dialog(CITIZEN, self.gp, service, OfficeMessage(kind, subject, text))
+        self.pump()
+        return self._new_office_message(before)
+
+    def push_appointment(self) -> str:
+        """An appointment made at the desk, told to helsenorge.no (Avtaleutsending)."""
+        before = set(self.recorder.messages)
+        now = datetime.now(UTC)
+        slot = self.journal.free_slots(self.gp, now, now + timedelta(weeks=4))[-1]
+        self.journal.book_elsewhere(slot, CITIZEN, "Kontroll av blodtrykk.")
+        self.pump()
+        return self._new_office_message(before)
+
+    def _new_office_message(self, before: set[str]) -> str:
+        new = [m for m in self.recorder.messages if m not in before]
+        if not new:
+            raise DigidialogError(
+                "the office sent nothing for a message started in the journal",
+                hint="see the log lines above for why the pipeline could not build it",
+            )
+        return new[0]
+
+    def citizen_answers(self, service: ServiceName, text: str) -> Callable[[str], None]:
+        dialog = (
+            self.services.e_consultation
+            if service is ServiceName.E_CONSULTATION
+            else self.services.contact
+        )
+
+        def answer(msg_id: str) -> None:
+            self.portal.send(dialog.citizen_reply(msg_id, text))
+
+        return answer
+
+    def slot_in(self, msg_id: str | None) -> Slot:
+        """The first time in a message (free slots, a booking confirmation)."""
+        message = None if msg_id is None else self.recorder.messages.get(msg_id)
+        slots = read(message, self.journal.office()).slots if message is not None else ()
+        if not slots:
+            raise DigidialogError(f"message {msg_id} carries no time to continue with")
+        return slots[0]
+
+
+Scenario = tuple[ServiceName, Callable[[], str], Callable[[str], None] | None]
+
+
+def scenarios(s: Session) -> list[Scenario]:
+    """Every GP service of HITS 1217 ch. 4.1, in an order where each step can use the last."""
+    b, e, c, r = (s.services.booking, s.services.e_consultation, s.services.contact,
+                  s.services.renewal)  # fmt: skip
+    gp = s.gp
+    first = date.today() + timedelta(days=1)
+    replies: dict[str, str | None] = {}
+
+    def remember(key: str, start: Callable[[], str]) -> Callable[[], str]:
+        def run() -> str:
+            msg_id = start()
+            reply = s.recorder.reply_to(msg_id)
+            replies[key] = None if reply is None else reply.msg_id
+            return msg_id
+
+        return run
+
+    def reserve() -> str:
+        slot = s.slot_in(replies.get("free"))
+        return s.send(b.reserve(CITIZEN, gp, slot, accepts_other_practitioner=False))
+
+    def cancel_reserved() -> str:
+        return s.send(b.cancel_reserved(CITIZEN, gp, s.slot_in(replies.get("reserved"))))
+
+    def wish_change() -> str:
+        appointment = s.slot_in(replies.get("wished"))
+        return s.send(b.wish_change(CITIZEN, gp, appointment, "Kan timen flyttes til etter kl. 10?",
+                                    accepts_other_practitioner=False))  # fmt: skip
+
+    def wish_cancel() -> str:
+        appointment = s.slot_in(replies.get("changed"))
+        return s.send(b.wish_cancel(CITIZEN, gp, appointment, "Jeg er frisk igjen."))
+
+    booking = ServiceName.BOOKING
+    return [
+        (ServiceName.E_CONSULTATION,
+         lambda: s.send(e.request(CITIZEN, gp, "Hoste", "Jeg har hostet i tre uker.")), None),
+        (ServiceName.E_CONSULTATION,
+         lambda: s.office_starts(ServiceName.E_CONSULTATION, "DI", "Prøvesvar",
+                                 "Blodprøven var fin. Hvordan går det med hosten?"),
+         s.citizen_answers(ServiceName.E_CONSULTATION, "Mye bedre nå, takk.")),
+        (ServiceName.CONTACT_OFFICE,
+         lambda: s.send(c.request(CITIZEN, gp, "Ny adresse", "Jeg har flyttet til Storgata 1.")),
+         None),
+        (ServiceName.CONTACT_OFFICE,
+         lambda: s.office_starts(ServiceName.CONTACT_OFFICE, "EKI", "Influensavaksine",
+                                 "Vi setter influensavaksine hver onsdag i november."),
+         None),
+        (ServiceName.PRESCRIPTION_RENEWAL,
+         lambda: s.send(r.request(CITIZEN, gp, "Paracet 500 mg\nVentoline inhalator",
+                                  DeliveryMethod.PHARMACY)), None),
+        (booking, remember("free", lambda: s.send(
+            b.fetch_free_slots(CITIZEN, gp, first, first + timedelta(days=13)))), None),
+        (booking, remember("reserved", reserve), None),
+        (booking, cancel_reserved, None),
+        (booking, remember("wished", lambda: s.send(
+            b.wish_time(CITIZEN, gp, "En time neste uke, helst morgen.",
+                        accepts_other_practitioner=False))), None),
+        (booking, remember("changed", wish_change), None),
+        (booking, wish_cancel, None),
+        (booking, s.push_appointment, None),
+    ]  # fmt: skip
+
+
+def run_vendor(vendor: str, workdir: Path, channels: tuple[SecureChannel, SecureChannel],
+               recorder: Recorder) -> list[Exchange]:  # fmt: skip
+    """All scenarios against one vendor's simulator; failures are logged and skipped."""
+    journal = demo_journal()
+    office_channel, portal_channel = channels
+    notifier = RecordingNotifier()
+    state = workdir / "state" / vendor
+    with start_adapter(vendor, workdir / "simulators" / vendor, journal=journal) as (adapter, _):
+        wire = InProcessTransport()
+        office = OfficePipeline(
+            GpOffice(ServiceContext(journal.office(), notifier=notifier)), adapter,
+            channel=office_channel, store=MessageStore(state / "office.db"), transport=wire,
+            on_packed=recorder,
+        )  # fmt: skip
+        portal = PortalEndpoint(
+            ServiceContext(journal.office()), channel=portal_channel,
+            store=MessageStore(state / "portal.db"), transport=wire, on_packed=recorder,
+        )  # fmt: skip
+        wire.register(office_channel.her_id, office.receive)
+        wire.register(portal_channel.her_id, portal.receive)
+        session = Session(vendor, journal=journal, office=office, portal=portal,
+                          recorder=recorder, notifier=notifier)  # fmt: skip
+        done: list[Exchange] = []
+        try:
+            for service, start, answer in scenarios(session):
+                try:
+                    done.append(session.exchange(service, start, answer))
+                except DigidialogError as exc:
+                    log.error("%s: %s exchange failed: %s", vendor, service.value, exc)
+        finally:
+            office.store.close()
+            portal.store.close()
+    return done
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    workdir: Path = args.workdir or Path(tempfile.mkdtemp(prefix="digidialog-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    if args.workdir is None:
+        print(f"work folder: {workdir}", file=sys.stderr if args.json else sys.stdout)
+    pki = create_dev_pki(workdir / "pki")
+    office_her_id = demo_journal().office().her_id
+    channels = dev_channels(
+        pki, office_her_id=office_her_id, portal_her_id=HELSENORGE_TEST.unit_her_id
+    )
+    recorder = Recorder(workdir)
+    vendors = [info.name for info in available() if info.simulator]
+    exchanges: list[Exchange] = []
+    for vendor in vendors:
+        exchanges += run_vendor(vendor, workdir, channels, recorder)
+    if args.json:
+        print(json.dumps({"exchanges": [x.as_dict() for x in exchanges]}, indent=2,
+                         ensure_ascii=False))  # fmt: skip
+    else:
+        _print_transcript(exchanges, workdir, vendors)
+    complete = bool(vendors) and len(exchanges) == len(vendors) * _SCENARIOS
+    ok = complete and all(x.apprec is None or x.apprec.is_ok for x in exchanges)
+    return 0 if ok else 1
+
+
+_SCENARIOS = 12
+
+
+def _print_transcript(exchanges: list[Exchange], workdir: Path, vendors: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not vendors:
+        console.print("no adapter with a simulator is installed; see `digidialog adapters`")
+        return
+    for vendor in vendors:
+        table = Table(title=f"{vendor}: helsenorge.no ⇄ office ⇄ journal", title_justify="left")
+        for column in ("service", "process", "request", "reply", "AppRec", "SMS"):
+            table.add_column(column)
+        for x in (x for x in exchanges if x.vendor == vendor):
+            row = x.as_dict()
+            reply = row["reply"]
+            apprec = row["apprec"]
+            table.add_row(
+                row["service"],
+                str(row["process"]).removeprefix("DIALOG_INNBYGGER_"),
+                f"{row['request']['code']}  {row['request']['file']}",
+                "—" if reply is None else f"{reply['code']}  {reply['file']}",
+                "— (synchronous)" if apprec is None else
+                ("OK" if apprec["status"] == "1" else f"rejected ({apprec['status']})"),
+                "sent" if row["sms"] else "",
+            )  # fmt: skip
+        console.print(table)
+    sms = next((x.sms for x in exchanges if x.sms), None)
+    if sms:
+        console.print(f"SMS to the citizen (no sensitive content): [italic]{sms}[/italic]")
+    console.print(f"{len(exchanges)} exchanges; every message is in {workdir} as <MsgId>.xml"
+                  " with its sealed form <MsgId>.p7m")  # fmt: skip

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from digidialog.errors import ParseError, UnsafeXMLError, UsageError
-from digidialog.xml.parser import ParseLimits, parse_xml
+from digidialog.xml.parser import LIBXML2_MAX_DEPTH, ParseLimits, parse_xml
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
@@ -29,11 +29,31 @@ def test_undefined_entity_is_refused() -> None:
         parse_xml(b"<a>&x;</a>")
 
 
-def test_depth_cap() -> None:
-    deep = b"<a>" + b"<b>" * 10 + b"</b>" * 10 + b"</a>"
+def _nested(levels: int) -> bytes:
+    return b"<a>" + b"<b>" * (levels - 1) + b"</b>" * (levels - 1) + b"</a>"
+
+
+def test_depth_cap_asked_for_by_the_caller() -> None:
+    deep = _nested(11)
     assert parse_xml(deep, limits=ParseLimits(max_depth=11)).getroot().tag == "a"
     with pytest.raises(UnsafeXMLError, match="deeper than 10"):
-        parse_xml(deep, limits=ParseLimits(max_depth=10))
+        parse_xml(deep, limits=ParseLimits(max_depth=10), source="deep.xml")
+
+
+def test_default_depth_cap_is_libxml2s_own() -> None:
+    # The default needs no check of ours: libxml2 refuses the excess while parsing.
+    assert ParseLimits().max_depth == LIBXML2_MAX_DEPTH == 256
+    assert parse_xml(_nested(256)).getroot().tag == "a"
+    with pytest.raises(UnsafeXMLError, match="deeper than 256 levels") as info:
+        parse_xml(_nested(257), source="deep.xml")
+    assert info.value.location.source == "deep.xml"
+    assert info.value.location.line == 1
+
+
+@pytest.mark.parametrize("depth", [0, LIBXML2_MAX_DEPTH + 1])
+def test_depth_cap_outside_what_libxml2_allows_is_refused(depth: int) -> None:
+    with pytest.raises(UsageError, match="max_depth"):
+        ParseLimits(max_depth=depth)
 
 
 def test_size_cap() -> None:
@@ -53,7 +73,8 @@ def test_xinclude_is_not_processed(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("SECRET")
     doc = (
-        f'<r xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="{secret}" parse="text"/></r>'
+        '<r xmlns:xi="http://www.w3.org/2001/XInclude">'
+        f'<xi:include href="{secret}" parse="text"/></r>'
     )
     tree = parse_xml(doc.encode())
     assert b"SECRET" not in __import__("lxml.etree").etree.tostring(tree)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from digidialog.adapters import memory_adapter, start_with_simulator
+from digidialog.adapters import (
+    Delivery,
+    Inbox,
+    OfficeMessage,
+    OutgoingMessage,
+    memory_adapter,
+    start_with_simulator,
+)
+from digidialog.errors import JournalUnavailableError
 from digidialog.model import MsgHead
 from digidialog.pipeline import (
     MessageStore,
@@ -17,11 +26,22 @@ from digidialog.pipeline import (
 )
 from digidialog.security import Sealer, Signer
 from digidialog.security.devpki import DevPki
-from digidialog.services import GpOffice, Portal, RecordingNotifier, ServiceContext
+from digidialog.services import (
+    GpOffice,
+    GpSettings,
+    InboxItem,
+    OfficeSettings,
+    Portal,
+    RecordingNotifier,
+    ServiceContext,
+    ServiceName,
+)
 from digidialog.transport import (
     CMS_CONTENT_TYPE,
     XML_CONTENT_TYPE,
     Envelope,
+    FolderInbox,
+    FolderTransport,
     HttpTransport,
     LoopbackServer,
 )
@@ -273,3 +293,151 @@ def test_every_vendor_simulator(
         parties.exchange()
         assert parties.portal.receipts_received[request.msg_id].is_ok
         assert replies_to(parties, request.msg_id) == ["12"]
+
+
+def test_office_started_dialog_and_citizen_answer(parties: Parties) -> None:
+    parties.journal.start_dialog(
+        CITIZEN, GP, ServiceName.E_CONSULTATION, OfficeMessage("DI", "Prøvesvar", "Alt fint.")
+    )
+    parties.exchange()
+    [started] = parties.portal.messages.values()
+    assert code_of(started) == "DI"
+    assert parties.journal.outgoing() == []  # collected, then acknowledged to the journal
+    answer = parties.portal.services.e_consultation.citizen_reply(started.msg_id, "Takk!")
+    parties.portal.send(answer)
+    parties.exchange()
+    [item] = parties.journal.inbox_items()
+    assert (item.kind, item.parent_msg_id, item.text) == ("22", started.msg_id, "Takk!")
+    assert parties.portal.receipts_received[answer.msg_id].is_ok
+
+
+def test_journal_refusal_becomes_the_fitting_reply(parties: Parties) -> None:
+    # The journal has e-consultation switched off for the GP; the services did not know.
+    off = GpSettings(services=frozenset(ServiceName) - {ServiceName.E_CONSULTATION})
+    parties.journal.set_settings(OfficeSettings(per_gp={GP: off}))
+    request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Hjelp")
+    parties.portal.send(request)
+    parties.exchange()
+    assert parties.portal.receipts_received[request.msg_id].is_ok
+    assert replies_to(parties, request.msg_id) == ["26"]
+    assert parties.journal.inbox_items() == []
+
+
+class AckLostOnce:
+    """The journal's inbox port, except that the first acknowledgement's answer is lost."""
+
+    def __init__(self, inner: Inbox) -> None:
+        self.inner = inner
+        self.lost = False
+
+    def deliver(self, item: InboxItem) -> Delivery:
+        return self.inner.deliver(item)
+
+    def outgoing(self, limit: int = 100) -> Sequence[OutgoingMessage]:
+        return self.inner.outgoing(limit)
+
+    def acknowledge(self, outgoing_id: str) -> None:
+        if not self.lost:
+            self.lost = True
+            raise JournalUnavailableError("acknowledgement timed out")
+        self.inner.acknowledge(outgoing_id)
+
+
+def test_lost_acknowledgement_does_not_send_twice(
+    tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    journal = office_journal()
+    adapter = memory_adapter(journal)
+    adapter.inbox = AckLostOnce(adapter.inbox)
+    parties, _ = make_parties(tmp_path, channels, adapter, journal)
+    request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Tekst")
+    parties.portal.send(request)
+    parties.portal.flush()
+    first = parties.office.collect()
+    assert len(first.queued) == 1
+    assert [journal_id for journal_id, _ in first.errors] == ["journal"]
+    assert len(journal.outgoing()) == 1  # the journal still thinks it is unsent
+    second = parties.office.collect()
+    assert second.queued == []
+    assert journal.outgoing() == []
+    parties.exchange()
+    assert replies_to(parties, request.msg_id) == ["19"]
+
+
+def test_concurrent_http_deliveries_are_each_kept_once(
+    tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    import threading
+
+    journal = office_journal()
+    parties, _ = make_parties(tmp_path, channels, memory_adapter(journal), journal)
+    contact = parties.portal.services.contact
+    for n in range(6):
+        parties.portal.send(contact.request(CITIZEN, GP, f"Sak {n}", "Tekst"))
+    envelopes = [item.envelope for item in parties.portal.store.due_outbox(parties.clock())]
+    failures: list[BaseException] = []
+    with LoopbackServer(parties.office.receive) as server:
+
+        def post(envelope: Envelope) -> None:
+            try:
+                with HttpTransport(server.url) as http:
+                    http.send(envelope)
+                    http.send(envelope)  # and once more: a carrier's redelivery
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=post, args=(e,)) for e in envelopes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert sorted(i.msg_id for i in journal.inbox_items()) == sorted(
+        e.message_id for e in envelopes
+    )
+
+
+def test_message_kept_but_not_handled_before_a_crash_is_handled_after(
+    tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    journal = office_journal()
+    parties, wire = make_parties(tmp_path, channels, memory_adapter(journal), journal)
+    request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Hjelp")
+    envelope = parties.portal.send(request).envelope
+    # The crash: the message was committed to the store, then the process died.
+    unpacked = parties.office.channel.unpack(envelope)
+    parties.office.store.add_received(
+        sender=envelope.sender, msg_id=request.msg_id, msg_type=envelope.subject,
+        envelope=envelope, signed_xml=unpacked.xml, now=parties.clock(),
+    )  # fmt: skip
+    parties.office.store.close()
+    restarted = OfficePipeline(
+        GpOffice(ServiceContext(OFFICE)), memory_adapter(journal), channel=channels[0],
+        store=MessageStore(tmp_path / "office.db"), transport=wire, clock=parties.clock,
+    )  # fmt: skip
+    [outcome] = restarted.retry_pending()
+    assert outcome.status is Status.ACCEPTED
+    assert outcome.apprec is not None
+    assert [i.msg_id for i in journal.inbox_items()] == [request.msg_id]
+    # The carrier redelivers the envelope: a duplicate, nothing new.
+    assert restarted.receive(envelope).status is Status.DUPLICATE
+    assert len(journal.inbox_items()) == 1
+
+
+def test_through_exchange_folders(
+    tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    journal = office_journal()
+    parties, _ = make_parties(tmp_path, channels, memory_adapter(journal), journal)
+    exchange = tmp_path / "exchange"
+    parties.portal.transport = FolderTransport(exchange)
+    parties.office.transport = FolderTransport(exchange)
+    request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Via mapper")
+    parties.portal.send(request)
+    parties.portal.flush()
+    assert (exchange / OFFICE.her_id / f"{request.msg_id}.bin").exists()
+    assert FolderInbox(exchange, OFFICE.her_id).poll(parties.office.receive) == 1
+    parties.office.run_once()
+    assert FolderInbox(exchange, "8093248").poll(parties.portal.receive) == 2  # AppRec + 19
+    assert parties.portal.receipts_received[request.msg_id].is_ok
+    assert replies_to(parties, request.msg_id) == ["19"]

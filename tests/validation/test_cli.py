@@ -12,6 +12,7 @@ import pytest
 from lxml import etree
 
 from digidialog.cli.main import main
+from digidialog.cli.validate import PARALLEL_THRESHOLD, cpu_count, default_jobs
 from digidialog.validation import RULES
 from tests.validation import messages as m
 
@@ -223,3 +224,78 @@ def test_terminal_shows_a_progress_bar(tree: Path) -> None:
     screen = b"".join(chunks).decode(errors="replace")
     assert "validating" in screen
     assert "60 file(s): 60 valid, 0 invalid" in screen
+
+
+@pytest.fixture
+def batch(tmp_path: Path) -> Path:
+    """Forty files of every outcome — valid, rule-breaking, warned, schema-invalid, broken —
+    interleaved so that out-of-order results would show."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    kinds = [
+        m.request(),
+        m.reply(),
+        m.edit(m.request(), m.set_text("//m:MsgId", "not-a-uuid")),
+        m.edit(m.request(), m.add_attachment("image/jpg", b"\xff\xd8\xff\x00")),
+        m.edit(m.request(), m.remove("//m:MsgId")),
+        BROKEN_XML,
+        m.apprec(),
+    ]
+    for n in range(40):
+        (folder / f"m{n:02d}.xml").write_bytes(kinds[n % len(kinds)])
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_parallel_output_is_the_single_process_output(
+    batch: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    single = _run([str(batch), "--format", fmt, "--jobs", "1"], capsys)
+    parallel = _run([str(batch), "--format", fmt, "--jobs", "2"], capsys)
+    assert parallel == single
+    assert single[0] == 1
+
+
+def test_parallel_results_keep_input_order(batch: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run([str(batch), "--format", "json", "--jobs", "3"], capsys)
+    assert code == 1
+    files = json.loads(out)["files"]
+    assert [Path(f["path"]).name for f in files] == [f"m{n:02d}.xml" for n in range(40)]
+    rules = [f["issues"][0]["rule"] if f["issues"] else None for f in files[:7]]
+    assert rules == [None, None, "DD001", "DD061", "XSD", "XML", None]
+
+
+def test_parallel_with_stdin_and_missing_paths(batch: Path) -> None:
+    """stdin reaches the workers; unreadable paths are still reported, and exit 2 wins."""
+    args = [str(batch / "m00.xml"), "-", str(batch / "nope.xml"), str(batch)]
+    single = _cli([*args, "--jobs", "1"], m.reply())
+    parallel = _cli([*args, "--jobs", "2"], m.reply())
+    assert parallel.returncode == single.returncode == 2
+    assert parallel.stdout == single.stdout
+    assert parallel.stderr == single.stderr
+    lines = parallel.stdout.decode().splitlines()
+    assert lines[1] == "<stdin>: valid"
+    assert lines[-1] == "42 file(s): 25 valid, 17 invalid"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_jobs_must_be_a_positive_number(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["validate", "--jobs", value, "x.xml"])
+    assert stop.value.code == 2
+    assert "--jobs" in capsys.readouterr().err
+
+
+def test_default_jobs_fan_out_only_for_large_batches() -> None:
+    assert default_jobs(1) == 1
+    assert default_jobs(PARALLEL_THRESHOLD - 1) == 1
+    assert default_jobs(PARALLEL_THRESHOLD) == cpu_count()
+    assert 1 <= cpu_count() <= (os.cpu_count() or 1)
+
+
+def test_parallel_with_extra_schemas(
+    batch: Path, capsys: pytest.CaptureFixture[str], reference: Path
+) -> None:
+    official = str(reference / "xsd" / "sarepta")
+    single = _run([str(batch), "--schemas", official, "--jobs", "1"], capsys)
+    assert _run([str(batch), "--schemas", official, "--jobs", "2"], capsys) == single

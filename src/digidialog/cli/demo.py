@@ -13,6 +13,7 @@ form). The transcript is printed as a table, or with ``--json`` as
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -23,8 +24,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from digidialog.adapters import MemoryJournal, OfficeMessage, available, demo_journal
+from digidialog.adapters import AutoAnswer, MemoryJournal, OfficeMessage, available
 from digidialog.adapters import start_with_simulator as start_adapter
+from digidialog.adapters.memory import DEMO_OFFICE, demo_slots
+from digidialog.codes.processes import find_request
 from digidialog.errors import DigidialogError
 from digidialog.model import AppRec, Message, MsgHead
 from digidialog.pipeline import (
@@ -106,6 +109,17 @@ class Exchange:
     reply: MsgHead | None
     apprec: AppRec | None
     sms: str | None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the catalogue's answer came: a reply where the request has replies, and an
+        OK AppRec where it is asynchronous."""
+        kind = find_request(self.request.msg_type or "", read(self.request).code)
+        if kind is None:
+            return False
+        replied = self.reply is not None or not kind.replies
+        receipted = kind.synchronous or (self.apprec is not None and self.apprec.is_ok)
+        return replied and receipted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -242,32 +256,34 @@ def scenarios(s: Session) -> list[Scenario]:
                   s.services.renewal)  # fmt: skip
     gp = s.gp
     first = date.today() + timedelta(days=1)
-    replies: dict[str, str | None] = {}
+    requests: dict[str, str] = {}
 
     def remember(key: str, start: Callable[[], str]) -> Callable[[], str]:
         def run() -> str:
-            msg_id = start()
-            reply = s.recorder.reply_to(msg_id)
-            replies[key] = None if reply is None else reply.msg_id
-            return msg_id
+            requests[key] = start()
+            return requests[key]
 
         return run
 
+    def time_in_reply(key: str) -> Slot:
+        """The time the office gave in its answer to an earlier request of this session."""
+        reply = s.recorder.reply_to(requests[key]) if key in requests else None
+        return s.slot_in(None if reply is None else reply.msg_id)
+
     def reserve() -> str:
-        slot = s.slot_in(replies.get("free"))
+        slot = time_in_reply("free")
         return s.send(b.reserve(CITIZEN, gp, slot, accepts_other_practitioner=False))
 
     def cancel_reserved() -> str:
-        return s.send(b.cancel_reserved(CITIZEN, gp, s.slot_in(replies.get("reserved"))))
+        return s.send(b.cancel_reserved(CITIZEN, gp, time_in_reply("reserved")))
 
     def wish_change() -> str:
-        appointment = s.slot_in(replies.get("wished"))
+        appointment = time_in_reply("wished")
         return s.send(b.wish_change(CITIZEN, gp, appointment, "Kan timen flyttes til etter kl. 10?",
                                     accepts_other_practitioner=False))  # fmt: skip
 
     def wish_cancel() -> str:
-        appointment = s.slot_in(replies.get("changed"))
-        return s.send(b.wish_cancel(CITIZEN, gp, appointment, "Jeg er frisk igjen."))
+        return s.send(b.wish_cancel(CITIZEN, gp, time_in_reply("changed"), "Jeg er frisk igjen."))
 
     booking = ServiceName.BOOKING
     return [
@@ -300,10 +316,21 @@ def scenarios(s: Session) -> list[Scenario]:
     ]  # fmt: skip
 
 
+def demo_office_journal() -> MemoryJournal:
+    """The adapters' demo journal, answering by itself, for an office whose organisation number
+    passes the mod-11 check (rule DD013), so that every message validates."""
+    office = dataclasses.replace(DEMO_OFFICE, org_number="999888771")
+    journal = MemoryJournal(
+        office, renewal_assignee="Reseptansvarlig sykepleier", auto=AutoAnswer.everything()
+    )
+    journal.open_slots(demo_slots(office, date.today() + timedelta(days=1)))
+    return journal
+
+
 def run_vendor(vendor: str, workdir: Path, channels: tuple[SecureChannel, SecureChannel],
                recorder: Recorder) -> list[Exchange]:  # fmt: skip
     """All scenarios against one vendor's simulator; failures are logged and skipped."""
-    journal = demo_journal()
+    journal = demo_office_journal()
     office_channel, portal_channel = channels
     notifier = RecordingNotifier()
     state = workdir / "state" / vendor
@@ -345,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
     if args.workdir is None:
         print(f"work folder: {workdir}", file=sys.stderr if args.json else sys.stdout)
     pki = create_dev_pki(workdir / "pki")
-    office_her_id = demo_journal().office().her_id
+    office_her_id = DEMO_OFFICE.her_id
     channels = dev_channels(
         pki, office_her_id=office_her_id, portal_her_id=HELSENORGE_TEST.unit_her_id
     )
@@ -360,7 +387,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_transcript(exchanges, workdir, vendors)
     complete = bool(vendors) and len(exchanges) == len(vendors) * _SCENARIOS
-    ok = complete and all(x.apprec is None or x.apprec.is_ok for x in exchanges)
+    ok = complete and all(x.complete for x in exchanges)
     return 0 if ok else 1
 
 
@@ -381,13 +408,12 @@ def _print_transcript(exchanges: list[Exchange], workdir: Path, vendors: list[st
             table.add_column(column)
         for x in (x for x in exchanges if x.vendor == vendor):
             row = x.as_dict()
-            reply = row["reply"]
             apprec = row["apprec"]
             table.add_row(
                 row["service"],
                 str(row["process"]).removeprefix("DIALOG_INNBYGGER_"),
-                f"{row['request']['code']}  {row['request']['file']}",
-                "—" if reply is None else f"{reply['code']}  {reply['file']}",
+                _describe(x.request),
+                "—" if x.reply is None else _describe(x.reply),
                 "— (synchronous)" if apprec is None else
                 ("OK" if apprec["status"] == "1" else f"rejected ({apprec['status']})"),
                 "sent" if row["sms"] else "",
@@ -398,3 +424,14 @@ def _print_transcript(exchanges: list[Exchange], workdir: Path, vendors: list[st
         console.print(f"SMS to the citizen (no sensitive content): [italic]{sms}[/italic]")
     console.print(f"{len(exchanges)} exchanges; every message is in {workdir} as <MsgId>.xml"
                   " with its sealed form <MsgId>.p7m")  # fmt: skip
+
+
+def _describe(message: MsgHead) -> str:
+    """A request or reply code with its display name, e.g. ``SB Spørsmål til behandler``."""
+    dialog = message.dialogmelding
+    coded = None
+    if dialog is not None and dialog.notat:
+        coded = dialog.notat[0].tema_kodet
+    elif dialog is not None and dialog.foresporsel:
+        coded = dialog.foresporsel[0].type_foresp
+    return "?" if coded is None else f"{coded.v} {coded.dn or ''}".strip()

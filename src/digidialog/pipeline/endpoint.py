@@ -14,6 +14,7 @@ and reschedules failures with backoff.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -50,6 +51,8 @@ class Status(StrEnum):
     """A transport security error: no AppRec; `code` is the transport error code."""
     RECEIPT = "receipt"
     """An AppRec for something we sent, matched to it."""
+    FAILED = "failed"
+    """Receipted, but no reply could be built for it; kept with its error for a person."""
     IGNORED = "ignored"
     """An AppRec that matches nothing we sent, or one that is invalid (logged)."""
 
@@ -123,6 +126,7 @@ class Endpoint(ABC):
         self.retry = retry or RetryPolicy()
         self.clock = clock
         self.on_packed = on_packed
+        self._lock = threading.RLock()
 
     # -- receiving ---------------------------------------------------------------------------
 
@@ -130,8 +134,13 @@ class Endpoint(ABC):
         """Take one envelope from the transport (this is the transport's `Handler`).
 
         Returns once the envelope is stored or answered for good. A `StoreError` propagates, so
-        the carrier keeps the envelope and the sender is not told anything.
+        the carrier keeps the envelope and the sender is not told anything. Safe to call from a
+        threaded server: messages are handled one at a time; `flush` runs without that lock.
         """
+        with self._lock:  # the services are not thread-safe; one message at a time
+            return self._receive(envelope)
+
+    def _receive(self, envelope: Envelope) -> Outcome:
         read = self._read(envelope)
         if isinstance(read, Outcome):
             return read

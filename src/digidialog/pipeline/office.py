@@ -74,6 +74,7 @@ class OfficePipeline(Endpoint):
         self.office = office
         self.bridge = JournalBridge(office, adapter)
         self._waiting: dict[int, Incoming] = {}
+        self._unsendable: set[str] = set()
 
     # -- receiving ---------------------------------------------------------------------------
 
@@ -119,6 +120,12 @@ class OfficePipeline(Endpoint):
     ) -> Outcome:
         try:
             replies = self.bridge.deliver(incoming)
+        except ServiceError as exc:  # the journal answered, but no valid reply can be built
+            log.error("message %s cannot be answered: %s", row.msg_id, exc)
+            outgoing = [] if apprec is None else [self._pack(apprec, row.sender).envelope]
+            self.store.settle(row.id, "failed", outgoing, error=str(exc), now=self.clock())
+            return Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
+                           code=exc.rule, detail=str(exc), apprec=apprec)  # fmt: skip
         except JournalUnavailableError as exc:
             self._waiting[row.id] = incoming
             wait = self.retry.delay(row.attempts + 1)
@@ -143,15 +150,21 @@ class OfficePipeline(Endpoint):
         outgoing += [self.pack_reply(reply).envelope for reply in replies]
         self.store.settle(row.id, state, outgoing, now=self.clock())
         if state == "rejected":
-            codes = ",".join(e.v or "" for e in apprec.error) if apprec is not None else None
-            return Outcome(Status.REJECTED, row.msg_id, row.msg_id, row.msg_type, code=codes,
-                           detail="; ".join(e.ot or e.dn or "" for e in apprec.error)
-                           if apprec is not None else "", apprec=apprec)  # fmt: skip
+            errors = apprec.error if apprec is not None else []
+            return Outcome(
+                Status.REJECTED, row.msg_id, row.msg_id, row.msg_type,
+                code=",".join(e.v or "" for e in errors) or None,
+                detail="; ".join(e.ot or e.dn or "" for e in errors), apprec=apprec,
+            )  # fmt: skip
         return Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, message.msg_type,
                        apprec=apprec, replies=tuple(replies))  # fmt: skip
 
     def retry_pending(self, limit: int = 100) -> list[Outcome]:
         """Deliver again what the journal could not take before (due by the backoff)."""
+        with self._lock:
+            return self._retry_pending(limit)
+
+    def _retry_pending(self, limit: int) -> list[Outcome]:
         outcomes = []
         for row in self.store.due_received(self.clock(), limit):
             tree = parse_bytes(row.signed_xml, source=row.msg_id)
@@ -163,9 +176,16 @@ class OfficePipeline(Endpoint):
             incoming = self._waiting.get(row.id)
             if incoming is None:  # after a restart: thread it again (no second AppRec)
                 service = self.office.service_for(row.msg_type)
-                if service is None:  # pragma: no cover - it was routed before
+                try:
+                    if service is None:
+                        raise ServiceError(f"no service handles {row.msg_type}", rule="SV013")
+                    incoming = service.handle(message)
+                except ServiceError as exc:
+                    log.error("stored message %s cannot be handled again: %s", row.msg_id, exc)
+                    self.store.settle(row.id, "failed", error=str(exc), now=self.clock())
+                    outcomes.append(Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
+                                            code=exc.rule, detail=str(exc)))  # fmt: skip
                     continue
-                incoming = service.handle(message)
             outcomes.append(self._deliver(row, message, incoming, None))
         return outcomes
 
@@ -178,6 +198,10 @@ class OfficePipeline(Endpoint):
         cannot be built (`ServiceError`, e.g. a citizen not digitally active) stays in the journal
         and is reported.
         """
+        with self._lock:
+            return self._collect(limit)
+
+    def _collect(self, limit: int) -> CollectResult:
         result = CollectResult()
         try:
             for item in self.bridge.collect(limit):
@@ -185,7 +209,9 @@ class OfficePipeline(Endpoint):
                     try:
                         outgoing = item.build()
                     except ServiceError as exc:
-                        log.warning("cannot send %s: %s", item.journal_id, exc)
+                        if item.journal_id not in self._unsendable:  # say it once, not per pass
+                            log.warning("cannot send %s: %s", item.journal_id, exc)
+                            self._unsendable.add(item.journal_id)
                         result.errors.append((item.journal_id, exc))
                         continue
                     packed = self.pack_reply(outgoing.message)

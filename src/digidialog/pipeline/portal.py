@@ -20,6 +20,7 @@ from digidialog.pipeline.retry import RetryPolicy
 from digidialog.pipeline.store import MessageStore, StoredMessage
 from digidialog.services import (
     CitizenStatus,
+    Conversation,
     GpOffice,
     Office,
     Outgoing,
@@ -100,10 +101,8 @@ class PortalEndpoint(Endpoint):
 
     def _thread(self, message: MsgHead) -> None:
         """Open the conversation an office-started message begins, so the citizen can answer."""
-        service = self.services.service_for(message.msg_type or "")
-        if service is None:
-            return
+        context = self.services.context
         try:
-            service.handle(message)
+            context.store.save(Conversation.from_messages([message], office=context.office))
         except DigidialogError as exc:  # kept and receipted already; threading is a convenience
             log.info("office message %s not threaded: %s", message.msg_id, exc)

@@ -6,8 +6,9 @@ Three tables, each answering one question after a crash:
   sender HER-id and MsgId (the dedupe key). A row is committed, and so fsync'd, before the AppRec
   OK for it is produced. ``state``: ``stored`` (kept, not yet handled), ``pending`` (receipted,
   the journal does not have it yet: retried with backoff), and the final ``delivered``,
-  ``answered`` (the services answered without the journal) or ``rejected``. The AppRec and any
-  reply enter the outbox in the same transaction as the state change, so a crash never loses one.
+  ``answered`` (the services answered without the journal), ``rejected`` or ``failed`` (no
+  reply could be built; ``last_error`` says why). The AppRec and any reply enter the outbox in
+  the same transaction as the state change, so a crash never loses one.
 - ``outbox`` — envelopes to send, with attempts and the time of the next try (retry with backoff);
   ``pending`` → ``sent``, or ``failed`` when the transport says retrying cannot help.
 - ``collected`` — ids of the journal's outgoing messages (and renewal decisions) already turned into

@@ -29,6 +29,7 @@ from digidialog.security.keys import load_certificates
 from digidialog.security.revocation import RevocationChecker, RevocationState, RevocationStatus
 
 MIN_RSA_BITS = 2048
+_NOT_CHECKED = RevocationStatus(RevocationState.NOT_CHECKED)
 
 
 class KeyPurpose(Enum):
@@ -81,6 +82,17 @@ def check_rsa_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
             thumbprint=thumbprint(cert),
         )
     return key
+
+
+def check_key_pair(key: rsa.RSAPrivateKey, cert: x509.Certificate) -> None:
+    """Raise unless ``key`` is the private half of ``cert``'s public key."""
+    if key.public_key().public_numbers() != cert.public_key().public_numbers():  # type: ignore[union-attr]
+        raise InvalidCertificateError(
+            "the signing key does not belong to the certificate",
+            reason="key-mismatch",
+            thumbprint=thumbprint(cert),
+            hint="pass the certificate issued for this key",
+        )
 
 
 def check_validity(cert: x509.Certificate, at: dt.datetime) -> None:
@@ -206,7 +218,13 @@ class CertificateValidator:
         self.trust_store = trust_store
         self.pinned = tuple(pinned)
         self.revocation = revocation
-        self._passed: dict[tuple[x509.Certificate, KeyPurpose], tuple[x509.Certificate, ...]] = {}
+        # The time-independent outcome per (certificate, purpose): the chain and the period in
+        # which every member of it is valid. Only passes are kept; time and revocation are
+        # checked on every call.
+        self._passed: dict[
+            tuple[x509.Certificate, KeyPurpose],
+            tuple[tuple[x509.Certificate, ...], dt.datetime, dt.datetime],
+        ] = {}
         self._lock = threading.Lock()
 
     def validate(
@@ -214,16 +232,23 @@ class CertificateValidator:
     ) -> CertificateCheck:
         """Raise a `TransportSecurityError` unless ``cert`` suits ``purpose`` at time ``at``."""
         when = at or dt.datetime.now(dt.UTC)
-        chain = self._passed.get((cert, purpose))  # certificates hash and compare by DER
-        if chain is None:
+        passed = self._passed.get((cert, purpose))  # certificates hash and compare by DER
+        if passed is None:
             chain = self._static_checks(cert, purpose)
+            passed = (
+                chain,
+                max(member.not_valid_before_utc for member in chain),
+                min(member.not_valid_after_utc for member in chain),
+            )
             with self._lock:
                 if len(self._passed) > 4096:
                     self._passed.clear()
-                self._passed[(cert, purpose)] = chain
-        for member in chain:
-            check_validity(member, when)
-        status = RevocationStatus(RevocationState.NOT_CHECKED)
+                self._passed[(cert, purpose)] = passed
+        chain, valid_from, valid_until = passed
+        if not valid_from <= when <= valid_until:
+            for member in chain:  # raises, naming the certificate that is out of its period
+                check_validity(member, when)
+        status = _NOT_CHECKED
         if self.revocation is not None and len(chain) > 1:
             status = self.revocation.check(cert, chain[1], when)
         return CertificateCheck(cert, chain, status, pinned=bool(self.pinned))

@@ -1,12 +1,15 @@
-"""A strict, minimal DER reader for the few CMS structures `cms` has to take apart.
+"""A strict, minimal DER reader (and writer) for the few CMS structures `cms` handles.
 
 asn1crypto's general parser cost more than the RSA operation itself per message; this reads only
 definite-length DER (BER's indefinite lengths and non-minimal lengths are refused) and hands out
 `Node` views over the original bytes, so signed parts are verified byte for byte as received.
+The `encode*` helpers write the SignedData `cms.Sealer` builds (the fixed parts once per sealer).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Final
 
 from asn1crypto.core import ObjectIdentifier
@@ -17,6 +20,8 @@ INTEGER: Final = 0x02
 OCTET_STRING: Final = 0x04
 OID: Final = 0x06
 NULL: Final = 0x05
+UTC_TIME: Final = 0x17
+GENERALIZED_TIME: Final = 0x18
 
 
 class DerError(ValueError):
@@ -57,10 +62,17 @@ class Node:
         """The TLVs inside a constructed node, which must fill it exactly."""
         if not self.tag & 0x20:
             raise DerError(f"tag {self.tag:#x} is primitive, expected a constructed value")
+        data, pos, end = self.data, self.body, self.end
         nodes: list[Node] = []
-        pos = self.body
-        while pos < self.end:
-            node = read(self.data, pos, self.end)
+        while pos < end:
+            # Short lengths (< 128 octets, most of CMS) inline; the rest, and errors, via read().
+            if pos + 2 <= end and data[pos + 1] < 0x80 and data[pos] & 0x1F != 0x1F:
+                stop = pos + 2 + data[pos + 1]
+                if stop <= end:
+                    nodes.append(Node(data, data[pos], pos, pos + 2, stop))
+                    pos = stop
+                    continue
+            node = read(data, pos, end)
             nodes.append(node)
             pos = node.end
         return nodes
@@ -119,3 +131,31 @@ def algorithm(node: Node, what: str) -> bytes:
     if len(parts) == 2 and (parts[1].tag != NULL or parts[1].value):
         raise DerError(f"{what}: unexpected algorithm parameters")
     return parts[0].expect(OID, what).value
+
+
+def encode(tag: int, body: bytes) -> bytes:
+    """One DER TLV: ``tag``, the minimal definite length, ``body``."""
+    size = len(body)
+    if size < 0x80:
+        return bytes((tag, size)) + body
+    octets = (size.bit_length() + 7) // 8
+    return bytes((tag, 0x80 | octets)) + size.to_bytes(octets, "big") + body
+
+
+def encode_integer(value: int) -> bytes:
+    """A DER INTEGER (two's complement, minimal octets)."""
+    octets = (value + (value < 0)).bit_length() // 8 + 1
+    return encode(INTEGER, value.to_bytes(octets, "big", signed=True))
+
+
+def encode_set_of(members: Iterable[bytes]) -> bytes:
+    """A DER SET OF: the encoded members sorted by their octets, as DER requires."""
+    return encode(SET, b"".join(sorted(members)))
+
+
+def encode_time(when: dt.datetime) -> bytes:
+    """An X.509/CMS Time: UTCTime for 1950-2049, GeneralizedTime otherwise (RFC 5280 4.1.2.5)."""
+    utc = when.astimezone(dt.UTC)
+    if 1950 <= utc.year < 2050:
+        return encode(UTC_TIME, utc.strftime("%y%m%d%H%M%SZ").encode("ascii"))
+    return encode(GENERALIZED_TIME, utc.strftime("%Y%m%d%H%M%SZ").encode("ascii"))

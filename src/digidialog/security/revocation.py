@@ -106,6 +106,7 @@ class RevocationChecker:
         self._clock = clock
         self._lock = threading.Lock()
         self._crl_cache: dict[str, x509.CertificateRevocationList] = {}
+        self._crl_signatures: set[tuple[bytes, x509.Certificate]] = set()
         self._ocsp_cache: dict[tuple[str, int], tuple[dt.datetime, ocsp.OCSPResponse]] = {}
         self.fetches = 0
         """How many network fetches were made (for callers watching the cache)."""
@@ -183,8 +184,7 @@ class RevocationChecker:
         if crl.issuer != issuer.subject:
             problems.append(f"{source} is from another issuer")
             return None
-        issuer_key = issuer.public_key()
-        if not isinstance(issuer_key, rsa.RSAPublicKey) or not crl.is_signature_valid(issuer_key):
+        if not self._crl_signed_by(crl, issuer):
             problems.append(f"{source} is not signed by the certificate's issuer")
             return None
         now = self._clock()
@@ -203,6 +203,22 @@ class RevocationChecker:
                 hint="the sender must get a new certificate and send again",
             )
         return RevocationStatus(RevocationState.GOOD, source)
+
+    def _crl_signed_by(self, crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+        """Whether ``issuer`` signed ``crl``; a signature never changes, so each (CRL, issuer)
+        pair is checked once, keyed by the SHA-256 of the whole CRL. Only passes are kept."""
+        key = (crl.fingerprint(hashes.SHA256()), issuer)
+        with self._lock:
+            if key in self._crl_signatures:
+                return True
+        issuer_key = issuer.public_key()
+        if not isinstance(issuer_key, rsa.RSAPublicKey) or not crl.is_signature_valid(issuer_key):
+            return False
+        with self._lock:
+            if len(self._crl_signatures) > 1024:
+                self._crl_signatures.clear()
+            self._crl_signatures.add(key)
+        return True
 
     def _fetched_crl(self, url: str, problems: list[str]) -> x509.CertificateRevocationList | None:
         with self._lock:

@@ -17,6 +17,7 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
+import re
 import threading
 from collections.abc import Sequence
 from typing import Final
@@ -32,6 +33,7 @@ from digidialog.security.certificates import (
     CertificateCheck,
     CertificateValidator,
     KeyPurpose,
+    check_key_pair,
     check_key_usage,
     check_rsa_key,
 )
@@ -84,7 +86,14 @@ def _c14n(node: etree._Element | etree._ElementTree) -> bytes:
 
 
 class Signer:
-    """Signs MsgHead documents with one key; build once (key loading is not per-message work)."""
+    """Signs MsgHead documents with one key; build once (key loading is not per-message work).
+
+    The `Signature` element is built once, here, with lxml; what a message needs of it — the
+    canonical `SignedInfo` and the serialised element — is kept as text around two slots (the
+    digest and the signature value). Per message: one hardened parse, one exclusive C14N of the
+    document, one SHA-256, one RSA signature, and the element written in front of the root's
+    end tag, the input bytes otherwise kept as they are.
+    """
 
     def __init__(
         self,
@@ -95,27 +104,30 @@ class Signer:
     ) -> None:
         check_rsa_key(certificate)
         check_key_usage(certificate, KeyPurpose.SIGNING)
-        if key.public_key().public_numbers() != certificate.public_key().public_numbers():  # type: ignore[union-attr]
-            raise InvalidCertificateError(
-                "the signing key does not belong to the certificate",
-                reason="key-mismatch",
-                hint="pass the certificate issued for this key",
-            )
+        check_key_pair(key, certificate)
         self._key = key
         self.certificate = certificate
-        self._cert_b64 = base64.b64encode(
-            certificate.public_bytes(serialization.Encoding.DER)
-        ).decode("ascii")
         self._root = root
+        cert_b64 = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER))
+        template = _signature_template(cert_b64.decode("ascii"))
+        # Exclusive C14N of SignedInfo depends on nothing outside it (only the namespaces it
+        # uses, no inherited xml:* attributes), so it is the same standalone as in a document.
+        self._signed_info = _c14n(template[0]).split(_DIGEST_SLOT)
+        element = etree.tostring(template, encoding="UTF-8").replace(b"%", b"%%")
+        self._element = element.replace(_DIGEST_SLOT, b"%s").replace(_VALUE_SLOT, b"%s")
 
     def sign(self, data: bytes, *, source: str | None = None) -> bytes:
         """Return ``data`` (a MsgHead document) with an enveloped signature appended to its root."""
         tree = parse_bytes(data, source=source)
-        self.sign_tree(tree, source=source)
-        return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+        return _insert_last_child(data, tree, self._signature(tree, source))
 
     def sign_tree(self, tree: etree._ElementTree, *, source: str | None = None) -> None:
         """Sign ``tree`` in place (for callers that already hold a tree, e.g. from the codec)."""
+        element = parse_bytes(self._signature(tree, source)).getroot()
+        tree.getroot().append(element)
+
+    def _signature(self, tree: etree._ElementTree, source: str | None) -> bytes:
+        """The serialised `Signature` element for ``tree``, which must be an unsigned document."""
         root = tree.getroot()
         if self._root is not None and root.tag != self._root:
             raise InvalidSignatureError(
@@ -130,22 +142,55 @@ class Signer:
                 location=Location(source),
                 hint="sign the unsigned document; the profile allows exactly one signature",
             )
-        digest = base64.b64encode(hashlib.sha256(_c14n(tree)).digest()).decode("ascii")
-        signature = etree.SubElement(root, _SIGNATURE, nsmap={None: DS})  # type: ignore[dict-item]
-        signed_info = etree.SubElement(signature, _SIGNED_INFO)
-        etree.SubElement(signed_info, _C14N_METHOD, Algorithm=EXC_C14N)
-        etree.SubElement(signed_info, _SIGNATURE_METHOD, Algorithm=RSA_SHA256)
-        reference = etree.SubElement(signed_info, _REFERENCE, URI="")
-        transforms = etree.SubElement(reference, _TRANSFORMS_EL)
-        for algorithm in _TRANSFORMS:
-            etree.SubElement(transforms, _TRANSFORM, Algorithm=algorithm)
-        etree.SubElement(reference, _DIGEST_METHOD, Algorithm=SHA256)
-        etree.SubElement(reference, _DIGEST_VALUE).text = digest
-        value = self._key.sign(_c14n(signed_info), padding.PKCS1v15(), hashes.SHA256())
-        etree.SubElement(signature, _SIGNATURE_VALUE).text = base64.b64encode(value).decode("ascii")
-        key_info = etree.SubElement(signature, _KEY_INFO)
-        x509_data = etree.SubElement(key_info, _X509_DATA)
-        etree.SubElement(x509_data, _X509_CERTIFICATE).text = self._cert_b64
+        digest = base64.b64encode(hashlib.sha256(_c14n(tree)).digest())
+        value = self._key.sign(digest.join(self._signed_info), padding.PKCS1v15(), hashes.SHA256())
+        return self._element % (digest, base64.b64encode(value))
+
+
+_DIGEST_SLOT: Final = b"DIGEST-VALUE-SLOT"
+_VALUE_SLOT: Final = b"SIGNATURE-VALUE-SLOT"
+_ROOT_END = re.compile(rb"</([^\s>]+)\s*>\s*\Z")
+
+
+def _signature_template(cert_b64: str) -> etree._Element:
+    """The profile's `Signature` element, with slots for the digest and the signature value."""
+    signature = etree.Element(_SIGNATURE, nsmap={None: DS})  # type: ignore[dict-item]
+    signed_info = etree.SubElement(signature, _SIGNED_INFO)
+    etree.SubElement(signed_info, _C14N_METHOD, Algorithm=EXC_C14N)
+    etree.SubElement(signed_info, _SIGNATURE_METHOD, Algorithm=RSA_SHA256)
+    reference = etree.SubElement(signed_info, _REFERENCE, URI="")
+    transforms = etree.SubElement(reference, _TRANSFORMS_EL)
+    for algorithm in _TRANSFORMS:
+        etree.SubElement(transforms, _TRANSFORM, Algorithm=algorithm)
+    etree.SubElement(reference, _DIGEST_METHOD, Algorithm=SHA256)
+    etree.SubElement(reference, _DIGEST_VALUE).text = _DIGEST_SLOT.decode("ascii")
+    etree.SubElement(signature, _SIGNATURE_VALUE).text = _VALUE_SLOT.decode("ascii")
+    key_info = etree.SubElement(signature, _KEY_INFO)
+    x509_data = etree.SubElement(key_info, _X509_DATA)
+    etree.SubElement(x509_data, _X509_CERTIFICATE).text = cert_b64
+    return signature
+
+
+def _insert_last_child(data: bytes, tree: etree._ElementTree, element: bytes) -> bytes:
+    """``data`` with ``element`` (UTF-8, ASCII only) written as the root's last child.
+
+    Spliced in front of the root's end tag when that tag is certainly the document's last markup:
+    an ASCII-compatible encoding, nothing but blanks after the root, and the end tag spelled with
+    the root's own name. Otherwise (UTF-16, a trailing comment, ``<MsgHead/>`` …) the tree gets
+    the element and is serialised as UTF-8, as lxml writes it.
+    """
+    root = tree.getroot()
+    encoding = (tree.docinfo.encoding or "UTF-8").upper()
+    if encoding in ("UTF-8", "US-ASCII", "ASCII") and root.getnext() is None:
+        end = data.rfind(b"</")
+        match = _ROOT_END.match(data, end) if end > 0 else None
+        name = f"{root.prefix}:{etree.QName(root).localname}" if root.prefix else None
+        if match and match.group(1).decode("utf-8", "replace") == (
+            name or etree.QName(root).localname
+        ):
+            return data[:end] + element + data[end:]
+    root.append(parse_bytes(element).getroot())
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 
 
 class VerifiedXml:
@@ -197,17 +242,22 @@ def _children(
     element: etree._Element, expected: Sequence[str], source: str | None
 ) -> list[etree._Element]:
     """The element children of ``element``, which must be exactly ``expected`` in order, with no
-    text between them."""
-    children = [c for c in element if isinstance(c.tag, str)]
-    if [c.tag for c in children] != list(expected):
-        found = ", ".join(etree.QName(c).localname for c in children) or "nothing"
-        wanted = ", ".join(etree.QName(t).localname for t in expected)
-        raise _fail(
-            "unexpected-structure",
-            f"{etree.QName(element).localname} holds {found}; the profile allows exactly {wanted}",
-            source,
-        )
-    if (element.text or "").strip() or any((c.tail or "").strip() for c in element):
+    text between them (comments and processing instructions are skipped)."""
+    children = list(element)
+    if len(children) != len(expected) or not all(
+        c.tag == t for c, t in zip(children, expected, strict=True)
+    ):
+        children = [c for c in children if isinstance(c.tag, str)]
+        if [c.tag for c in children] != list(expected):
+            found = ", ".join(etree.QName(c).localname for c in children) or "nothing"
+            wanted = ", ".join(etree.QName(t).localname for t in expected)
+            raise _fail(
+                "unexpected-structure",
+                f"{etree.QName(element).localname} holds {found}; the profile allows exactly "
+                f"{wanted}",
+                source,
+            )
+    if (element.text and element.text.strip()) or any(c.tail and c.tail.strip() for c in element):
         raise _fail(
             "unexpected-structure",
             f"{etree.QName(element).localname} contains stray text",

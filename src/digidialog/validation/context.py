@@ -5,6 +5,7 @@ Built once per message; rules read it and never parse or copy the tree again.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,17 +24,21 @@ _CONTENT = ns.qname(ns.MSGHEAD, "Content")
 
 
 _INDEXED: set[str] = set()
+_GROUP_OF: dict[str, str] = {}
 _NONE: tuple[etree._Element, ...] = ()
 
 
-def indexed(*tags: str) -> tuple[str, ...]:
+def indexed(*tags: str, group: str | None = None) -> tuple[str, ...]:
     """Declare element tags (Clark names) rules read through `Context.all`; returns ``tags``.
 
     `Context.build` gathers every declared tag in one pass over the tree, so a rule finds its
     elements by dictionary lookup instead of its own tree walk. (A plain walk with a set lookup
-    beats lxml's multi-tag filter, which slows down with many tags.)
+    beats lxml's multi-tag filter, which slows down with many tags.) Tags declared with a
+    ``group`` are also gathered together, in document order, for `Context.group`.
     """
     _INDEXED.update(tags)
+    if group is not None:
+        _GROUP_OF.update(dict.fromkeys(tags, group))
     return tags
 
 
@@ -52,6 +57,19 @@ def readable_path(element: etree._Element) -> str:
         steps.append(name)
         node = parent
     return "/" + "/".join(reversed(steps))
+
+
+def _line(element: etree._Element) -> int:
+    line = element.sourceline
+    return line if isinstance(line, int) else 0
+
+
+@functools.lru_cache(maxsize=1024)
+def classification_of(
+    msg_type: str, type_foresp: str | None, tema_kodet: str | None
+) -> Classification | None:
+    """`classify` is pure and a batch repeats a few combinations: each is worked out once."""
+    return classify(msg_type, type_foresp=type_foresp, tema_kodet=tema_kodet)
 
 
 def _document_of(element: etree._Element) -> etree._Element | None:
@@ -90,12 +108,14 @@ class Context:
     """Work several rules share (e.g. the coded elements), done once on first use."""
     index: dict[str, list[etree._Element]] = field(default_factory=dict)
     """Declared tag -> its elements in document order (see `indexed`)."""
+    groups: dict[str, list[etree._Element]] = field(default_factory=dict)
+    """Group name -> the elements of its tags in document order (see `indexed`)."""
 
     @classmethod
     def build(cls, root: etree._Element, kind: str) -> Context:
         context = cls(root, kind)
-        index = context.index
-        wanted = _INDEXED
+        index, groups = context.index, context.groups
+        wanted, group_of = _INDEXED, _GROUP_OF
         for element in root.iter():
             tag = element.tag
             if tag in wanted:
@@ -104,6 +124,9 @@ class Context:
                     index[tag] = [element]
                 else:
                     found.append(element)
+                group = group_of.get(tag)
+                if group is not None:
+                    groups.setdefault(group, []).append(element)
         if kind == "msghead":
             context._read_msghead()
             if context.msginfo is None:  # only a tree nobody schema-checked lacks MsgInfo
@@ -121,7 +144,7 @@ class Context:
             self.contents.extend(holder.iterchildren(tag=etree.Element))
         dialogs = [*self.all(_DIALOG_TAGS[0]), *self.all(_DIALOG_TAGS[1])]
         if dialogs:
-            self.dialog = min(dialogs, key=lambda d: d.sourceline or 0)
+            self.dialog = dialogs[0] if len(dialogs) == 1 else min(dialogs, key=_line)
             document = _document_of(self.dialog)
             self.dialog_index = self.documents.index(document) if document is not None else -1
             namespace = self.dialog.tag[: self.dialog.tag.index("}") + 1]
@@ -132,8 +155,8 @@ class Context:
             self.type_foresp = type_foresp.get("V") if type_foresp is not None else None
             self.tema_kodet = tema_kodet.get("V") if tema_kodet is not None else None
         if self.process is not None and (self.type_foresp or self.tema_kodet):
-            self.classification = classify(
-                self.msg_type, type_foresp=self.type_foresp, tema_kodet=self.tema_kodet
+            self.classification = classification_of(
+                self.msg_type, self.type_foresp, self.tema_kodet
             )
 
     def _child(self, tag: str, parent: etree._Element | None) -> etree._Element | None:
@@ -145,6 +168,16 @@ class Context:
     def all(self, tag: str) -> list[etree._Element] | tuple[etree._Element, ...]:
         """Every element ``tag`` (declared with `indexed`) in document order."""
         return self.index.get(tag, _NONE)
+
+    def group(self, name: str) -> list[etree._Element] | tuple[etree._Element, ...]:
+        """Every element of group ``name`` (declared with `indexed`) in document order."""
+        return self.groups.get(name, _NONE)
+
+    @property
+    def process_key(self) -> tuple[str, str | None, str | None, bool]:
+        """What places the message in the catalogue: MsgInfo/Type, TypeForesp, TemaKodet and
+        whether it is a reply; `classification_of` the first three gives `classification`."""
+        return self.msg_type, self.type_foresp, self.tema_kodet, self.is_reply
 
     @property
     def is_reply(self) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from importlib import metadata
 
 from lxml import etree
 
@@ -103,6 +102,8 @@ def render_junit(reports: Sequence[Report]) -> str:
 
 
 def _version() -> str:
+    from importlib import metadata  # only SARIF needs it; it costs 20 ms of every start-up
+
     try:
         return metadata.version("digidialog")
     except metadata.PackageNotFoundError:

@@ -1,7 +1,7 @@
 """The one way bytes become an XML tree in digidialog: hardened, offline, bounded.
 
-No DTDs, no entity expansion, no network, no XInclude; a size cap and a depth cap. Every refusal is an
-`UnsafeXMLError`, every syntax error a `ParseError`, both naming the source and line.
+No DTDs, no entity expansion, no network, no XInclude; a size cap and a depth cap. Every refusal is
+an `UnsafeXMLError`, every syntax error a `ParseError`, both naming the source and line.
 """
 
 from __future__ import annotations
@@ -19,12 +19,29 @@ from digidialog.errors import Location, ParseError, UnsafeXMLError, UsageError
 XmlSource = bytes | str | os.PathLike[str] | IO[bytes]
 
 
+LIBXML2_MAX_DEPTH: Final = 256
+"""The nesting libxml2 itself allows without ``huge_tree`` (which we never set): deeper input is
+refused inside the parser ("Excessive depth"), before any tree exists, at no extra cost."""
+
+
 @dataclass(frozen=True, slots=True)
 class ParseLimits:
-    """Caps that bound the work one document can cause."""
+    """Caps that bound the work one document can cause.
+
+    ``max_depth`` defaults to libxml2's own cap, so the common case needs no check of ours; a
+    smaller value costs one extra pass over the tree. It cannot be raised above that cap.
+    """
 
     max_bytes: int = 50 * 1024 * 1024
-    max_depth: int = 64
+    max_depth: int = LIBXML2_MAX_DEPTH
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_depth <= LIBXML2_MAX_DEPTH:
+            raise UsageError(
+                f"ParseLimits.max_depth must be between 1 and {LIBXML2_MAX_DEPTH}, "
+                f"not {self.max_depth}",
+                hint=f"libxml2 refuses nesting deeper than {LIBXML2_MAX_DEPTH} levels anyway",
+            )
 
 
 DEFAULT_LIMITS: Final = ParseLimits()
@@ -103,13 +120,20 @@ def parse_bytes(
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         message = exc.msg or str(exc)
-        if "Excessive depth" in message or "Huge input" in message:
+        if "Excessive depth" in message:
+            raise UnsafeXMLError(
+                f"element nesting is deeper than {LIBXML2_MAX_DEPTH} levels",
+                location=Location(source, line),
+            ) from exc
+        if "Huge input" in message:
             raise UnsafeXMLError(message, location=Location(source, line)) from exc
         if "Entity" in message or "entity" in message:
             raise UnsafeXMLError(
                 f"entity references are refused: {message}", location=Location(source, line)
             ) from exc
-        raise ParseError(f"not well-formed XML: {message}", location=Location(source, line)) from exc
+        raise ParseError(
+            f"not well-formed XML: {message}", location=Location(source, line)
+        ) from exc
     tree = root.getroottree()
     docinfo: Any = tree.docinfo  # lxml-stubs do not know DocInfo.doctype
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
@@ -117,7 +141,7 @@ def parse_bytes(
             "DOCTYPE declarations are refused (no DTDs, no entities)",
             location=Location(source, 1),
         )
-    if _deeper_than(tree, limits.max_depth):
+    if limits.max_depth < LIBXML2_MAX_DEPTH and _deeper_than(tree, limits.max_depth):
         raise UnsafeXMLError(
             f"element nesting is deeper than {limits.max_depth} levels",
             location=Location(source),
@@ -126,5 +150,5 @@ def parse_bytes(
 
 
 def _deeper_than(tree: etree._ElementTree, depth: int) -> bool:
-    # One XPath evaluated in libxml2: is there any element at depth+1?
+    # Only for caps below libxml2's own. One XPath evaluated in libxml2: any element at depth+1?
     return bool(tree.xpath("boolean(/" + "/".join(["*"] * (depth + 1)) + ")"))

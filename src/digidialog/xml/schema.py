@@ -35,11 +35,15 @@ _CATALOG_NAME: Final = "catalog.xml"
 
 
 def default_schema_dir() -> Path:
-    """Where our own XSDs live: ``$DIGIDIALOG_SCHEMAS`` if set, else ``schemas/`` in the project."""
+    """Where our own XSDs live: ``$DIGIDIALOG_SCHEMAS`` if set, else the package's ``schemas``.
+
+    In the source tree ``digidialog/schemas`` is a link to the project's top-level ``schemas/``;
+    a built wheel carries the files themselves.
+    """
     override = os.environ.get("DIGIDIALOG_SCHEMAS")
     if override:
         return Path(override).resolve()
-    return Path(__file__).resolve().parents[3] / "schemas"
+    return Path(__file__).resolve().parent.parent / "schemas"
 
 
 class SchemaLoadError(UsageError):

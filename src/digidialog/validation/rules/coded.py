@@ -9,13 +9,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from lxml import etree
 
 from digidialog.codes import find_system
 from digidialog.codes.base import OID_PREFIX, Code, CodeSystem
-from digidialog.validation.context import Context, indexed
+from digidialog.validation.context import Context, classification_of, indexed
 from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
 from digidialog.xml import namespaces as ns
@@ -52,7 +51,8 @@ _CODED_TAGS = tuple(
     }
 )
 """Every element name that can hold a code."""
-indexed(*_CODED_TAGS)
+_CODED = "coded"
+indexed(*_CODED_TAGS, group=_CODED)
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -63,21 +63,11 @@ def _fold(name: str) -> str:
     return _NOT_WORD.sub("", name.casefold())
 
 
-class Found(NamedTuple):
-    """One coded element, the code lists it may use (first = default) and the list it is read
-    against (its S when allowed, else the default; None when S names a list not allowed here).
-
-    A NamedTuple rather than a frozen dataclass: one is made per coded element per message."""
-
-    element: etree._Element
-    what: str
-    allowed: tuple[str, ...]
-    names: bool
-    system: CodeSystem | None
-    code: Code | None
+Place = tuple[str, tuple[str, ...], bool]
+"""What a coded element is, the code lists it may use (first = default), whether DN is compared."""
 
 
-_BY_TAG: dict[tuple[str, str | None], tuple[str, tuple[str, ...], bool]] = {
+_BY_TAG: dict[tuple[str, str | None], Place] = {
     (f"{{{n}}}{local}", parent): place for (n, local, parent), place in _PLACES.items()
 }
 _MH_TYPE_ID = ns.qname(ns.MSGHEAD, "TypeId")
@@ -85,31 +75,46 @@ _MH_ORGANISATION = ns.qname(ns.MSGHEAD, "Organisation")
 _DIALOG_PREFIX = f"{{{ns.DIALOG_1_1}}}"
 
 
-def _place(ctx: Context, element: etree._Element) -> tuple[str, tuple[str, ...], bool] | None:
-    tag = element.tag
-    assert isinstance(tag, str)
-    parent = element.getparent()
-    parent_tag = parent.tag if parent is not None else ""
-    parent_name = parent_tag.rpartition("}")[2] if isinstance(parent_tag, str) else ""
+ProcessKey = tuple[str, str | None, str | None, bool]
+
+
+CodedKey = tuple[str, str, bool, ProcessKey | None, str | None, str, str | None]
+"""What decides the findings for a coded element: its tag, its parent's tag, whether an Ident
+sits in an Organisation, the message's place in the catalogue (None: no digital-dialog process),
+and its S, V and DN."""
+
+
+@functools.lru_cache(maxsize=8192)
+def _findings(key: CodedKey) -> Verdict:
+    """The findings for one coded element; pure, so a batch works each combination out once."""
+    tag, parent_tag, in_organisation, process, declared, value, shown = key
+    place = _place(tag, parent_tag, in_organisation, process)
+    return () if place is None else _verdict(place, declared, value, shown)
+
+
+def _place(
+    tag: str, parent_tag: str, in_organisation: bool, process: ProcessKey | None
+) -> Place | None:
+    parent_name = parent_tag.rpartition("}")[2]
     place = _BY_TAG.get((tag, parent_name)) or _BY_TAG.get((tag, None))
     if place is not None:
         return place
-    if tag == _MH_TYPE_ID and parent is not None:
-        holder = parent.getparent()
-        if holder is not None and holder.tag == _MH_ORGANISATION:
+    if tag == _MH_TYPE_ID and parent_tag:
+        if in_organisation:
             return "Organisation Ident", ("9051",), True
         return "person Ident", ("8116",), True
-    if tag.startswith(_DIALOG_PREFIX) and ctx.process is not None:
-        return _process_place(ctx, tag[len(_DIALOG_PREFIX) :])
+    if tag.startswith(_DIALOG_PREFIX) and process is not None:
+        return _process_place(process, tag[len(_DIALOG_PREFIX) :])
     return None
 
 
-def _process_place(ctx: Context, local: str) -> tuple[str, tuple[str, ...], bool] | None:
+def _process_place(process: ProcessKey, local: str) -> Place | None:
     """TypeForesp, TemaKodet and KodetOpplysning: their lists depend on the process."""
-    found = ctx.classification
+    msg_type, type_foresp, tema_kodet, is_reply = process
+    found = classification_of(msg_type, type_foresp, tema_kodet)
     request = found.request if found else None
     if local == "TypeForesp":
-        systems = (request.system,) if request and not ctx.is_reply else ("7601", "7602", "7603")
+        systems = (request.system,) if request and not is_reply else ("7601", "7602", "7603")
         return "Foresporsel/TypeForesp", systems, True
     if local == "TemaKodet":
         reply = found.reply if found else None
@@ -122,40 +127,98 @@ def _process_place(ctx: Context, local: str) -> tuple[str, tuple[str, ...], bool
 
 _find_system = functools.lru_cache(maxsize=256)(find_system)
 
-
-@functools.lru_cache(maxsize=4096)
-def _code(number: str, value: str) -> Code | None:
-    system = find_system(number)
-    return system.get(value) if system is not None else None
+Verdict = tuple[tuple[str, str], ...]
+"""(rule ID, message) for each rule of this module a coded element breaks."""
 
 
-def _line(element: etree._Element) -> int:
-    line = element.sourceline
-    return line if isinstance(line, int) else 0
+def _verdict(place: Place, declared: str | None, value: str, shown: str | None) -> Verdict:
+    """Every finding of DD070-DD073 for one coded element at ``place`` with S, V and DN."""
+    what, allowed, names = place
+    system = _find_system(declared if declared is not None else allowed[0])
+    if system is not None and system.number not in allowed:
+        system = None  # read against no list: S names one not allowed here
+    found: list[tuple[str, str]] = []
+    if declared is not None:
+        if system is None:
+            wanted = " or ".join(OID_PREFIX + number for number in allowed)
+            found.append(("DD070", f"{what} uses code system S={declared!r}; it must be {wanted}"))
+        elif declared != system.oid:
+            found.append(
+                ("DD070", f"{what}: S={declared!r} must be written as the full OID {system.oid!r}")
+            )
+    if system is None:
+        return tuple(found)
+    code = system.get(value)
+    if code is None:
+        found.append(
+            (
+                "DD071",
+                f"{what}: {value!r} is not a code in code list {system.number} ({system.name})",
+            )
+        )
+    elif shown is not None and names and _fold(shown) != _fold(code.display_name):
+        other = _other_code(system, shown, code)
+        if other is None:
+            found.append(
+                (
+                    "DD072",
+                    f"{what}: DN {shown!r} differs from code list {system.number}'s "
+                    f"name for {code!s}: {code.display_name!r}",
+                )
+            )
+        else:
+            found.append(
+                (
+                    "DD073",
+                    f"{what}: V={str(code)!r} means {code.display_name!r} in code list "
+                    f"{system.number}, but DN {shown!r} names code {other.value!r}; "
+                    "V and DN contradict each other",
+                )
+            )
+    return tuple(found)
 
 
-def coded(ctx: Context) -> list[Found]:
-    """Every coded element of the message with its code list and code; worked out once."""
-    cached: list[Found] | None = ctx.cache.get("coded")
+Findings = dict[str, list[tuple[etree._Element, str]]]
+
+
+def coded(ctx: Context) -> Findings:
+    """Rule ID -> (coded element, message) for DD070-DD073, in document order; worked out once
+    per message for the four rules."""
+    cached: Findings | None = ctx.cache.get("coded")
     if cached is not None:
         return cached
-    result: list[Found] = []
-    candidates = [e for tag in _CODED_TAGS for e in ctx.all(tag) if e.get("V") is not None]
-    candidates.sort(key=_line)
-    for element in candidates:
-        place = _place(ctx, element)
-        if place is None:
-            continue
-        what, allowed, names = place
-        declared = element.get("S")
-        system = _find_system(declared if declared is not None else allowed[0])
-        if system is not None and system.number not in allowed:
-            system = None
+    result: Findings = {}
+    process = ctx.process_key if ctx.process is not None else None
+    for element in ctx.group(_CODED):
         value = element.get("V")
-        code = _code(system.number, value) if system is not None and value is not None else None
-        result.append(Found(element, what, allowed, names, system, code))
+        if value is None:
+            continue
+        tag = str(element.tag)
+        parent = element.getparent()
+        parent_tag = str(parent.tag) if parent is not None else ""
+        in_organisation = False
+        if tag == _MH_TYPE_ID and parent is not None:
+            holder = parent.getparent()
+            in_organisation = holder is not None and holder.tag == _MH_ORGANISATION
+        key = (
+            tag,
+            parent_tag,
+            in_organisation,
+            process,
+            element.get("S"),
+            value,
+            element.get("DN"),
+        )
+        found = _findings(key)
+        for rule_id, message in found:
+            result.setdefault(rule_id, []).append((element, message))
     ctx.cache["coded"] = result
     return result
+
+
+def _report(ctx: Context, rule_id: str) -> Iterator[Issue]:
+    for element, message in coded(ctx).get(rule_id, ()):
+        yield ctx.issue(rule_id, element, message)
 
 
 @rule(
@@ -165,37 +228,12 @@ def coded(ctx: Context) -> list[Found]:
     "HITS 1217 §2.3, §2.4; Volven code lists",
 )
 def right_code_system(ctx: Context) -> Iterator[Issue]:
-    for found in coded(ctx):
-        declared = found.element.get("S")
-        if declared is None:
-            continue
-        wanted = " or ".join(OID_PREFIX + number for number in found.allowed)
-        system = found.system
-        if system is None:
-            yield ctx.issue(
-                "DD070",
-                found.element,
-                f"{found.what} uses code system S={declared!r}; it must be {wanted}",
-            )
-        elif declared != system.oid:
-            yield ctx.issue(
-                "DD070",
-                found.element,
-                f"{found.what}: S={declared!r} must be written as the full OID {system.oid!r}",
-            )
+    return _report(ctx, "DD070")
 
 
 @rule("DD071", Severity.ERROR, "codes exist in their code system", "Volven code lists")
 def known_code(ctx: Context) -> Iterator[Issue]:
-    for found in coded(ctx):
-        system, value = found.system, found.element.get("V")
-        if found.code is None and system is not None:
-            yield ctx.issue(
-                "DD071",
-                found.element,
-                f"{found.what}: {value!r} is not a code in code list {system.number} "
-                f"({system.name})",
-            )
+    return _report(ctx, "DD071")
 
 
 @rule(
@@ -205,18 +243,7 @@ def known_code(ctx: Context) -> Iterator[Issue]:
     "HITS 1217 §2.4.2; Volven code lists",
 )
 def display_name_matches(ctx: Context) -> Iterator[Issue]:
-    for found in coded(ctx):
-        shown, code, system = found.element.get("DN"), found.code, found.system
-        if code is None or system is None or shown is None or not found.names:
-            continue
-        value = str(code)
-        if _fold(shown) != _fold(code.display_name) and _other_code(system, shown, code) is None:
-            yield ctx.issue(
-                "DD072",
-                found.element,
-                f"{found.what}: DN {shown!r} differs from code list {system.number}'s "
-                f"name for {value}: {code.display_name!r}",
-            )
+    return _report(ctx, "DD072")
 
 
 def _other_code(system: CodeSystem, shown: str, code: Code) -> Code | None:
@@ -234,19 +261,4 @@ def _other_code(system: CodeSystem, shown: str, code: Code) -> Code | None:
     "HITS 1217 §2.4.2; Volven code lists",
 )
 def display_name_other_code(ctx: Context) -> Iterator[Issue]:
-    for found in coded(ctx):
-        shown, code, system = found.element.get("DN"), found.code, found.system
-        if code is None or system is None or shown is None or not found.names:
-            continue
-        value = str(code)
-        other = (
-            None if _fold(shown) == _fold(code.display_name) else _other_code(system, shown, code)
-        )
-        if other is not None:
-            yield ctx.issue(
-                "DD073",
-                found.element,
-                f"{found.what}: V={value!r} means {code.display_name!r} in code list "
-                f"{system.number}, but DN {shown!r} names code {other.value!r}; "
-                "V and DN contradict each other",
-            )
+    return _report(ctx, "DD073")

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
 
-from digidialog.codes.processes import Requirement
+from digidialog.codes.processes import Requirement, find_process
 from digidialog.validation.context import Context, indexed
 from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
@@ -68,6 +69,12 @@ _MAGIC = {
 }
 
 
+def _namespace(element: etree._Element) -> str | None:
+    """The namespace of ``element`` (what `etree.QName` gives, without building one)."""
+    tag = element.tag
+    return tag[1 : tag.index("}")] if isinstance(tag, str) and tag[:1] == "{" else None
+
+
 @rule("DD040", Severity.ERROR, "Dialogmelding is in the first Document", "HITS 1217 §2.3.7")
 def dialog_first(ctx: Context) -> Iterator[Issue]:
     if ctx.process is None:
@@ -103,7 +110,7 @@ def known_documents(ctx: Context) -> Iterator[Issue]:
     if ctx.process is None:
         return
     for content in ctx.contents:
-        namespace = etree.QName(content).namespace
+        namespace = _namespace(content)
         if namespace not in _ALLOWED_CONTENT:
             yield ctx.issue(
                 "DD042",
@@ -162,7 +169,7 @@ def reply_code_allowed(ctx: Context) -> Iterator[Issue]:
     process = ctx.process
     if process is None or ctx.tema_kodet is None or ctx.notat is None:
         return
-    if ctx.tema_kodet not in process.reply_codes:
+    if ctx.tema_kodet not in _reply_codes(process.msg_type):
         allowed = ", ".join(sorted(process.reply_codes)) or "none"
         yield ctx.issue(
             "DD052",
@@ -172,13 +179,21 @@ def reply_code_allowed(ctx: Context) -> Iterator[Issue]:
         )
 
 
+@functools.lru_cache(maxsize=64)
+def _reply_codes(msg_type: str) -> frozenset[str]:
+    """`Process.reply_codes` (built on each access), once per process."""
+    process = find_process(msg_type)
+    return process.reply_codes if process is not None else frozenset()
+
+
 @rule("DD053", Severity.ERROR, "free-text fields keep to their length limits", "HITS 1217 §2.4.1")
 def length_limits(ctx: Context) -> Iterator[Issue]:
     if ctx.process is None:  # limits of helsenorge.no, for digital dialog only
         return
     for element in (e for tag in _LIMITED for e in ctx.all(tag)):
         name = str(element.tag).rpartition("}")[2]
-        length = len(text(element))
+        # A leaf (the usual case) needs no walk over its text nodes.
+        length = len(text(element) if len(element) else (element.text or "").strip())
         limit = LENGTH_LIMITS[name]
         if length > limit:
             yield ctx.issue(
@@ -236,7 +251,7 @@ def calendar_present(ctx: Context) -> Iterator[Issue]:
     request = ctx.classification.request if ctx.classification else None
     if ctx.is_reply or request is None or request.icalendar is not Requirement.REQUIRED:
         return
-    if not any(etree.QName(content).namespace == ns.XCAL for content in ctx.contents):
+    if not any(_namespace(content) == ns.XCAL for content in ctx.contents):
         yield ctx.issue(
             "DD056",
             ctx.foresporsel,
@@ -273,16 +288,23 @@ def _attachments(ctx: Context) -> list[Attachment]:
     if found is not None:
         return found
     found = []
+    containers: dict[etree._Element | None, etree._Element] = {}
+    for content in ctx.contents:
+        if content.tag == _BASE64:
+            containers.setdefault(_holder(content), content)
     for document in ctx.documents:
-        refdoc = document.find(_REFDOC)
+        refdoc = next(document.iterchildren(_REFDOC), None)
         if refdoc is None:
             continue
-        msg_type = refdoc.find(_MSGTYPE)
-        container = next(
-            (c for c in ctx.contents if c.tag == _BASE64 and _holder(c) is refdoc), None
-        )
+        msg_type = mime = None
+        for child in refdoc.iterchildren(_MSGTYPE, _MIMETYPE):  # first of each, as find reads
+            if child.tag == _MSGTYPE:
+                msg_type = child if msg_type is None else msg_type
+            elif mime is None:
+                mime = child
+        container = containers.get(refdoc)
         if container is not None or (msg_type is not None and msg_type.get("V") == "A"):
-            found.append(Attachment(refdoc, msg_type, refdoc.find(_MIMETYPE), container))
+            found.append(Attachment(refdoc, msg_type, mime, container))
     ctx.cache["attachments"] = found
     return found
 

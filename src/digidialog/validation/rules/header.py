@@ -29,6 +29,7 @@ _SENDER, _RECEIVER, _ORGANISATION = _m("Sender"), _m("Receiver"), _m("Organisati
 _HCP, _IDENT, _TYPE_ID, _ID = _m("HealthcareProfessional"), _m("Ident"), _m("TypeId"), _m("Id")
 _PATIENT = _m("Patient")
 _NAMES = ("GivenName", "FamilyName")
+_NAME_TAGS = tuple(_m(name) for name in _NAMES)
 
 
 indexed(
@@ -153,7 +154,7 @@ def conversation_ref_ids(ctx: Context) -> Iterator[Issue]:
     msg_id = _first(ctx, _MSGID)
     own = (msg_id.text or "").strip().lower() if msg_id is not None else ""
     for element in (*ctx.all(_PARENT_REF), *ctx.all(_CONV_REF)):
-        name = etree.QName(element).localname
+        name = str(element.tag).rpartition("}")[2]
         value = (element.text or "").strip()
         if not _is_uuid(value):
             yield ctx.issue("DD006", element, f"{name} {value!r} is not a UUID (a MsgId)")
@@ -202,34 +203,35 @@ def _id_problem(kind: str, value: str) -> str | None:
     return None
 
 
-def _parties(ctx: Context) -> list[tuple[str, etree._Element]]:
-    """("Sender" | "Receiver", its top Organisation), worked out once per message."""
-    found: list[tuple[str, etree._Element]] | None = ctx.cache.get("parties")
+Party = tuple[str, etree._Element, list[etree._Element]]
+"""("Sender" | "Receiver", its top Organisation, the second level below it)."""
+
+
+def _parties(ctx: Context) -> list[Party]:
+    """Sender's and Receiver's organisation levels, worked out once per message."""
+    found: list[Party] | None = ctx.cache.get("parties")
     if found is None:
         roles = {_SENDER: "Sender", _RECEIVER: "Receiver"}
+        below: dict[etree._Element | None, list[etree._Element]] = {}
+        for tag in (_ORGANISATION, _HCP):  # Organisations first, as before: level2[0] is named
+            for element in ctx.all(tag):
+                below.setdefault(element.getparent(), []).append(element)
         found = []
         for organisation in ctx.all(_ORGANISATION):
             parent = organisation.getparent()
             role = roles.get(parent.tag) if parent is not None else None
             if role is not None:
-                found.append((role, organisation))
+                found.append((role, organisation, below.get(organisation, [])))
         ctx.cache["parties"] = found
     return found
-
-
-def _level2(ctx: Context, organisation: etree._Element) -> list[etree._Element]:
-    """The second level (Organisation or HealthcareProfessional) below ``organisation``."""
-    return [
-        e for tag in (_ORGANISATION, _HCP) for e in ctx.all(tag) if e.getparent() is organisation
-    ]
 
 
 @rule(
     "DD010", Severity.ERROR, "Sender and Receiver name two organisation levels", "HITS 1217 §2.3.4"
 )
 def two_levels(ctx: Context) -> Iterator[Issue]:
-    for role, organisation in _parties(ctx):
-        if not _level2(ctx, organisation):
+    for role, organisation, level2 in _parties(ctx):
+        if not level2:
             yield ctx.issue(
                 "DD010",
                 organisation,
@@ -240,9 +242,8 @@ def two_levels(ctx: Context) -> Iterator[Issue]:
 
 @rule("DD011", Severity.ERROR, "the communication party has a HER-id", "HITS 1217 §2.3.4")
 def party_her_id(ctx: Context) -> Iterator[Issue]:
-    for role, organisation in _parties(ctx):
-        idents = _idents(ctx)
-        level2 = _level2(ctx, organisation)
+    idents = _idents(ctx)
+    for role, _organisation, level2 in _parties(ctx):
         if level2 and not any(idents.her(inner) for inner in level2):
             yield ctx.issue(
                 "DD011",
@@ -254,7 +255,7 @@ def party_her_id(ctx: Context) -> Iterator[Issue]:
 
 @rule("DD012", Severity.WARNING, "the enterprise level has a HER-id", "HITS 1217 §2.3.4")
 def enterprise_her_id(ctx: Context) -> Iterator[Issue]:
-    for role, organisation in _parties(ctx):
+    for role, organisation, _level2 in _parties(ctx):
         if not _idents(ctx).her(organisation):
             yield ctx.issue(
                 "DD012",
@@ -271,9 +272,10 @@ def enterprise_her_id(ctx: Context) -> Iterator[Issue]:
     "HITS 1217 §2.3.4; code list 9051",
 )
 def organisation_ids(ctx: Context) -> Iterator[Issue]:
-    for role, organisation in _parties(ctx):
-        for owner in (organisation, *_level2(ctx, organisation)):
-            for ident, kind, value in _idents(ctx).of.get(owner, ()):
+    idents = _idents(ctx).of
+    for role, organisation, level2 in _parties(ctx):
+        for owner in (organisation, *level2):
+            for ident, kind, value in idents.get(owner, ()):
                 problem = _id_problem(kind, value) if kind in ("HER", "ENH") else None
                 if problem:
                     yield ctx.issue("DD013", ident, f"{role}: {problem}")
@@ -289,8 +291,12 @@ def _patient_needed(ctx: Context) -> bool | None:
 
 
 def _patient(ctx: Context) -> etree._Element | None:
-    """MsgInfo/Patient (not a Patient in OtherReceiver or PatientReport)."""
-    return next((p for p in ctx.all(_PATIENT) if p.getparent() is ctx.msginfo), None)
+    """MsgInfo/Patient (not a Patient in OtherReceiver or PatientReport); found once."""
+    if "patient" not in ctx.cache:
+        patients = ctx.all(_PATIENT)
+        ctx.cache["patient"] = next((p for p in patients if p.getparent() is ctx.msginfo), None)
+    found: etree._Element | None = ctx.cache["patient"]
+    return found
 
 
 @rule(
@@ -309,8 +315,11 @@ def patient_names(ctx: Context) -> Iterator[Issue]:
     patient = _patient(ctx)
     if patient is None:
         return
-    for name in _NAMES:
-        if not (patient.findtext(_m(name)) or "").strip():
+    given: dict[object, str | None] = {}
+    for child in patient.iterchildren(*_NAME_TAGS):  # the first of each, as findtext reads
+        given.setdefault(child.tag, child.text)
+    for name, tag in zip(_NAMES, _NAME_TAGS, strict=True):
+        if not (given.get(tag) or "").strip():
             yield ctx.issue("DD021", patient, f"Patient has no {name}")
 
 

@@ -1,0 +1,110 @@
+"""`digidialog demo` for real: every vendor simulator, every GP service, files that validate and
+sealed forms that open with the dev PKI the demo wrote."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from digidialog.adapters import available
+from digidialog.cli.main import main
+from digidialog.security import TransportSecurityError, open_sealed
+from digidialog.security.devpki import load_dev_pki
+from digidialog.validation import validate
+
+# (process suffix, request code) -> (reply code or None, whether an AppRec comes back)
+EXPECTED = {
+    ("EKONSULTASJON", "SB"): ("12", True),
+    ("EKONSULTASJON", "DI"): ("22", True),
+    ("EKONTAKT", "HE"): ("19", True),
+    ("EKONTAKT", "EKI"): (None, True),
+    ("RESEPTFORNYELSE", "RF"): ("14", True),
+    ("TIMERESERVASJON", "HLT"): ("03", False),
+    ("TIMERESERVASJON", "RT"): ("05", True),
+    ("TIMERESERVASJON", "ART"): ("08", True),
+    ("TIMEONSKE", "OT"): ("05", True),
+    ("TIMEONSKE", "OET"): ("07", True),
+    ("TIMEONSKE", "OAT"): ("08", True),
+    ("AVTALEUTSENDING", "05"): (None, True),
+}
+TIME_ASSIGNED = {("TIMERESERVASJON", "RT"), ("TIMEONSKE", "OT"), ("TIMEONSKE", "OET"),
+                 ("AVTALEUTSENDING", "05")}  # fmt: skip
+
+
+def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # One test, so that the demo (tens of seconds) runs once even under pytest-xdist.
+    code = main(["demo", "--json", "--workdir", str(tmp_path)])
+    transcript = json.loads(capsys.readouterr().out)
+    check_files(tmp_path, transcript)
+    check_transcript(transcript)
+    assert code == 0
+
+
+def check_transcript(transcript: dict[str, Any]) -> None:
+    assert set(transcript) == {"exchanges"}
+    exchanges = transcript["exchanges"]
+    assert isinstance(exchanges, list)
+    vendors = sorted(info.name for info in available() if info.simulator)
+    assert vendors, "no vendor adapter with a simulator is installed"
+    assert sorted({x["vendor"] for x in exchanges}) == vendors
+    for x in exchanges:
+        assert set(x) == {"vendor", "service", "process", "request", "reply", "apprec", "sms"}
+    got = {
+        vendor: {
+            (x["process"].removeprefix("DIALOG_INNBYGGER_"), x["request"]["code"]): (
+                x["reply"] and x["reply"]["code"],
+                x["apprec"] is not None,
+            )
+            for x in exchanges
+            if x["vendor"] == vendor
+        }
+        for vendor in vendors
+    }
+    for vendor in vendors:
+        assert got[vendor] == EXPECTED, vendor
+    for x in exchanges:
+        key = (x["process"].removeprefix("DIALOG_INNBYGGER_"), x["request"]["code"])
+        if x["apprec"] is not None:
+            assert x["apprec"]["status"] == "1", x
+        if key in TIME_ASSIGNED:
+            assert x["sms"]
+            assert "helsenorge" in x["sms"]
+            assert "Danser" not in x["sms"]
+            assert "13116900216" not in x["sms"]
+        else:
+            assert x["sms"] is None
+
+
+def check_files(workdir: Path, transcript: dict[str, Any]) -> None:
+    pki = load_dev_pki(workdir / "pki")
+    keys = [pki.gp_office.encryption, pki.helsenorge.encryption]
+    names = [
+        part["file"]
+        for x in transcript["exchanges"]
+        for part in (x["request"], x["reply"], x["apprec"])
+        if part is not None
+    ]
+    assert len(names) == len(set(names))
+    for name in names:
+        xml_path = workdir / name
+        report = validate(xml_path)
+        assert report.valid, (name, [i.to_dict() for i in report.errors])
+        sealed = xml_path.with_suffix(".p7m").read_bytes()
+        opened = []
+        for credential in keys:
+            try:
+                opened.append(
+                    open_sealed(
+                        sealed,
+                        key=credential.key,
+                        certificate=credential.certificate,
+                        trust_store=pki.trust_store(),
+                    )
+                )
+            except TransportSecurityError:  # sealed for the other party: not our key
+                continue
+        assert len(opened) == 1, name
+        assert opened[0].content == xml_path.read_bytes()

@@ -272,7 +272,7 @@ def _dialog_1_0() -> bytes:
     )
 
 
-OTHER_VERSIONS = {
+OTHER_VERSIONS: dict[str, Callable[[], bytes]] = {
     "DD041": _dialog_1_0,
     "DD095": lambda: m.apprec().replace(b"apprec/2012-02-15", b"apprec/2004-11-21"),
 }

@@ -35,7 +35,7 @@ TIME_ASSIGNED = {("TIMERESERVASJON", "RT"), ("TIMEONSKE", "OT"), ("TIMEONSKE", "
 
 
 def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # One test, so that the demo (tens of seconds) runs once even under pytest-xdist.
+    # One test, so that the demo (a few seconds) runs once even under pytest-xdist.
     code = main(["demo", "--json", "--workdir", str(tmp_path)])
     transcript = json.loads(capsys.readouterr().out)
     check_files(tmp_path, transcript)

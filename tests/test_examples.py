@@ -14,6 +14,7 @@ from digidialog.codes import find_system
 from digidialog.codes.identifiers import fodselsnummer, herid, orgnr
 from digidialog.codes.processes import PROCESSES, ConversationRef, Party, Requirement, classify
 from digidialog.xml.parser import parse_xml
+from digidialog.xml.schema import SchemaSet
 from tests.conftest import EXAMPLES
 
 MH = "{http://www.kith.no/xmlstds/msghead/2006-05-24}"
@@ -110,6 +111,11 @@ def test_example_is_valid_against_official_schemas(
     path: Path, official_schema: etree.XMLSchema
 ) -> None:
     assert official_schema.validate(parse_xml(path)), official_schema.error_log
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: str(p.relative_to(EXAMPLES)))
+def test_example_is_valid_against_our_schemas(path: Path) -> None:
+    assert SchemaSet.default().validate(parse_xml(path)) == []
 
 
 def test_msg_ids_are_unique_uuids(examples: dict[str, Example]) -> None:

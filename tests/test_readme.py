@@ -19,6 +19,6 @@ def test_readme_library_example_runs(
     assert blocks, "README has no python example"
     monkeypatch.chdir(README.parent)
     namespace: dict[str, object] = {}
-    exec(compile(blocks[0], "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
     assert "['2ae', '2dd']" in capsys.readouterr().out
     assert digidialog.validate(namespace["xml"]).valid  # type: ignore[arg-type]

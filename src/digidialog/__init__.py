@@ -16,6 +16,8 @@ from digidialog.errors import (
 )
 
 if TYPE_CHECKING:
+    from digidialog.codes import UnknownCodeError
+    from digidialog.codes.identifiers import InvalidIdentifierError
     from digidialog.model import Message
     from digidialog.security import OpenedMessage, VerifiedXml, open_sealed, seal, sign, verify
     from digidialog.services import GpOffice, ServiceContext
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 
 # Heavy faces load on first use (PEP 562), so `digidialog validate` does not pay for pydantic.
 _LAZY = {
+    "UnknownCodeError": "digidialog.codes",
+    "InvalidIdentifierError": "digidialog.codes.identifiers",
     "Message": "digidialog.model",
     "parse": "digidialog.xml.codec",
     "validate": "digidialog.validation",
@@ -53,6 +57,7 @@ __all__ = [
     "AdapterError",
     "DigidialogError",
     "GpOffice",
+    "InvalidIdentifierError",
     "JournalUnavailableError",
     "Location",
     "Message",
@@ -61,6 +66,7 @@ __all__ = [
     "SecurityError",
     "ServiceContext",
     "ServiceError",
+    "UnknownCodeError",
     "UnsafeXMLError",
     "UsageError",
     "ValidationError",

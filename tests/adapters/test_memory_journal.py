@@ -6,11 +6,13 @@ import dataclasses
 from datetime import date, datetime, timedelta
 
 import pytest
+from lxml import etree
 
 from digidialog.adapters import AutoAnswer, MemoryJournal, demo_journal, memory_adapter
 from digidialog.adapters.memory import DEMO_OFFICE, OSLO, demo_slots, simulated_m1
 from digidialog.adapters.ports import JournalRefusal, RefusalReason
 from digidialog.adapters.testing import contract_journal
+from digidialog.services import GpOffice, ServiceContext
 from digidialog.services.types import (
     Citizen,
     DeliveryMethod,
@@ -22,6 +24,7 @@ from digidialog.services.types import (
     ServiceName,
     TimeWish,
 )
+from digidialog.xml.namespaces import M1_2013
 
 NOW = datetime(2030, 1, 4, 12, 0, tzinfo=OSLO)  # a Friday
 PER = Citizen("01017012345", "Per", "Pasient")
@@ -151,10 +154,38 @@ def test_renewal_is_assigned_and_renewed_with_one_m1_each() -> None:
     (decision,) = journal.renewal_outcomes()
     assert decision.outcome.result is RenewalResult.RENEWED
     assert decision.outcome.m1_documents == (
-        simulated_m1("Metformin 500 mg"),
-        simulated_m1("Atorvastatin <20 mg>"),
+        simulated_m1("Metformin 500 mg", prescribed=NOW.date(), number=1),
+        simulated_m1("Atorvastatin <20 mg>", prescribed=NOW.date(), number=2),
     )
     assert b"&lt;20 mg&gt;" in decision.outcome.m1_documents[1]
+
+
+def test_simulated_m1_is_an_official_e_prescription(official_schema: etree.XMLSchema) -> None:
+    m1 = etree.fromstring(simulated_m1("Ventoline <inhalator>", prescribed=date(2030, 1, 4)))
+    assert etree.QName(m1).namespace == M1_2013
+    assert official_schema.validate(m1), official_schema.error_log.last_error
+    assert m1.findtext(".//{*}NavnFormStyrke") == "Ventoline <inhalator>"
+    assert m1.findtext(f"{{{M1_2013}}}Utloper") == "2031-01-04"
+
+
+def test_renewal_answer_with_simulated_m1s_validates_whole(
+    official_schema: etree.XMLSchema,
+) -> None:
+    journal = _journal()
+    office = GpOffice(ServiceContext(DEMO_OFFICE))
+    line = Citizen("13116900216", "Line", "Danser")  # a valid synthetic fødselsnummer
+    asked = office.renewal.request(
+        line, KARI.her_id, "Metformin 500 mg\nVentoline inhalator", DeliveryMethod.PHARMACY
+    )
+    received = office.receive(asked.message)
+    assert received.incoming is not None
+    assert received.incoming.renewal is not None
+    journal.receive_renewal(received.incoming.renewal)
+    (decision,) = journal.renewal_outcomes()
+    answer = office.renewal.answer(decision.conversation_id, decision.outcome)  # SV015 otherwise
+    tree = etree.fromstring(answer.message.to_xml())
+    assert len(tree.findall(f".//{{{M1_2013}}}Resept")) == 2  # distinct Ids side by side
+    assert official_schema.validate(tree), official_schema.error_log.last_error
 
 
 def test_renewal_assignee_defaults_to_the_gp() -> None:

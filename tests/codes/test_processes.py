@@ -9,11 +9,14 @@ from lxml import etree
 
 from digidialog.codes import UnknownCodeError, find_system
 from digidialog.codes.processes import (
+    BOTH,
     EXAMPLE_DEVIATIONS,
     GENERAL_REFUSALS,
     PROCESSES,
     ConversationRef,
     Party,
+    ReplyKind,
+    RequestKind,
     Requirement,
     classify,
     expects_apprec,
@@ -56,10 +59,28 @@ def test_catalogue_covers_every_gp_process() -> None:
             assert r.process == p.msg_type
             assert r.system in {"7601", "7602", "7603"}
             assert all(x.system in {"7602", "7603"} for x in r.replies)
-            # every code the catalogue uses exists in its code list, with the same display name
-            assert find_system(r.system).get(r.code).display_name == r.display_name  # type: ignore[union-attr]
-            for x in r.replies:
-                assert find_system(x.system).get(x.code).display_name == x.display_name  # type: ignore[union-attr]
+
+
+def test_display_names_come_from_the_code_lists() -> None:
+    rt = find_request("DIALOG_INNBYGGER_TIMERESERVASJON", "RT")
+    assert rt is not None
+    assert rt.display_name == "Reserver time"
+    assert rt.reply("06") is not None
+    assert rt.reply("06").display_name == "Time ikke tilgjengelig"  # type: ignore[union-attr]
+    assert GENERAL_REFUSALS == {
+        "26": "Forespørsel avvist",
+        "30": "Ikke tilgang",
+        "31": "Generell feil",
+    }
+
+
+def test_a_catalogue_entry_with_a_code_its_list_lacks_is_refused() -> None:
+    with pytest.raises(UnknownCodeError, match="'XX' is not in code list 7601"):
+        RequestKind("DIALOG_INNBYGGER_TEST", "XX", "7601", BOTH, "0")
+    with pytest.raises(UnknownCodeError, match="'99' is not in code list 7602"):
+        ReplyKind("99", "Ukjent svar", BOTH)
+    with pytest.raises(UnknownCodeError, match="'14' of code list 7602 is 'Resept er fornyet'"):
+        ReplyKind("14", "Resept fornyet", BOTH)
 
 
 @pytest.mark.parametrize(

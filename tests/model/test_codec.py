@@ -3,15 +3,20 @@ what it carries through untouched."""
 
 from __future__ import annotations
 
+import http.server
+import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
 import digidialog
-from digidialog.errors import ParseError, UnsafeXMLError
-from digidialog.model import AppRec, Message, MsgHead, Notat, RawXml
+from digidialog.errors import DigidialogError, ParseError, UnsafeXMLError
+from digidialog.model import AppRec, Base64Container, Document, Message, MsgHead, Notat, RawXml
 from digidialog.xml.namespaces import DS, MSGHEAD
+from digidialog.xml.parser import ParseLimits
 from tests.model import builders
 from tests.model.xmlcompare import first_difference, information
 
@@ -194,3 +199,174 @@ def test_to_tree_gives_a_fresh_msghead_element(reply_xml: str) -> None:
     tree = message.to_tree()
     assert tree.tag == f"{{{MSGHEAD}}}MsgHead"
     assert tree is not message.to_tree()
+
+
+# --------------------------------------------------------------------------------------------------
+# bad input: always a DigidialogError naming the file, the place and the rule, never a traceback
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "line", "xpath", "message"),
+    [
+        (bytes(range(256)) * 4, "parse:not-well-formed", 1, None, "not well-formed"),
+        (b"", "parse:not-well-formed", None, None, "empty"),
+        (
+            b'<?xml version="1.0"?>\n<html><body/></html>',
+            "parse:unknown-root",
+            2,
+            "/html",
+            "'html'",
+        ),
+        (
+            f'<?xml version="1.0"?>\n<MsgHead xmlns="{MSGHEAD[:-1]}5"/>'.encode(),
+            "parse:unknown-root",
+            2,
+            "/MsgHead",
+            "2006-05-25",
+        ),
+    ],
+    ids=["binary-garbage", "empty-file", "not-a-message", "wrong-namespace-version"],
+)
+def test_bad_input_is_a_clear_parse_error(
+    tmp_path: Path, data: bytes, code: str, line: int | None, xpath: str | None, message: str
+) -> None:
+    path = tmp_path / "input.xml"
+    path.write_bytes(data)
+    with pytest.raises(ParseError, match=message) as caught:
+        digidialog.parse(path)
+    assert caught.value.code == code
+    assert caught.value.location.source == str(path)
+    assert caught.value.location.line == line
+    assert caught.value.location.xpath == xpath
+    assert str(path) in str(caught.value)
+
+
+def test_wrong_namespace_version_names_the_expected_namespace() -> None:
+    with pytest.raises(ParseError) as caught:
+        digidialog.parse(f'<MsgHead xmlns="{MSGHEAD[:-1]}5"/>')
+    assert MSGHEAD in (caught.value.hint or "")
+
+
+def test_unknown_msghead_child_is_named_with_line_and_xpath(reply_xml: str) -> None:
+    xml = _pretty(reply_xml.replace("</MsgInfo>", "<Tillegg/></MsgInfo>", 1))
+    expected_line = next(
+        number
+        for number, text in enumerate(xml.decode().splitlines(), start=1)
+        if "<Tillegg/>" in text
+    )
+    with pytest.raises(ParseError, match="unexpected element 'Tillegg' in 'MsgInfo'") as caught:
+        digidialog.parse(xml, source="reply.xml")
+    assert caught.value.location.line == expected_line
+    assert caught.value.location.xpath == "/MsgHead/MsgInfo/Tillegg"
+    assert str(caught.value).startswith(f"reply.xml:{expected_line} /MsgHead/MsgInfo/Tillegg:")
+
+
+def test_utf16_input_reads_like_utf8(reply_xml: str, tmp_path: Path) -> None:
+    body = reply_xml.split("?>", 1)[1]
+    path = tmp_path / "utf16.xml"
+    path.write_bytes(('<?xml version="1.0" encoding="UTF-16"?>' + body).encode("utf-16"))
+    assert digidialog.parse(path) == digidialog.parse(reply_xml)
+
+
+def _with_attachment(reply_xml: str, payload: bytes) -> bytes:
+    message = digidialog.parse(reply_xml)
+    assert isinstance(message, MsgHead)
+    message.document.append(Document.attachment(payload, "application/pdf"))
+    return message.to_xml()
+
+
+def test_a_large_attachment_round_trips_exactly(reply_xml: str) -> None:
+    payload = os.urandom(6_000_000)  # 8 MB of base64 text in one node
+    message = digidialog.parse(_with_attachment(reply_xml, payload))
+    assert isinstance(message, MsgHead)
+    item = message.attachments[-1].ref_doc.first_item
+    assert isinstance(item, Base64Container)
+    assert item.data == payload
+
+
+def test_an_oversized_text_node_is_an_error_with_the_source_not_a_crash(
+    reply_xml: str, tmp_path: Path
+) -> None:
+    """libxml2 refuses text nodes over 10 MB unless told otherwise; the codec reports it."""
+    path = tmp_path / "huge.xml"
+    path.write_bytes(_with_attachment(reply_xml, os.urandom(9_000_000)))  # 12 MB of base64
+    outcome: Message | DigidialogError
+    try:
+        outcome = digidialog.parse(path)
+    except DigidialogError as error:
+        outcome = error
+    if isinstance(outcome, DigidialogError):
+        assert outcome.location.source == str(path)
+        assert outcome.location.line is not None
+    else:  # a parser that allows huge text nodes must keep them intact
+        assert outcome.to_xml() == path.read_bytes()
+
+
+# --------------------------------------------------------------------------------------------------
+# hardened parsing, through the codec's public face
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    paths: list[str] = []  # noqa: RUF012 - one list for the server's per-request handlers
+
+    def do_GET(self) -> None:
+        type(self).paths.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"FETCHED")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def loopback_url() -> Iterator[str]:
+    _Recorder.paths = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _body(reply_xml: str) -> str:
+    return reply_xml.split("?>", 1)[1]
+
+
+def test_external_entities_are_refused_and_never_fetched(reply_xml: str, loopback_url: str) -> None:
+    doctype = f'<!DOCTYPE MsgHead [<!ENTITY x SYSTEM "{loopback_url}/x">]>'
+    xml = doctype + _body(reply_xml).replace("<Tema>Kneet</Tema>", "<Tema>&x;</Tema>")
+    with pytest.raises(UnsafeXMLError):
+        digidialog.parse(xml, source="xxe.xml")
+    assert _Recorder.paths == []
+
+
+def test_an_external_dtd_is_refused_and_never_fetched(reply_xml: str, loopback_url: str) -> None:
+    xml = f'<!DOCTYPE MsgHead SYSTEM "{loopback_url}/m.dtd">' + _body(reply_xml)
+    with pytest.raises(UnsafeXMLError):
+        digidialog.parse(xml)
+    assert _Recorder.paths == []
+
+
+def test_xinclude_is_not_processed(reply_xml: str, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("HEMMELIG", encoding="utf-8")
+    include = (
+        f'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="{secret}" parse="text"/>'
+    )
+    xml = _body(reply_xml).replace("<Tema>Kneet</Tema>", f"<Tema>{include}</Tema>")
+    with pytest.raises(ParseError, match="where text was expected") as caught:
+        digidialog.parse(xml)
+    assert "HEMMELIG" not in str(caught.value)
+
+
+def test_size_and_depth_caps_are_enforced_by_parse(reply_xml: str) -> None:
+    data = reply_xml.encode()
+    with pytest.raises(UnsafeXMLError, match="over the limit"):
+        digidialog.parse(data, limits=ParseLimits(max_bytes=len(data) - 1))
+    assert isinstance(digidialog.parse(data, limits=ParseLimits(max_bytes=len(data))), MsgHead)
+    with pytest.raises(UnsafeXMLError, match="deeper than 5"):
+        digidialog.parse(data, limits=ParseLimits(max_depth=5))

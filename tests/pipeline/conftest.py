@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from digidialog.adapters import Adapter, AutoAnswer, MemoryJournal, memory_adapter
-from digidialog.adapters.memory import DEMO_OFFICE, demo_slots
+from digidialog.adapters import Adapter, AutoAnswer, MemoryJournal, demo_journal, memory_adapter
+from digidialog.adapters.memory import DEMO_OFFICE
 from digidialog.pipeline import (
     MessageStore,
     OfficePipeline,
@@ -31,8 +29,7 @@ from digidialog.services import (
 )
 from digidialog.transport import InProcessTransport
 
-# The demo office with an organisation number whose mod-11 check digit is right.
-OFFICE: Office = dataclasses.replace(DEMO_OFFICE, org_number="999888771")
+OFFICE: Office = DEMO_OFFICE
 GP = "8140011"
 CITIZEN = Citizen("13116900216", "Line", "Danser")
 
@@ -77,9 +74,7 @@ def channels(pki: DevPki) -> tuple[SecureChannel, SecureChannel]:
 
 def office_journal(auto: AutoAnswer | None = None) -> MemoryJournal:
     """The demo office's journal (answering by itself), with slots from tomorrow on."""
-    journal = MemoryJournal(OFFICE, auto=auto or AutoAnswer.everything())
-    journal.open_slots(demo_slots(OFFICE, date.today() + timedelta(days=1)))
-    return journal
+    return demo_journal(auto=auto)
 
 
 def make_parties(

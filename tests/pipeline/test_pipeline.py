@@ -27,6 +27,7 @@ from digidialog.pipeline import (
 from digidialog.security import Sealer, Signer
 from digidialog.security.devpki import DevPki
 from digidialog.services import (
+    SMS_TEXT,
     GpOffice,
     GpSettings,
     InboxItem,
@@ -43,6 +44,7 @@ from digidialog.transport import (
     FolderInbox,
     FolderTransport,
     HttpTransport,
+    InProcessTransport,
     LoopbackServer,
 )
 
@@ -441,3 +443,93 @@ def test_through_exchange_folders(
     assert FolderInbox(exchange, "8093248").poll(parties.portal.receive) == 2  # AppRec + 19
     assert parties.portal.receipts_received[request.msg_id].is_ok
     assert replies_to(parties, request.msg_id) == ["19"]
+
+
+def test_restart_keeps_conversations_and_receipts(
+    tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    journal = office_journal()
+    adapter = memory_adapter(journal)
+    parties, wire = make_parties(tmp_path, channels, adapter, journal)
+    journal.start_dialog(
+        CITIZEN, GP, ServiceName.E_CONSULTATION, OfficeMessage("DI", "Prøvesvar", "Alt fint.")
+    )
+    parties.office.run_once()  # the DI goes out; the portal queues its AppRec but sends nothing
+    [di] = parties.portal.messages.values()
+    assert parties.office.receipts.awaiting() == [di.msg_id]
+    parties.office.store.close()
+
+    # A new process: new services (empty memory), same store file, same journal.
+    restarted = OfficePipeline(
+        GpOffice(ServiceContext(OFFICE, notifier=RecordingNotifier())),
+        adapter,
+        channel=channels[0],
+        store=MessageStore(tmp_path / "office.db"),
+        transport=wire,
+        clock=parties.clock,
+    )
+    wire.register(channels[0].her_id, restarted.receive)
+    assert restarted.restored.conversations == 1
+    assert restarted.receipts.awaiting() == [di.msg_id]
+    conversation = restarted.office.context.store.get(di.msg_id)
+    assert conversation is not None
+    assert [t.code for t in conversation.turns] == ["DI"]
+
+    answer = parties.portal.services.e_consultation.citizen_reply(di.msg_id, "Takk, bra nå.")
+    parties.portal.send(answer)
+    parties.portal.flush()  # the AppRec for the DI (sent before the restart), then the 22
+    restarted.run_once()
+
+    assert restarted.receipts.awaiting() == []  # matched, not SV021 "we did not send it"
+    assert parties.portal.receipts_received[answer.msg_id].is_ok
+    assert restarted.store.received("8093248", answer.msg_id).state == "delivered"
+    [item] = journal.inbox_items()
+    assert (item.msg_id, item.kind, item.conversation_id) == (answer.msg_id, "22", di.msg_id)
+    conversation = restarted.office.context.store.get(di.msg_id)
+    assert conversation is not None
+    assert [t.code for t in conversation.turns] == ["DI", "22"]
+    restarted.store.close()
+
+    # And once more: both the reply and the receipt are in the store for the next start.
+    again = OfficePipeline(
+        GpOffice(ServiceContext(OFFICE)), adapter, channel=channels[0],
+        store=MessageStore(tmp_path / "office.db"), transport=wire, clock=parties.clock,
+    )  # fmt: skip
+    assert again.receipts.awaiting() == []
+    rebuilt = again.office.context.store.get(di.msg_id)
+    assert rebuilt is not None
+    assert [t.code for t in rebuilt.turns] == ["DI", "22"]
+    again.store.close()
+
+
+def test_sms_only_after_the_confirmation_is_sent_and_only_once(
+    tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    journal = office_journal()
+    parties, _ = make_parties(tmp_path, channels, memory_adapter(journal), journal)
+    notifier = parties.office.office.context.notifier
+    assert isinstance(notifier, RecordingNotifier)
+    now = datetime.now(UTC)
+    slot = journal.free_slots(GP, now, now + timedelta(weeks=4))[0]
+    parties.portal.send(
+        parties.portal.services.booking.reserve(CITIZEN, GP, slot, accepts_other_practitioner=False)
+    )
+    cut_off = InProcessTransport()  # the office's line to helsenorge.no is down: nobody there
+    parties.office.transport = cut_off
+    parties.portal.flush()  # the office books the slot and queues AppRec + 05
+    assert notifier.sent == []  # built and queued, not sent: no SMS
+
+    failed = parties.office.flush()
+    assert len(failed.deferred) == 2
+    assert notifier.sent == []  # the send failed: still no SMS
+
+    parties.clock.advance(3600)
+    cut_off.register(channels[1].her_id, parties.portal.receive)  # the line is back
+    assert len(parties.office.flush().sent) == 2
+    assert len(notifier.sent) == 1
+    assert notifier.sent[0].text == SMS_TEXT
+    parties.clock.advance(3600)
+    parties.exchange()
+    assert len(notifier.sent) == 1  # exactly once
+    [confirmation] = parties.portal.messages.values()
+    assert code_of(confirmation) == "05"

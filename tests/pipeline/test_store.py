@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from digidialog.pipeline import MessageStore, RetryPolicy, StoreError
+from digidialog.pipeline import MessageStore, Queued, RetryPolicy, StoreError
+from digidialog.services import SmsNotice
 from digidialog.transport import CMS_CONTENT_TYPE, Envelope
 
 
@@ -20,6 +21,10 @@ def envelope(message_id: str = "m-1", payload: bytes = b"\x30\x80sealed") -> Env
         message_id=message_id,
         subject="X",
     )
+
+
+def queued(message_id: str, sms: SmsNotice | None = None) -> Queued:
+    return Queued(envelope(message_id), f"<m id='{message_id}'/>".encode(), sms)
 
 
 def test_wal_and_full_sync_are_on(tmp_path: Path) -> None:
@@ -76,7 +81,7 @@ def test_settle_moves_state_and_queues_in_one_step(tmp_path: Path) -> None:
     )
     assert row is not None
     store.settle(
-        row.id, "pending", [envelope("apprec-1")], error="down", next_attempt=50.0, now=0.0
+        row.id, "pending", [queued("apprec-1")], error="down", next_attempt=50.0, now=0.0
     )
     assert store.due_received(now=49.0) == []
     due = store.due_received(now=50.0)
@@ -84,15 +89,28 @@ def test_settle_moves_state_and_queues_in_one_step(tmp_path: Path) -> None:
     assert [i.envelope.message_id for i in store.due_outbox(now=0.0)] == ["apprec-1"]
     store.settle(row.id, "delivered")
     assert store.unsettled() == []
+    assert [m.msg_id for m in store.received_in(["delivered", "receipt"])] == ["a"]
+
+
+def test_a_received_apprec_is_kept_settled(tmp_path: Path) -> None:
+    store = MessageStore(tmp_path / "s.db")
+    kept = store.add_received(sender="1", msg_id="r", msg_type="AppRec", envelope=envelope(),
+                              signed_xml=b"<AppRec/>", state="receipt", now=0.0)  # fmt: skip
+    assert kept is not None
+    assert kept.state == "receipt"
+    assert store.due_received(now=10.0) == []  # nothing to handle after a crash
+    assert [m.msg_id for m in store.received_in(["receipt"])] == ["r"]
 
 
 def test_outbox_retry_and_failure(tmp_path: Path) -> None:
     store = MessageStore(tmp_path / "s.db")
-    assert store.enqueue(envelope("o-1"), now=0.0)
-    assert not store.enqueue(envelope("o-1"), now=0.0)  # same message id: queued once
-    assert store.enqueue(envelope("o-2"), now=0.0)
+    assert store.enqueue(queued("o-1", SmsNotice("+4799999999")), now=0.0)
+    assert not store.enqueue(queued("o-1"), now=0.0)  # same message id: queued once
+    assert store.enqueue(queued("o-2"), now=0.0)
     first, second = store.due_outbox(now=0.0)
     assert first.envelope == envelope("o-1")
+    assert (first.xml, first.sms) == (b"<m id='o-1'/>", SmsNotice("+4799999999"))
+    assert second.sms is None
     store.defer_outbox(first.id, "503", 30.0)
     store.fail_outbox(second.id, "400")
     assert store.due_outbox(now=29.0) == []
@@ -104,11 +122,12 @@ def test_outbox_retry_and_failure(tmp_path: Path) -> None:
 def test_collected_records_journal_id_with_its_envelope(tmp_path: Path) -> None:
     store = MessageStore(tmp_path / "s.db")
     assert store.collected("inbox:out-1") is None
-    store.record_collected("inbox:out-1", "m-9", envelope("m-9"))
+    store.record_collected("inbox:out-1", "m-9", queued("m-9", SmsNotice(None)))
     assert store.collected("inbox:out-1") == "m-9"
-    assert [i.envelope.message_id for i in store.outbox("pending")] == ["m-9"]
+    [item] = store.outbox("pending")
+    assert (item.envelope.message_id, item.sms) == ("m-9", SmsNotice(None))
     with pytest.raises(StoreError):  # a journal id is collected once
-        store.record_collected("inbox:out-1", "m-10", envelope("m-10"))
+        store.record_collected("inbox:out-1", "m-10", queued("m-10"))
     assert [i.envelope.message_id for i in store.outbox()] == ["m-9"]
 
 

@@ -26,6 +26,7 @@ from lxml import etree
 
 from digidialog.xml import namespaces as ns
 from digidialog.xml.parser import parse_xml
+from digidialog.xml.schema import readable_path
 
 OUR_NAMESPACES = frozenset(
     {
@@ -35,7 +36,7 @@ OUR_NAMESPACES = frozenset(
         ns.APPREC_1_0,
         ns.APPREC_1_1,
         ns.KITH,
-        "http://www.kith.no/xmlstds/felleskomponent1",
+        ns.FELLESKOMPONENT1,
         ns.BASE64,
         ns.XCAL,
         ns.PASIENTRELASJON,
@@ -76,18 +77,7 @@ def _namespace(element: etree._Element) -> str | None:
 
 
 def _path(element: etree._Element) -> str:
-    steps = []
-    node: etree._Element | None = element
-    while node is not None:
-        parent = node.getparent()
-        name = _local(node)
-        if parent is not None:
-            same = [c for c in parent if c.tag == node.tag]
-            if len(same) > 1:
-                name += f"[{same.index(node) + 1}]"
-        steps.append(name)
-        node = parent
-    return "/".join(reversed(steps))
+    return readable_path(element).lstrip("/")
 
 
 def mutable_elements(root: etree._Element) -> list[etree._Element]:

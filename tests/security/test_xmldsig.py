@@ -262,6 +262,29 @@ def test_duplicate_ids_in_any_spelling_are_refused(
     _refused(verifier, _bytes(tree), InvalidSignatureError, "duplicate-id")
 
 
+def test_an_id_on_the_signature_that_repeats_one_in_the_document_is_refused(
+    verifier: Verifier, signed: bytes
+) -> None:
+    tree = _tree(signed)
+    _signature(tree).set("Id", "part1")
+    msg_info = tree.getroot().find("m:MsgInfo", NS)
+    assert msg_info is not None
+    msg_info.set("ID", "part1")
+    _refused(verifier, _bytes(tree), InvalidSignatureError, "duplicate-id")
+
+
+def test_id_and_xmldsig_look_alikes_in_text_are_not_refused(
+    signer: Signer, verifier: Verifier, message: bytes
+) -> None:
+    """The cheap pre-checks on the canonical bytes only decide when to search the tree: text
+    that looks like an ID attribute or names the XML-DSig namespace is searched and passes."""
+    text = f'Id="a" Id="a" id="b" id="b" {DS}'.encode()
+    data = message.replace(b"Kan jeg", text.replace(b'"', b"&quot;") + b" Kan jeg")
+    assert data != message
+    result = verifier.verify(signer.sign(data))
+    assert text in result.signed_xml
+
+
 # --- the XSW family, adapted to an enveloped URI="" signature ---------------------------------
 
 

@@ -9,7 +9,12 @@ import pytest
 from digidialog.codes.processes import Party
 from digidialog.errors import ServiceError
 from digidialog.model import MsgHead
-from digidialog.services import Conversation, GpOffice, InMemoryConversationStore
+from digidialog.services import (
+    Conversation,
+    GpOffice,
+    InMemoryConversationStore,
+    rebuild_conversations,
+)
 
 from .conftest import CITIZEN, GP, OFFICE, Clock, wire
 
@@ -116,3 +121,43 @@ def test_reply_found_by_parent_when_conversation_ref_is_off(office: GpOffice) ->
     answer.msg_info.conversation_ref.ref_to_conversation = "99999999-2222-4333-8444-555555555555"
     incoming = office.e_consultation.handle(answer)
     assert incoming.conversation.id == started.conversation_id
+
+
+def test_rebuild_store_leaves_out_only_what_does_not_fit(office: GpOffice, clock: Clock) -> None:
+    messages = _thread(office, clock)
+    late = messages[1].model_copy(deep=True)
+    late.msg_info.msg_id = "11111111-2222-4333-8444-555555555555"
+    late.msg_info.gen_date = "2027-03-24T10:00:00+00:00"  # after the close: refused (SV004)
+    contact = office.contact.request(CITIZEN, GP.her_id, "Adresse", "Ny adresse")
+    office.receive(wire(contact.message))
+    noted = office.contact.answer(contact.msg_id, "Notert")
+    orphan = wire(office.contact.answer(contact.msg_id, "Igjen").message)
+    orphan.msg_info.conversation_ref.ref_to_conversation = "22222222-2222-4333-8444-555555555555"  # type: ignore[union-attr]
+    orphan.msg_info.conversation_ref.ref_to_parent = "33333333-2222-4333-8444-555555555555"  # type: ignore[union-attr]
+
+    store = InMemoryConversationStore()
+    stored = [late, *reversed(messages), wire(noted.message), wire(contact.message), orphan]
+    left_out = rebuild_conversations(store, stored, office=OFFICE)
+
+    assert [(key, error.rule) for key, error in left_out] == [
+        (late.msg_id, "SV004"),
+        ("22222222-2222-4333-8444-555555555555", "SV005"),
+    ]
+    e_consultation = store.get(messages[0].msg_id)
+    assert e_consultation is not None
+    assert [t.code for t in e_consultation.turns] == ["SB", "12", "12", "13"]
+    assert e_consultation.due == date(2027, 3, 31)
+    contact_thread = store.get(contact.msg_id)
+    assert contact_thread is not None
+    assert [t.msg_id for t in contact_thread.turns] == [contact.msg_id, noted.msg_id]
+
+
+def test_rebuild_store_threads_by_parent_when_conversation_ref_is_off(office: GpOffice) -> None:
+    started = office.e_consultation.start(CITIZEN, GP.her_id, "Prøvesvar", "Klare")
+    answer = wire(office.e_consultation.citizen_reply(started.conversation_id, "Takk").message)
+    answer.msg_info.conversation_ref.ref_to_conversation = "99999999-2222-4333-8444-555555555555"  # type: ignore[union-attr]
+    store = InMemoryConversationStore()
+    assert rebuild_conversations(store, [answer, wire(started.message)], office=OFFICE) == []
+    rebuilt = store.get(started.conversation_id)
+    assert rebuilt is not None
+    assert [t.code for t in rebuilt.turns] == ["DI", "22"]

@@ -247,3 +247,34 @@ def test_message_for_another_office_is_e21(office: GpOffice) -> None:
     message = wire(asked.message)
     message.receiver.ident[1].id = "1234"  # the HER-id of the office level
     assert errors_of(office.receive(message).receipt) == ["E21"]
+
+
+def test_restored_receipts_expect_match_and_refuse_like_before(office: GpOffice) -> None:
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    issued = office.receive(wire(asked.message)).receipt
+    assert issued is not None
+    first = office.e_consultation.answer(asked.msg_id, "Drikk vann.")
+    second = office.e_consultation.answer(asked.msg_id, "Og hvil.")
+    portal = portal_receipts()
+    matched = portal.receipt_for(wire(first.message))
+    pending = portal.receipt_for(wire(second.message))
+    assert matched is not None
+    assert pending is not None
+
+    # A new process knows only what the stored messages say.
+    restarted = GpOffice(office.context.__class__(office.context.office)).context.receipts
+    restarted.restore(
+        issued=[wire_apprec(issued)],
+        sent=[wire(first.message), wire(second.message)],
+        received=[wire_apprec(matched)],
+    )
+    assert restarted.awaiting() == [second.msg_id]
+    assert restarted.issued(asked.msg_id) is not None
+    with pytest.raises(ServiceError) as again:
+        restarted.issue(wire(asked.message))
+    assert again.value.rule == "SV020"
+    with pytest.raises(ServiceError) as twice:
+        restarted.match(wire_apprec(matched))
+    assert twice.value.rule == "SV022"
+    assert restarted.match(wire_apprec(pending)).ok
+    assert restarted.awaiting() == []

@@ -1,4 +1,6 @@
-"""SMS when a time is assigned: sent unless turned off, and free of every piece of the message."""
+"""SMS when a time is assigned: owed (not sent) by the builder unless turned off, and free of every
+piece of the message. That the pipeline sends it only after a successful send is tested in
+tests/pipeline/test_pipeline.py."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from lxml import etree
 
+from digidialog.errors import ServiceError
 from digidialog.model import MsgHead
 from digidialog.services import (
     SMS_TEXT,
     AppointmentType,
     GpOffice,
+    Outgoing,
     RecordingNotifier,
     ReplyKind,
     Slot,
@@ -47,6 +51,12 @@ def pieces(message: MsgHead) -> set[str]:
     return {p for p in values | words if len(p) >= 4}
 
 
+def deliver(outgoing: Outgoing, notifier: RecordingNotifier) -> None:
+    """What the sender does once the transport accepted the message."""
+    if outgoing.sms is not None:
+        outgoing.sms.send(notifier)
+
+
 def assert_free_of(sms: str, message: MsgHead) -> None:
     found = pieces(message)
     assert CITIZEN.national_id in found
@@ -67,7 +77,9 @@ def test_confirmed_reservation_sends_one_safe_sms(
     confirmed = office.booking.confirm(
         rt.msg_id, APPOINTMENT, text="Velkommen til kontroll", citizen=CITIZEN
     )
-    assert confirmed.sms_sent
+    assert confirmed.sms is not None
+    assert notifier.sent == []  # building a reply texts nobody
+    deliver(confirmed, notifier)
     assert len(notifier.sent) == 1
     sms = notifier.sent[0]
     assert sms.mobile == CITIZEN.mobile
@@ -82,11 +94,9 @@ def test_no_sms_when_notification_is_off(office: GpOffice, notifier: RecordingNo
     wish = office.booking.wish_time(CITIZEN, GP.her_id, "En time", accepts_other_practitioner=True)
     office.receive(wire(wish.message))
     confirmed = office.booking.confirm(wish.msg_id, APPOINTMENT, citizen=quiet)
-    assert not confirmed.sms_sent
-    assert notifier.sent == []
+    assert confirmed.sms is None
     pushed = office.booking.send_appointment(quiet, GP.her_id, APPOINTMENT)
-    assert not pushed.sms_sent
-    assert notifier.sent == []
+    assert pushed.sms is None
 
 
 @pytest.mark.parametrize(
@@ -102,7 +112,8 @@ def test_appointment_push_sms_only_when_a_time_is_assigned(
     office: GpOffice, notifier: RecordingNotifier, kind: ReplyKind, texts: int
 ) -> None:
     pushed = office.booking.send_appointment(CITIZEN, GP.her_id, APPOINTMENT, kind)
-    assert pushed.sms_sent is bool(texts)
+    assert (pushed.sms is not None) is bool(texts)
+    deliver(pushed, notifier)
     assert len(notifier.sent) == texts
     for sms in notifier.sent:
         assert_free_of(sms.text, pushed.message)
@@ -116,13 +127,15 @@ def test_change_and_other_practitioner_send_sms(
     )
     office.receive(wire(change.message))
     moved = office.booking.confirm(change.msg_id, APPOINTMENT)
-    assert moved.sms_sent
+    assert moved.sms is not None
     wish = office.booking.wish_time(CITIZEN, GP.her_id, "Snarest", accepts_other_practitioner=True)
     office.receive(wire(wish.message))
     other = dataclasses.replace(APPOINTMENT, practitioner=GP2)
     booked = office.booking.confirm(wish.msg_id, other, other_practitioner=GP2)
-    assert booked.sms_sent
+    assert booked.sms is not None
     assert booked.message.dialogmelding.notat[0].tema_kodet.v == "10"  # type: ignore[union-attr]
+    deliver(moved, notifier)
+    deliver(booked, notifier)
     assert len(notifier.sent) == 2
     for sms, message in zip(notifier.sent, (moved.message, booked.message), strict=True):
         assert_free_of(sms.text, message)
@@ -131,16 +144,26 @@ def test_change_and_other_practitioner_send_sms(
 def test_refusals_and_declines_send_nothing(office: GpOffice, notifier: RecordingNotifier) -> None:
     rt = office.booking.reserve(CITIZEN, GP.her_id, APPOINTMENT, accepts_other_practitioner=True)
     office.receive(wire(rt.message))
-    assert not office.booking.decline(rt.msg_id).sms_sent
-    assert notifier.sent == []
+    assert office.booking.decline(rt.msg_id).sms is None
+
+
+def test_wrong_citizen_is_refused_before_the_reply_is_recorded(office: GpOffice) -> None:
+    rt = office.booking.reserve(CITIZEN, GP.her_id, APPOINTMENT, accepts_other_practitioner=True)
+    office.receive(wire(rt.message))
+    other = dataclasses.replace(CITIZEN, national_id="01010112345")
+    with pytest.raises(ServiceError) as refused:
+        office.booking.confirm(rt.msg_id, APPOINTMENT, citizen=other)
+    assert refused.value.rule == "SV018"
+    assert office.booking.confirm(rt.msg_id, APPOINTMENT, citizen=CITIZEN).sms is not None
 
 
 def test_default_notifier_logs_masked_number(caplog: pytest.LogCaptureFixture) -> None:
-    from digidialog.services import LogNotifier
-    from digidialog.services.notify import notify_assigned
+    from digidialog.services import LogNotifier, SmsNotice
 
+    notice = SmsNotice.for_citizen(CITIZEN)
+    assert notice is not None
     with caplog.at_level("INFO", logger="digidialog.sms"):
-        assert notify_assigned(LogNotifier(), CITIZEN)
+        notice.send(LogNotifier())
     assert SMS_TEXT in caplog.text
     assert CITIZEN.mobile is not None
     assert CITIZEN.mobile not in caplog.text

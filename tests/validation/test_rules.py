@@ -351,3 +351,32 @@ def test_rule_catalogue_is_current() -> None:
     assert docs.read_text(encoding="utf-8") == markdown(), (
         "run: python -m digidialog.validation.catalogue > docs/rules.md"
     )
+
+
+def test_a_code_is_judged_by_its_place_not_only_its_value() -> None:
+    """The same V/S/DN is right in an Organisation Ident (9051) and wrong in the Patient's
+    (8116): findings worked out once per combination must still depend on where it stands."""
+    org_type = 'V="HER" S="2.16.578.1.12.4.1.1.9051" DN="HER-id"'
+    data = m.request()
+    assert org_type.encode() in data
+    moved = m.edit(
+        data,
+        _both(
+            m.set_attr("//m:MsgInfo/m:Patient/m:Ident/m:TypeId", "V", "HER"),
+            m.set_attr("//m:MsgInfo/m:Patient/m:Ident/m:TypeId", "S", "2.16.578.1.12.4.1.1.9051"),
+        ),
+    )
+    for _ in range(2):  # the second time every finding comes from the cache
+        found = [i for i in validate(moved).issues if i.rule == "DD070"]
+        assert [i.xpath for i in found] == ["/MsgHead/MsgInfo/Patient/Ident/TypeId"]
+        assert "8116" in found[0].message
+
+
+def test_a_batch_gives_each_message_its_own_findings() -> None:
+    """Validating many messages in one process (as the CLI does) reuses cached lookups; a
+    message's report must not depend on what was validated before it."""
+    bad = m.edit(m.reply(), m.set_attr("//d:TemaKodet", "V", "13"))
+    alone = validate(bad).issues
+    assert alone
+    for data, expected in [(m.request(), []), (bad, alone), (m.reply(), []), (bad, alone)]:
+        assert validate(data).issues == expected

@@ -63,6 +63,9 @@ class LoopbackHTTPServer:
 
         class _RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes on a kept-alive connection; with Nagle on,
+            # the body waits for the client's delayed ACK (~40 ms per call on loopback).
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -17,8 +17,10 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from xml.sax.saxutils import escape
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from lxml import etree
 
 from digidialog.adapters.ports import (
     Delivery,
@@ -59,20 +61,51 @@ class AutoAnswer:
     e_consultation: bool = False  # SB → 12
     contact_office: bool = False  # HE → 19
     time_wishes: bool = False  # OT → 05/06, OET → 07/34, OAT → 08/09
-    renewals: bool = False  # RF/RFER → 14 with one simulated M1 per prescription
+    renewals: bool = False  # RF/RFER → 14 with one M1 (`simulated_m1`) per prescription
 
     @classmethod
     def everything(cls) -> AutoAnswer:
         return cls(e_consultation=True, contact_office=True, time_wishes=True, renewals=True)
 
 
-def simulated_m1(prescription: str) -> bytes:
-    """A stand-in for the journal's e-prescription (M1) document; clearly not a real one."""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<SimulertM1 xmlns="urn:digidialog:simulator:m1">'
-        f"<Legemiddel>{escape(prescription)}</Legemiddel></SimulertM1>\n"
-    ).encode()
+_M1 = "http://www.kith.no/xmlstds/eresept/m1/2013-10-08"
+_FORSKRIVNING = "http://www.kith.no/xmlstds/eresept/forskrivning/2013-10-08"
+# Default-namespace maps (lxml takes None as the key; its stubs only know str keys).
+_DEFAULT_M1: Any = {None: _M1}
+_DEFAULT_FORSKRIVNING: Any = {None: _FORSKRIVNING}
+
+
+def simulated_m1(prescription: str, *, prescribed: date, number: int = 1) -> bytes:
+    """The e-prescription (ER-M1 2013-10-08 ``Resept``) a journal's prescription module would write
+    when the GP renews `prescription`, so the demo's 14 carries a real, schema-valid M1.
+
+    The simulator knows the medicine only by the citizen's free text: it prescribes it by that name
+    (``NavnFormStyrke``) without an ATC code, in prescription group C, valid for a year, and says
+    in ``Merknad`` that it is simulated. `number` makes the ``Id`` unique among the M1 documents
+    of one answer (an xs:ID must be unique in the whole MsgHead).
+    """
+    m1 = f"{{{_M1}}}"
+    fs = f"{{{_FORSKRIVNING}}}"
+    resept = etree.Element(f"{m1}Resept", nsmap=_DEFAULT_M1)
+    etree.SubElement(resept, f"{m1}Forskrivningsdato").text = prescribed.isoformat()
+    etree.SubElement(resept, f"{m1}Utloper").text = (prescribed + timedelta(days=365)).isoformat()
+    etree.SubElement(
+        resept, f"{m1}Spesialitet", V="1", S="2.16.578.1.12.4.1.1.7426", DN="Allmennmedisin"
+    )
+    document = etree.SubElement(resept, f"{m1}ReseptDokLegemiddel")
+    etree.SubElement(document, f"{m1}Varegruppekode", V="L", DN="Legemiddel")
+    etree.SubElement(document, f"{m1}Antall").text = "1"
+    etree.SubElement(document, f"{m1}Merknad").text = "Simulert resept (digidialog-demo)."
+    etree.SubElement(document, f"{m1}Reiterasjon").text = "0"
+    forskrivning = etree.SubElement(document, f"{fs}Forskrivning", nsmap=_DEFAULT_FORSKRIVNING)
+    etree.SubElement(forskrivning, f"{fs}DosVeiledEnkel").text = "Som tidligere forskrevet."
+    medicine = etree.SubElement(forskrivning, f"{fs}LegemiddelVirkestoff")
+    etree.SubElement(medicine, f"{fs}NavnFormStyrke").text = prescription
+    etree.SubElement(medicine, f"{fs}Reseptgruppe", V="C", DN="Reseptgruppe C")
+    etree.SubElement(medicine, f"{fs}Id").text = f"ID_LEGEMIDDEL_{number}"
+    updated = datetime.combine(prescribed, time(0, 0))
+    etree.SubElement(resept, f"{m1}OppdatertFest").text = updated.isoformat()
+    return etree.tostring(resept, xml_declaration=True, encoding="UTF-8")
 
 
 class MemoryJournal:
@@ -363,7 +396,10 @@ class MemoryJournal:
                     RenewalOutcome(
                         RenewalResult.RENEWED,
                         "Resepten er fornyet.",
-                        tuple(simulated_m1(m) for m in medicines),
+                        tuple(
+                            simulated_m1(m, prescribed=self._clock().date(), number=n)
+                            for n, m in enumerate(medicines, start=1)
+                        ),
                         responder=gp,
                     ),
                 )
@@ -461,7 +497,7 @@ def _for_gp(slot: Slot, her_id: str | None) -> bool:
 DEMO_OFFICE = Office(
     her_id="8140001",
     name="Fjellsiden legekontor (simulert)",
-    org_number="999888777",
+    org_number="999888771",  # passes the mod-11 check digit (rule DD013)
     practitioners=(
         Practitioner(
             "8140011", "Kari", "Nordmann", hpr="9144889", specialist_general_practice=True

@@ -141,15 +141,18 @@ def start_with_simulator(
     *,
     journal: MemoryJournal | None = None,
     config: Mapping[str, Any] | None = None,
+    poll_interval: float | None = None,
 ) -> Iterator[tuple[Adapter, Simulator]]:
     """Start `name`'s simulator and an adapter connected to it; stop both on exit.
 
     `workdir` holds the simulator's files (a temporary directory when None); `journal` is the
     journal it serves (the answering demo office when None); `config` overrides adapter settings
-    such as timeouts.
+    such as timeouts; `poll_interval` is `SimulatorOptions.poll_interval` (polling vendors only).
     """
     with tempfile.TemporaryDirectory(prefix=f"digidialog-{name}-") as tmp:
-        options = SimulatorOptions(workdir=workdir or Path(tmp), journal=journal)
+        options = SimulatorOptions(
+            workdir=workdir or Path(tmp), journal=journal, poll_interval=poll_interval
+        )
         with simulator(name, options) as sim:
             adapter = create(name, {**sim.adapter_config(), **(config or {})})
             with adapter:

@@ -28,13 +28,16 @@ class SimulatorOptions:
     `workdir` is where a folder-based simulator keeps its exchange folders (a fresh temporary
     directory when None); `port` the loopback port of an HTTP one (0: any free port); `journal` the
     journal to serve (None: `demo_journal()`, the answering demo office); `token` the credential
-    the adapter must present, where the surface has one.
+    the adapter must present, where the surface has one; `poll_interval` (seconds) how often a
+    polling simulator and the adapter it configures (`adapter_config()`) look for new files (None:
+    the vendor's defaults, sane for real use; short for demos and tests).
     """
 
     workdir: Path | None = None
     port: int = 0
     journal: MemoryJournal | None = None
     token: str = DEFAULT_TOKEN
+    poll_interval: float | None = None
 
 
 class Simulator(ABC):

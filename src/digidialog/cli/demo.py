@@ -13,7 +13,6 @@ form). The transcript is printed as a table, or with ``--json`` as
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
@@ -24,9 +23,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from digidialog.adapters import AutoAnswer, MemoryJournal, OfficeMessage, available
+from digidialog.adapters import MemoryJournal, OfficeMessage, available, demo_journal
 from digidialog.adapters import start_with_simulator as start_adapter
-from digidialog.adapters.memory import DEMO_OFFICE, demo_slots
+from digidialog.adapters.memory import DEMO_OFFICE
 from digidialog.codes.processes import find_request
 from digidialog.errors import DigidialogError
 from digidialog.model import AppRec, Message, MsgHead
@@ -316,25 +315,20 @@ def scenarios(s: Session) -> list[Scenario]:
     ]  # fmt: skip
 
 
-def demo_office_journal() -> MemoryJournal:
-    """The adapters' demo journal, answering by itself, for an office whose organisation number
-    passes the mod-11 check (rule DD013), so that every message validates."""
-    office = dataclasses.replace(DEMO_OFFICE, org_number="999888771")
-    journal = MemoryJournal(
-        office, renewal_assignee="Reseptansvarlig sykepleier", auto=AutoAnswer.everything()
-    )
-    journal.open_slots(demo_slots(office, date.today() + timedelta(days=1)))
-    return journal
+DEMO_POLL_INTERVAL = 0.005
+"""Seconds between looks at exchange folders in the demo (a polling vendor's default is slower)."""
 
 
 def run_vendor(vendor: str, workdir: Path, channels: tuple[SecureChannel, SecureChannel],
                recorder: Recorder) -> list[Exchange]:  # fmt: skip
     """All scenarios against one vendor's simulator; failures are logged and skipped."""
-    journal = demo_office_journal()
+    journal = demo_journal()
     office_channel, portal_channel = channels
     notifier = RecordingNotifier()
     state = workdir / "state" / vendor
-    with start_adapter(vendor, workdir / "simulators" / vendor, journal=journal) as (adapter, _):
+    simulated = start_adapter(vendor, workdir / "simulators" / vendor, journal=journal,
+                              poll_interval=DEMO_POLL_INTERVAL)  # fmt: skip
+    with simulated as (adapter, _):
         wire = InProcessTransport()
         office = OfficePipeline(
             GpOffice(ServiceContext(journal.office(), notifier=notifier)), adapter,

@@ -16,7 +16,15 @@ from collections.abc import Sequence
 from digidialog.errors import DigidialogError, UsageError
 
 # Modules in digidialog.cli that add a sub-command, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ("validate", "inspect", "codes", "security", "adapters", "simulate", "demo")
+COMMANDS: tuple[str, ...] = (
+    "validate",
+    "inspect",
+    "codes",
+    "security",
+    "adapters",
+    "simulate",
+    "demo",
+)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -137,7 +138,11 @@ _worker: dict[str, tuple[SchemaSet, bytes | None]] = {}
 
 
 def _start_worker(extra: list[Path], stdin_data: bytes | None) -> None:
-    """Compile (or, after fork, inherit) the schema set once per worker."""
+    """Compile (or, after fork, inherit) the schema set once per worker.
+
+    Ctrl-C is left to the parent, which stops the pool; workers would only print tracebacks.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker["state"] = (_schemas(extra), stdin_data)
 
 

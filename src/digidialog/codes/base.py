@@ -68,6 +68,7 @@ class CodeSystem:
 
     @property
     def oid(self) -> str:
+        """The list's OID, the ``S`` attribute of a coded value from it."""
         return OID_PREFIX + self.number
 
     def __iter__(self) -> Iterator[Code]:

@@ -144,6 +144,7 @@ class Scheme:
         return value
 
     def is_valid(self, value: str) -> bool:
+        """True when ``value`` passes; `validate` says why not."""
         return self._problem(value) is None
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from digidialog.codes import code_system
 from digidialog.codes.base import OID_PREFIX, UnknownCodeError
 
 
@@ -74,8 +75,17 @@ BOTH: frozenset[Party] = frozenset(Party)
 _CITIZEN: frozenset[Party] = frozenset({Party.INNBYGGER})
 _OFFICE: frozenset[Party] = frozenset({Party.HELSEPERSONELL})
 
+
+def _display_name(system: str, code: str) -> str:
+    """The code list's display name of ``code``, so the catalogue never restates one.
+
+    Raises `UnknownCodeError` (at import) when the catalogue names a code its list lacks.
+    """
+    return code_system(system)[code].display_name
+
+
 GENERAL_REFUSALS: Mapping[str, str] = MappingProxyType(
-    {"26": "Forespørsel avvist", "30": "Ikke tilgang", "31": "Generell feil"}
+    {code: _display_name("7602", code) for code in ("26", "30", "31")}
 )
 """Code list 7602 codes that refuse any request (§2.4.3); each request lists which it allows."""
 
@@ -87,7 +97,7 @@ class ReplyKind:
     code: str
     """The ``V`` value, e.g. ``"05"``."""
     display_name: str
-    """The ``DN`` value from the code list."""
+    """The ``DN`` value; it must be the code list's (the catalogue's tables take it from there)."""
     senders: frozenset[Party]
     """Who may send this reply (usually the receiver of the request)."""
     system: str = "7602"
@@ -97,6 +107,16 @@ class ReplyKind:
     patient: bool = True
     """Whether ``MsgInfo/Patient`` is present in this reply."""
     note: str = ""
+
+    def __post_init__(self) -> None:
+        listed = _display_name(self.system, self.code)
+        if self.display_name != listed:
+            raise UnknownCodeError(
+                f"code {self.code!r} of code list {self.system} is {listed!r}, "
+                f"not {self.display_name!r}",
+                system=OID_PREFIX + self.system,
+                value=self.code,
+            )
 
     @property
     def oid(self) -> str:
@@ -111,7 +131,6 @@ class RequestKind:
     """The MsgInfo/Type (code list 8279) this request belongs to."""
     code: str
     """The ``TypeForesp`` ``V`` value, e.g. ``"RT"``."""
-    display_name: str
     system: str
     """Code list of ``code``: 7601, or 7602 (Avtaleutsending 05/07/08/11) or 7603 (KT)."""
     senders: frozenset[Party]
@@ -138,6 +157,11 @@ class RequestKind:
     since: str | None = None
     """Lowest process version that has this request (None: every version of the process)."""
     note: str = ""
+    display_name: str = field(init=False)
+    """The ``DN`` value, from the code list."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "display_name", _display_name(self.system, self.code))
 
     @property
     def oid(self) -> str:
@@ -155,10 +179,12 @@ class RequestKind:
 
     @property
     def reply_codes(self) -> frozenset[str]:
+        """Every ``TemaKodet`` value that may answer this request, refusals included."""
         return frozenset(r.code for r in self.replies)
 
     @property
     def refusal_codes(self) -> frozenset[str]:
+        """The general refusals (26/30/31, §2.4.3) this request may get."""
         return frozenset(r.code for r in self.replies if r.refusal)
 
     def reply(self, code: str) -> ReplyKind | None:
@@ -197,10 +223,12 @@ class Process:
 
     @property
     def request_codes(self) -> frozenset[str]:
+        """Every ``TypeForesp`` value of this process."""
         return frozenset(self._by_code)
 
     @property
     def reply_codes(self) -> frozenset[str]:
+        """Every ``TemaKodet`` value that answers some request of this process."""
         return frozenset(c for r in self.requests for c in r.reply_codes)
 
     @property
@@ -214,31 +242,44 @@ class Process:
         return all(r.synchronous for r in self.requests)
 
 
-_reply = ReplyKind  # short name for the tables below
+def _reply(
+    code: str,
+    senders: frozenset[Party],
+    *,
+    system: str = "7602",
+    refusal: bool = False,
+    patient: bool = True,
+    note: str = "",
+) -> ReplyKind:
+    """A `ReplyKind` for the tables below, its display name taken from the code list."""
+    return ReplyKind(
+        code,
+        _display_name(system, code),
+        senders,
+        system=system,
+        refusal=refusal,
+        patient=patient,
+        note=note,
+    )
 
 
 def _refusals(
     codes: str, senders: frozenset[Party], *, patient: bool = True
 ) -> tuple[ReplyKind, ...]:
-    return tuple(
-        ReplyKind(c, GENERAL_REFUSALS[c], senders, refusal=True, patient=patient)
-        for c in codes.split()
-    )
+    return tuple(_reply(c, senders, refusal=True, patient=patient) for c in codes.split())
 
 
 # -- reply sets, shared where the guide says "identical" --------------------------------------
 
 _RESEPT_REPLIES = (
-    _reply("14", "Resept er fornyet", _OFFICE),
-    _reply("15", "Resept kan ikke fornyes", _OFFICE),
-    _reply("32", "Resepter delvis fornyet", _OFFICE, note="§3.1.3; missing from the §4.1 table"),
+    _reply("14", _OFFICE),
+    _reply("15", _OFFICE),
+    _reply("32", _OFFICE, note="§3.1.3; missing from the §4.1 table"),
     *_refusals("26 30", _OFFICE),
 )
-_CLOSED_BY_OFFICE = _reply(
-    "13", "Dialog avsluttet", _OFFICE, note="the office closes the thread (§3.2.3, §4.1)"
-)
+_CLOSED_BY_OFFICE = _reply("13", _OFFICE, note="the office closes the thread (§3.2.3, §4.1)")
 _FROM_CITIZEN = (
-    _reply("22", "Svar fra innbygger", _CITIZEN),
+    _reply("22", _CITIZEN),
     _CLOSED_BY_OFFICE,
     *_refusals("26 31", _CITIZEN),
 )
@@ -247,26 +288,19 @@ _KODET = frozenset({"KodetOpplysning"})
 _R_TEXT = Requirement.REQUIRED
 
 _AVBESTILL_REPLIES = (
-    _reply("08", "Avbestilling av time bekreftet", _OFFICE),
-    _reply("09", "Time kunne ikke avbestilles", _OFFICE),
+    _reply("08", _OFFICE),
+    _reply("09", _OFFICE),
     *_refusals("26 30", _OFFICE),
 )
 
 
 def _avtaleutsending(process: str, section: str) -> tuple[RequestKind, ...]:
     """The one-way appointment push (§3.4.1): MOA (7601) or a 7602 code used as TypeForesp."""
-    kinds = (
-        ("MOA", "Melding om avtale", "7601"),
-        ("05", "Timereservasjon bekreftet", "7602"),
-        ("07", "Endring av time bekreftet", "7602"),
-        ("08", "Avbestilling av time bekreftet", "7602"),
-        ("11", "Pasient ikke møtt", "7602"),
-    )
+    kinds = (("MOA", "7601"), ("05", "7602"), ("07", "7602"), ("08", "7602"), ("11", "7602"))
     return tuple(
         RequestKind(
             process,
             code,
-            dn,
             system,
             _OFFICE,
             section,
@@ -274,7 +308,33 @@ def _avtaleutsending(process: str, section: str) -> tuple[RequestKind, ...]:
             forbidden=_Q,
             note="one-way: answered only by an AppRec",
         )
-        for code, dn, system in kinds
+        for code, system in kinds
+    )
+
+
+def _appointment_request(
+    process: str,
+    code: str,
+    section: str,
+    *,
+    replies: tuple[ReplyKind, ...],
+    icalendar: Requirement = Requirement.REQUIRED,
+    note: str = "",
+) -> RequestKind:
+    """A citizen's request about an appointment (book, change, cancel, wish): KodetOpplysning
+    from code list 1101 is required, and the appointment travels as iCalendar (not for a wish
+    for a new time, OT, which has none yet)."""
+    return RequestKind(
+        process,
+        code,
+        "7601",
+        _CITIZEN,
+        section,
+        required=_KODET,
+        kodet_opplysning="1101",
+        icalendar=icalendar,
+        replies=replies,
+        note=note,
     )
 
 
@@ -284,7 +344,6 @@ def _dialog_from_office(process: str, section: str) -> tuple[RequestKind, ...]:
         RequestKind(
             process,
             "DI",
-            "Dialog med innbygger",
             "7601",
             _OFFICE,
             section,
@@ -295,7 +354,6 @@ def _dialog_from_office(process: str, section: str) -> tuple[RequestKind, ...]:
         RequestKind(
             process,
             "EKI",
-            "Engangskontakt med innbygger",
             "7601",
             _OFFICE,
             section,
@@ -317,6 +375,23 @@ _DIGB = "DIALOG_INNBYGGER_DIGITALBRUKER"
 _TEST = "DIALOG_INNBYGGER_TEST"
 _BEHO = "DIALOG_INNBYGGER_BEHANDLEROVERSIKT"
 
+
+def _timedialog_request(code: str, *reply_codes: str) -> RequestKind:
+    """A citizen's free-text request about a specialist appointment (Timedialog, §3.8.1): the
+    question and the appointment (iCalendar) are required, and so is the answer's text."""
+    return RequestKind(
+        _TIMER,
+        code,
+        "7601",
+        _CITIZEN,
+        "3.8.1",
+        required=frozenset({"Sporsmal"}),
+        reply_text=Requirement.REQUIRED,
+        icalendar=Requirement.REQUIRED,
+        replies=tuple(_reply(reply, _OFFICE) for reply in reply_codes),
+    )
+
+
 _ALL: tuple[Process, ...] = (
     Process(
         _R,
@@ -327,7 +402,6 @@ _ALL: tuple[Process, ...] = (
             RequestKind(
                 _R,
                 "RF",
-                "Reseptfornying, fritekst",
                 "7601",
                 _CITIZEN,
                 "3.1.1",
@@ -339,7 +413,6 @@ _ALL: tuple[Process, ...] = (
             RequestKind(
                 _R,
                 "RFER",
-                "Reseptfornying, eResept",
                 "7601",
                 _CITIZEN,
                 "3.1.2",
@@ -363,14 +436,13 @@ _ALL: tuple[Process, ...] = (
             RequestKind(
                 _EKONS,
                 "SB",
-                "Spørsmål til behandler",
                 "7601",
                 _CITIZEN,
                 "3.2.1",
                 required=_Q,
                 reply_text=_R_TEXT,
                 replies=(
-                    _reply("12", "Svar på spørsmål, fra behandler", _OFFICE),
+                    _reply("12", _OFFICE),
                     _CLOSED_BY_OFFICE,
                     *_refusals("26 30 31", _OFFICE),
                 ),
@@ -388,23 +460,20 @@ _ALL: tuple[Process, ...] = (
             RequestKind(
                 _EKONT,
                 "HE",
-                "Henvendelse",
                 "7601",
                 _CITIZEN,
                 "3.3.1",
                 reply_text=_R_TEXT,
                 replies=(
-                    _reply("19", "Svar på henvendelse", _OFFICE),
+                    _reply("19", _OFFICE),
                     _CLOSED_BY_OFFICE,
                     _reply(
                         "17",
-                        "Attest er ferdigstilt",
                         _OFFICE,
                         note="used by the official examples; not listed in §3.3.2",
                     ),
                     _reply(
                         "18",
-                        "Attest kan ikke utstedes",
                         _OFFICE,
                         note="used by the official examples; not listed in §3.3.2",
                     ),
@@ -414,7 +483,6 @@ _ALL: tuple[Process, ...] = (
             RequestKind(
                 _EKONT,
                 "VUS",
-                "Varsel om ulest svar eller henvendelse",
                 "7601",
                 _CITIZEN,
                 "3.3.1",
@@ -434,15 +502,14 @@ _ALL: tuple[Process, ...] = (
             RequestKind(
                 _TRES,
                 "HLT",
-                "Hent ledige timer",
                 "7601",
                 _CITIZEN,
                 "3.4.2.1",
                 required=frozenset({"FraDato", "TilDato"}),
                 synchronous=True,
                 replies=(
-                    _reply("03", "Ledige timer", _OFFICE),
-                    _reply("04", "Ingen ledige timer", _OFFICE),
+                    _reply("03", _OFFICE),
+                    _reply("04", _OFFICE),
                     *_refusals("26 30", _OFFICE),
                 ),
                 note="Foresporsel/FraDato and TilDato required, at most 4 weeks apart",
@@ -450,44 +517,31 @@ _ALL: tuple[Process, ...] = (
             RequestKind(
                 _TRES,
                 "HBT",
-                "Hent bestilte timer",
                 "7601",
                 _CITIZEN,
                 "3.4.4.1",
                 synchronous=True,
                 since="1.2",
                 replies=(
-                    _reply("01", "Bestilte timer", _OFFICE),
-                    _reply("02", "Ingen bestilte timer", _OFFICE),
+                    _reply("01", _OFFICE),
+                    _reply("02", _OFFICE),
                     *_refusals("26 30", _OFFICE),
                 ),
             ),
-            RequestKind(
+            _appointment_request(
                 _TRES,
                 "RT",
-                "Reserver time",
-                "7601",
-                _CITIZEN,
                 "3.4.3.1",
-                required=_KODET,
-                kodet_opplysning="1101",
-                icalendar=Requirement.REQUIRED,
                 replies=(
-                    _reply("05", "Timereservasjon bekreftet", _OFFICE),
-                    _reply("06", "Time ikke tilgjengelig", _OFFICE),
+                    _reply("05", _OFFICE),
+                    _reply("06", _OFFICE),
                     *_refusals("26 30", _OFFICE),
                 ),
             ),
-            RequestKind(
+            _appointment_request(
                 _TRES,
                 "ART",
-                "Avbestill reservert time",
-                "7601",
-                _CITIZEN,
                 "3.4.3.1",
-                required=_KODET,
-                kodet_opplysning="1101",
-                icalendar=Requirement.REQUIRED,
                 replies=_AVBESTILL_REPLIES,
             ),
             *_avtaleutsending(_TRES, "3.4.1"),
@@ -500,52 +554,36 @@ _ALL: tuple[Process, ...] = (
         "3.5",
         ("1.1", "1.2"),
         (
-            RequestKind(
+            _appointment_request(
                 _TONS,
                 "OT",
-                "Ønske om time",
-                "7601",
-                _CITIZEN,
                 "3.5.1",
-                required=_KODET,
-                kodet_opplysning="1101",
+                icalendar=Requirement.FORBIDDEN,
                 replies=(
-                    _reply("05", "Timereservasjon bekreftet", _OFFICE),
-                    _reply("10", "Timereservasjon hos annen behandler bekreftet", _OFFICE),
-                    _reply("06", "Time ikke tilgjengelig", _OFFICE),
+                    _reply("05", _OFFICE),
+                    _reply("10", _OFFICE),
+                    _reply("06", _OFFICE),
                     *_refusals("26 30", _OFFICE),
                 ),
                 note="no iCalendar in the request; the confirmation (05/10) carries one",
             ),
-            RequestKind(
+            _appointment_request(
                 _TONS,
                 "OET",
-                "Ønske om endring av time",
-                "7601",
-                _CITIZEN,
                 "3.5.1",
-                required=_KODET,
-                kodet_opplysning="1101",
-                icalendar=Requirement.REQUIRED,
                 replies=(
-                    _reply("07", "Endring av time bekreftet", _OFFICE),
-                    _reply("10", "Timereservasjon hos annen behandler bekreftet", _OFFICE),
-                    _reply("06", "Time ikke tilgjengelig", _OFFICE),
-                    _reply("34", "Time kunne ikke endres", _OFFICE),
+                    _reply("07", _OFFICE),
+                    _reply("10", _OFFICE),
+                    _reply("06", _OFFICE),
+                    _reply("34", _OFFICE),
                     *_refusals("26 30", _OFFICE),
                 ),
                 note="under development, not in production (§3.5.1)",
             ),
-            RequestKind(
+            _appointment_request(
                 _TONS,
                 "OAT",
-                "Ønske om avbestilling av time",
-                "7601",
-                _CITIZEN,
                 "3.5.1",
-                required=_KODET,
-                kodet_opplysning="1101",
-                icalendar=Requirement.REQUIRED,
                 replies=_AVBESTILL_REPLIES,
             ),
         ),
@@ -557,52 +595,12 @@ _ALL: tuple[Process, ...] = (
         "3.8",
         ("1.1", "1.2"),
         (
-            RequestKind(
-                _TIMER,
-                "HE",
-                "Henvendelse",
-                "7601",
-                _CITIZEN,
-                "3.8.1",
-                required=frozenset({"Sporsmal"}),
-                reply_text=_R_TEXT,
-                icalendar=Requirement.REQUIRED,
-                replies=(_reply("19", "Svar på henvendelse", _OFFICE),),
-            ),
-            RequestKind(
-                _TIMER,
-                "OET",
-                "Ønske om endring av time",
-                "7601",
-                _CITIZEN,
-                "3.8.1",
-                required=frozenset({"Sporsmal"}),
-                reply_text=_R_TEXT,
-                icalendar=Requirement.REQUIRED,
-                replies=(
-                    _reply("07", "Endring av time bekreftet", _OFFICE),
-                    _reply("34", "Time kunne ikke endres", _OFFICE),
-                ),
-            ),
-            RequestKind(
-                _TIMER,
-                "OAB",
-                "Ønske om avslutning av behandlingsforløp",
-                "7601",
-                _CITIZEN,
-                "3.8.1",
-                required=frozenset({"Sporsmal"}),
-                reply_text=_R_TEXT,
-                icalendar=Requirement.REQUIRED,
-                replies=(
-                    _reply("35", "Avslutning av behandlingsforløp bekreftet", _OFFICE),
-                    _reply("36", "Behandlingsforløp kunne ikke avsluttes", _OFFICE),
-                ),
-            ),
+            _timedialog_request("HE", "19"),
+            _timedialog_request("OET", "07", "34"),
+            _timedialog_request("OAB", "35", "36"),
             RequestKind(
                 _TIMER,
                 "05",
-                "Timereservasjon bekreftet",
                 "7602",
                 _CITIZEN,
                 "3.8.1",
@@ -628,16 +626,10 @@ _ALL: tuple[Process, ...] = (
         "3.7",
         ("1.0",),
         (
-            RequestKind(
+            _appointment_request(
                 _AAVB,
                 "ART",
-                "Avbestill reservert time",
-                "7601",
-                _CITIZEN,
                 "3.7.1.1",
-                required=_KODET,
-                kodet_opplysning="1101",
-                icalendar=Requirement.REQUIRED,
                 replies=_AVBESTILL_REPLIES,
             ),
         ),
@@ -654,7 +646,6 @@ _ALL: tuple[Process, ...] = (
             RequestKind(
                 _DIGB,
                 "SDAB",
-                "Status digital aktiv bruker",
                 "7601",
                 _CITIZEN,
                 "3.9.1",
@@ -665,15 +656,14 @@ _ALL: tuple[Process, ...] = (
             RequestKind(
                 _DIGB,
                 "SIDAB",
-                "Sjekk om innbyggere er digitalt aktive brukere",
                 "7601",
                 _OFFICE,
                 "3.9.2.1",
                 reply_text=_R_TEXT,
                 patient=False,
                 replies=(
-                    _reply("28", "Digitale aktive brukere", _CITIZEN, patient=False),
-                    _reply("29", "Ingen digitale brukere", _CITIZEN, patient=False),
+                    _reply("28", _CITIZEN, patient=False),
+                    _reply("29", _CITIZEN, patient=False),
                     *_refusals("26 31", _CITIZEN, patient=False),
                 ),
                 note="the persons go in a Personer Document, not in MsgInfo/Patient",
@@ -689,14 +679,11 @@ _ALL: tuple[Process, ...] = (
             RequestKind(
                 _TEST,
                 "KT",
-                "Kommunikasjonstest",
                 "7603",
                 BOTH,
                 "3.10.1",
                 synchronous=True,
-                replies=(
-                    _reply("RKT", "Respons kommunikasjonstest", BOTH, system="7603", patient=False),
-                ),
+                replies=(_reply("RKT", BOTH, system="7603", patient=False),),
             ),
         ),
     ),
@@ -709,14 +696,13 @@ _ALL: tuple[Process, ...] = (
             RequestKind(
                 _BEHO,
                 "HB",
-                "Hent behandlere",
                 "7601",
                 _CITIZEN,
                 "3.11.1",
                 synchronous=True,
                 replies=(
-                    _reply("20", "Behandlere", _OFFICE),
-                    _reply("21", "Behandlere ikke funnet", _OFFICE),
+                    _reply("20", _OFFICE),
+                    _reply("21", _OFFICE),
                     *_refusals("30 31", _OFFICE),
                 ),
             ),
@@ -749,10 +735,12 @@ class Classification:
 
     @property
     def is_reply(self) -> bool:
+        """True for a Notat answering a request; False for the request itself."""
         return self.reply is not None
 
     @property
     def synchronous(self) -> bool:
+        """True when every request this message may belong to is synchronous (Ack N)."""
         kinds = (self.request,) if self.request is not None else self.candidates
         return bool(kinds) and all(k.synchronous for k in kinds)
 
@@ -763,6 +751,7 @@ class Classification:
 
     @property
     def ack(self) -> str:
+        """The ``MsgInfo/Ack`` this message carries: ``"N"`` when synchronous, else ``"J"``."""
         return "N" if self.synchronous else "J"
 
 

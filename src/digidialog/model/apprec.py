@@ -48,14 +48,18 @@ class HCPerson(XmlModel):
     additional_id: list[AdditionalId] = []
 
 
-class Dept(XmlModel):
-    """A department of an institution."""
+class _TypedParty(XmlModel):
+    """Type, name and identifiers: the shape AppRec gives a department and a professional."""
 
     type: CodedValue | None = None
     name: str | None = None
     id: str | None = None
     type_id: CodedValue | None = None
     additional_id: list[AdditionalId] = []
+
+
+class Dept(_TypedParty):
+    """A department of an institution."""
 
 
 class Inst(XmlModel):
@@ -76,14 +80,8 @@ class Inst(XmlModel):
         return next((a.id for a in self.additional_id if a.type.v == "HER"), None)
 
 
-class HCProf(XmlModel):
+class HCProf(_TypedParty):
     """A healthcare professional as AppRec party."""
-
-    type: CodedValue | None = None
-    name: str | None = None
-    id: str | None = None
-    type_id: CodedValue | None = None
-    additional_id: list[AdditionalId] = []
 
 
 class HCP(XmlModel):
@@ -134,6 +132,7 @@ class AppRec(Message):
 
     @property
     def version(self) -> str:
+        """``"1.1"`` or ``"1.0"``, from the namespace."""
         return "1.0" if self.namespace == APPREC_1_0 else "1.1"
 
     @property

@@ -20,6 +20,7 @@ class Base64Container(XmlModel):
 
     @classmethod
     def of(cls, data: bytes) -> Base64Container:
+        """A container holding ``data`` base64-encoded (one line, as `to_xml` writes it)."""
         return cls(value=base64.b64encode(data).decode("ascii"))
 
     @property

@@ -24,7 +24,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
 from digidialog.errors import Location, ParseError
-from digidialog.xml.namespaces import XSI
+from digidialog.xml.namespaces import XSI, readable_path
 
 _XML_SPACE = " \t\r\n"
 """XML's whitespace (S production); other Unicode spaces are content."""
@@ -76,30 +76,11 @@ def source_line(element: etree._Element) -> int | None:
     return line if isinstance(line, int) else None
 
 
-def local_xpath(element: etree._Element) -> str:
-    """A readable XPath of ``element`` by local names: ``/MsgHead/Document[2]/RefDoc``."""
-    steps: list[str] = []
-    node: etree._Element | None = element
-    while node is not None:
-        if not isinstance(node.tag, str):
-            node = node.getparent()
-            continue
-        name = etree.QName(node).localname
-        parent = node.getparent()
-        if parent is not None:
-            same = [c for c in parent if c.tag == node.tag]
-            if len(same) > 1:
-                name = f"{name}[{same.index(node) + 1}]"
-        steps.append(name)
-        node = parent
-    return "/" + "/".join(reversed(steps))
-
-
 def content_error(message: str, element: etree._Element, source: str | None) -> ParseError:
     """A `ParseError` for content that does not fit the model, located at ``element``."""
     return ParseError(
         message,
-        location=Location(source, source_line(element), local_xpath(element)),
+        location=Location(source, source_line(element), readable_path(element)),
         hint="the message does not follow the standard's schema; validate it to see why",
         code="parse:unexpected-content",
     )

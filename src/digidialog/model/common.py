@@ -18,8 +18,9 @@ from pydantic import BeforeValidator
 from digidialog.codes import lookup
 from digidialog.codes.base import Code, CodeSystem
 from digidialog.model.base import Attr, XmlModel
+from digidialog.xml.namespaces import FELLESKOMPONENT1
 
-FK1: Final = "http://www.kith.no/xmlstds/felleskomponent1"
+FK1: Final = FELLESKOMPONENT1
 """KITH felleskomponent1: Ident/Address/TeleCom/Person/HealthcareProfessional/Organisation types."""
 XHTML: Final = "http://www.w3.org/1999/xhtml"
 
@@ -163,10 +164,9 @@ class Identified:
         return Identified.ident_of(self, "HER")
 
 
-class Fk1Person(XmlModel, Identified):
-    """felleskomponent1 Person (Personer, Pasientrelasjon)."""
-
-    xml_ns = FK1
+class PersonFields(XmlModel, Identified):
+    """The fields of the KITH person type, in schema order; each standard binds it in its own
+    namespace (MsgHead `Patient`, felleskomponent1 `Fk1Person`)."""
 
     family_name: str | None = None
     middle_name: str | None = None
@@ -179,10 +179,12 @@ class Fk1Person(XmlModel, Identified):
     tele_com: list[TeleCom] = []
 
 
-class Fk1HealthcareProfessional(XmlModel, Identified):
-    """felleskomponent1 HealthcareProfessional (Helsepersonell 2014/2015)."""
+class HealthcareProfessionalFields(XmlModel, Identified):
+    """The fields of the KITH healthcare-professional type, in schema order: the person fields
+    after the professional's type and role. Bound by MsgHead, felleskomponent1 and Dialogmelding.
 
-    xml_ns = FK1
+    (Not a `PersonFields` subclass: pydantic puts inherited fields first, the schema does not.)
+    """
 
     type_healthcare_professional: CodedValue | None = None
     role_to_patient: CodedValue | None = None
@@ -195,6 +197,23 @@ class Fk1HealthcareProfessional(XmlModel, Identified):
     ident: list[Ident] = []
     address: Address | None = None
     tele_com: list[TeleCom] = []
+
+    @property
+    def hpr_number(self) -> str | None:
+        """The HPR number (TypeId V="HPR"), if the professional has one."""
+        return self.ident_of("HPR")
+
+
+class Fk1Person(PersonFields):
+    """felleskomponent1 Person (Personer, Pasientrelasjon)."""
+
+    xml_ns = FK1
+
+
+class Fk1HealthcareProfessional(HealthcareProfessionalFields):
+    """felleskomponent1 HealthcareProfessional (Helsepersonell 2014/2015)."""
+
+    xml_ns = FK1
 
 
 class Fk1Organisation(XmlModel, Identified):
@@ -224,8 +243,10 @@ __all__ = [
     "Fk1HealthcareProfessional",
     "Fk1Organisation",
     "Fk1Person",
+    "HealthcareProfessionalFields",
     "Ident",
     "Identified",
+    "PersonFields",
     "TeleCom",
     "new_id",
     "now_text",

@@ -19,6 +19,7 @@ from digidialog.model.common import (
     CodedValue,
     DateText,
     Fk1Organisation,
+    HealthcareProfessionalFields,
     Ident,
     Identified,
     TeleCom,
@@ -26,17 +27,11 @@ from digidialog.model.common import (
 from digidialog.xml.namespaces import DIALOG_1_0, DIALOG_1_1
 
 
-class DialogHealthcareProfessional(XmlModel, Identified):
-    """``HealthcareProfessional`` inside Dialogmelding (RollerRelatertNotat, TilknyttetEnhet)."""
+class DialogHealthcareProfessional(HealthcareProfessionalFields):
+    """``HealthcareProfessional`` inside Dialogmelding (RollerRelatertNotat, TilknyttetEnhet):
+    its own children in the Dialogmelding namespace, Ident/Address/TeleCom's in felleskomponent1.
+    """
 
-    type_healthcare_professional: CodedValue | None = None
-    role_to_patient: CodedValue | None = None
-    family_name: str | None = None
-    middle_name: str | None = None
-    given_name: str | None = None
-    date_of_birth: DateText | None = None
-    sex: CodedValue | None = None
-    nationality: CodedValue | None = None
     ident: Annotated[list[Ident], El(type_ns=FK1)] = []
     address: Annotated[Address | None, El(type_ns=FK1)] = None
     tele_com: Annotated[list[TeleCom], El(type_ns=FK1)] = []

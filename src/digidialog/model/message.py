@@ -9,7 +9,8 @@ from typing import Any, ClassVar, Self
 from lxml import etree
 
 from digidialog.errors import Location, ParseError
-from digidialog.model.base import XmlModel, local_xpath, source_line
+from digidialog.model.base import XmlModel, source_line
+from digidialog.xml.namespaces import readable_path
 
 
 class Message(XmlModel):
@@ -37,15 +38,23 @@ class Message(XmlModel):
         tag = root.tag if isinstance(root.tag, str) else ""
         found = Message._roots.get(tag)
         if found is None or not issubclass(found, cls):
-            expected = sorted(
-                etree.QName(name).localname
-                for name, kind in Message._roots.items()
-                if issubclass(kind, cls)
-            )
+            expected = [name for name, kind in Message._roots.items() if issubclass(kind, cls)]
+            local = etree.QName(tag).localname if tag else "(none)"
+            same_name = [name for name in expected if etree.QName(name).localname == local]
+            if same_name:  # the right element in another namespace: usually a wrong version
+                problem = f"root element {local!r} is in namespace {etree.QName(tag).namespace!r}"
+                hint = "expected the namespace of a version this library reads: " + ", ".join(
+                    repr(etree.QName(name).namespace) for name in same_name
+                )
+            else:
+                problem = f"root element {local!r} is not a message this library reads"
+                hint = "expected one of " + ", ".join(
+                    dict.fromkeys(sorted(etree.QName(name).localname for name in expected))
+                )
             raise ParseError(
-                f"root element {tag!r} is not a message this library reads",
-                location=Location(source, source_line(root), local_xpath(root)),
-                hint=f"expected one of {', '.join(dict.fromkeys(expected))}",
+                problem,
+                location=Location(source, source_line(root), readable_path(root)),
+                hint=hint,
                 code="parse:unknown-root",
             )
         message: Self = found.read_element(root, source=source)

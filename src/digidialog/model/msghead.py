@@ -18,11 +18,12 @@ from digidialog.model.common import (
     TS,
     Address,
     CodedValue,
-    DateText,
     DateTimeText,
     Fk1Person,
+    HealthcareProfessionalFields,
     Ident,
     Identified,
+    PersonFields,
     TeleCom,
     new_id,
     now_text,
@@ -60,24 +61,10 @@ class _MsgHeadModel(XmlModel):
     xml_ns = MSGHEAD
 
 
-class HealthcareProfessional(_MsgHeadModel, Identified):
+class HealthcareProfessional(HealthcareProfessionalFields):
     """A healthcare professional at the deepest organisation level (e.g. the GP)."""
 
-    type_healthcare_professional: CodedValue | None = None
-    role_to_patient: CodedValue | None = None
-    family_name: str | None = None
-    middle_name: str | None = None
-    given_name: str | None = None
-    date_of_birth: DateText | None = None
-    sex: CodedValue | None = None
-    nationality: CodedValue | None = None
-    ident: list[Ident] = []
-    address: Address | None = None
-    tele_com: list[TeleCom] = []
-
-    @property
-    def hpr_number(self) -> str | None:
-        return self.ident_of("HPR")
+    xml_ns = MSGHEAD
 
 
 class Organisation(_MsgHeadModel, Identified):
@@ -126,18 +113,10 @@ class Organisation(_MsgHeadModel, Identified):
         return None
 
 
-class Patient(_MsgHeadModel, Identified):
+class Patient(PersonFields):
     """The patient the message is about (names and FNR/DNR in HITS 1217)."""
 
-    family_name: str | None = None
-    middle_name: str | None = None
-    given_name: str | None = None
-    date_of_birth: DateText | None = None
-    sex: CodedValue | None = None
-    nationality: CodedValue | None = None
-    ident: list[Ident] = []
-    address: Address | None = None
-    tele_com: list[TeleCom] = []
+    xml_ns = MSGHEAD
 
     @property
     def national_id(self) -> str | None:
@@ -163,14 +142,17 @@ class ConversationRef(_MsgHeadModel):
         )
 
 
-class Sender(_MsgHeadModel):
+class _Addressee(_MsgHeadModel):
     com_method: CodedValue | None = None
     organisation: Organisation
 
 
-class Receiver(_MsgHeadModel):
-    com_method: CodedValue | None = None
-    organisation: Organisation
+class Sender(_Addressee):
+    """``MsgInfo/Sender``: the sending organisation, levels nested top first."""
+
+
+class Receiver(_Addressee):
+    """``MsgInfo/Receiver``: the receiving organisation, levels nested top first."""
 
 
 class OtherReceiver(_MsgHeadModel):
@@ -222,6 +204,7 @@ class RefDoc(_MsgHeadModel):
 
     @property
     def first_item(self) -> ContentItem | None:
+        """The first document in ``Content`` (where digital dialog puts the one it carries)."""
         return self.content.items[0] if self.content and self.content.items else None
 
 
@@ -322,6 +305,7 @@ class MsgHead(Message, _MsgHeadModel):
 
     @property
     def msg_id(self) -> str:
+        """``MsgInfo/MsgId``: the UUID that replies quote as RefToParent."""
         return self.msg_info.msg_id
 
     @property
@@ -337,23 +321,28 @@ class MsgHead(Message, _MsgHeadModel):
 
     @property
     def patient(self) -> Patient | None:
+        """``MsgInfo/Patient`` (None in messages without one, e.g. SIDAB)."""
         return self.msg_info.patient
 
     @property
     def sender(self) -> Organisation:
+        """The top organisation level of ``MsgInfo/Sender``."""
         return self.msg_info.sender.organisation
 
     @property
     def receiver(self) -> Organisation:
+        """The top organisation level of ``MsgInfo/Receiver``."""
         return self.msg_info.receiver.organisation
 
     @property
     def ref_to_parent(self) -> str | None:
+        """The MsgId this message answers (None for a thread's first message)."""
         ref = self.msg_info.conversation_ref
         return ref.ref_to_parent if ref else None
 
     @property
     def ref_to_conversation(self) -> str | None:
+        """The MsgId of the thread's first message (None for that message itself)."""
         ref = self.msg_info.conversation_ref
         return ref.ref_to_conversation if ref else None
 

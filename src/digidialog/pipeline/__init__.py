@@ -20,10 +20,16 @@ from digidialog.pipeline.endpoint import (
     receiver_her_id,
 )
 from digidialog.pipeline.journal import Collected, JournalBridge
-from digidialog.pipeline.office import CollectResult, OfficePipeline, RunResult
+from digidialog.pipeline.office import CollectResult, OfficePipeline, Restored, RunResult
 from digidialog.pipeline.portal import PortalEndpoint
 from digidialog.pipeline.retry import RetryPolicy
-from digidialog.pipeline.store import MessageStore, OutboxItem, StoredMessage, StoreError
+from digidialog.pipeline.store import (
+    MessageStore,
+    OutboxItem,
+    Queued,
+    StoredMessage,
+    StoreError,
+)
 
 __all__ = [
     "CollectResult",
@@ -39,6 +45,8 @@ __all__ = [
     "Outcome",
     "Packed",
     "PortalEndpoint",
+    "Queued",
+    "Restored",
     "RetryPolicy",
     "RunResult",
     "SecureChannel",

@@ -8,7 +8,8 @@ that is not XML gets AppRec T01, a schema-invalid message T02.
 
 Sending: every message is packed (signed, sealed) and put in the durable outbox in the same
 transaction as the state change that produced it; `flush()` hands due envelopes to the transport
-and reschedules failures with backoff.
+and reschedules failures with backoff. An SMS a message owes (`Outgoing.sms`: it gives the citizen
+a time) goes out only after the transport accepted that message, once.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from digidialog.errors import ParseError, ServiceError
 from digidialog.model import AppRec, Message, MsgHead
 from digidialog.pipeline.channel import Packed, SecureChannel, Unpacked
 from digidialog.pipeline.retry import RetryPolicy
-from digidialog.pipeline.store import MessageStore, StoredMessage
+from digidialog.pipeline.store import MessageStore, OutboxItem, Queued, StoredMessage
 from digidialog.security import TransportSecurityError
-from digidialog.services import ReceiptError, Receipts, TransportInfo
+from digidialog.services import Notifier, ReceiptError, Receipts, SmsNotice, TransportInfo
 from digidialog.transport import BaseTransport, Envelope, TransportError
 from digidialog.validation import XSD_RULE, Issue, validate_tree
 
@@ -50,7 +51,7 @@ class Status(StrEnum):
     REFUSED = "refused"
     """A transport security error: no AppRec; `code` is the transport error code."""
     RECEIPT = "receipt"
-    """An AppRec for something we sent, matched to it."""
+    """An AppRec for something we sent, matched to it (and kept in the store)."""
     FAILED = "failed"
     """Receipted, but no reply could be built for it; kept with its error for a person."""
     IGNORED = "ignored"
@@ -116,16 +117,19 @@ class Endpoint(ABC):
         transport: BaseTransport,
         receipts: Receipts,
         retry: RetryPolicy | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         on_packed: OnPacked | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.channel = channel
         self.store = store
         self.transport = transport
         self.receipts = receipts
         self.retry = retry or RetryPolicy()
-        self.clock = clock
+        self.clock = clock or time.time
         self.on_packed = on_packed
+        self.notifier = notifier
+        """Sends the SMS an outbox entry owes once it is sent (None: this party sends none)."""
         self._lock = threading.RLock()
 
     # -- receiving ---------------------------------------------------------------------------
@@ -146,6 +150,13 @@ class Endpoint(ABC):
             return read
         message = read.message
         if isinstance(message, AppRec):
+            kept = self.store.add_received(
+                sender=envelope.sender, msg_id=message.id, msg_type="AppRec", envelope=envelope,
+                signed_xml=read.unpacked.xml, state="receipt", now=self.clock(),
+            )  # fmt: skip
+            if kept is None:
+                return Outcome(Status.DUPLICATE, envelope.message_id, message.id, "AppRec",
+                               detail=f"AppRec {message.id} was received before")  # fmt: skip
             return self._on_apprec(envelope, message)
         assert isinstance(message, MsgHead)
         row = self.store.add_received(
@@ -200,7 +211,7 @@ class Endpoint(ABC):
         except ServiceError:  # SV020: this envelope was answered before
             return Outcome(Status.DUPLICATE, envelope.message_id, code=error.code.value,
                            detail="already answered")  # fmt: skip
-        self.store.enqueue(self._pack(apprec, envelope.sender).envelope, now=self.clock())
+        self.store.enqueue(self._queued(self._pack(apprec, envelope.sender)), now=self.clock())
         return Outcome(
             Status.REJECTED, envelope.message_id, code=error.code.value,
             detail=error.detail or error.code.display_name, apprec=apprec,
@@ -248,6 +259,10 @@ class Endpoint(ABC):
         """Pack a MsgHead for its receiver (the deepest HER-id of MsgInfo/Receiver)."""
         return self._pack(message, receiver_her_id(message))
 
+    @staticmethod
+    def _queued(packed: Packed, sms: SmsNotice | None = None) -> Queued:
+        return Queued(packed.envelope, packed.xml, sms)
+
     def flush(self, limit: int = 100) -> FlushResult:
         """Send every due envelope; reschedule retryable failures, give up on the others."""
         result = FlushResult()
@@ -268,7 +283,19 @@ class Endpoint(ABC):
                 continue
             self.store.mark_sent(item.id)
             result.sent.append(message_id)
+            self._notify(item)
         return result
+
+    def _notify(self, item: OutboxItem) -> None:
+        """The SMS `item` owes, now that the transport has it. Sent after the row is marked sent,
+        so a retried or repeated flush never texts twice (a crash right between loses one SMS
+        rather than sending two). A failing SMS gateway does not unsend the message."""
+        if item.sms is None or self.notifier is None:
+            return
+        try:
+            item.sms.send(self.notifier)
+        except Exception:  # the gateway's own errors: log, the message itself went out
+            log.exception("SMS for %s could not be sent", item.envelope.message_id)
 
 
 def _short(text: str, limit: int = 250) -> str:

@@ -6,8 +6,12 @@ stored message to the services (`GpOffice.receive`: AppRec, routing by MsgInfo/T
 transaction that settles the message. When the journal is unavailable the message stays
 ``pending`` with its AppRec OK already queued (it is safely stored), and `retry_pending()`
 delivers it later with backoff. `collect()` turns what the journal wants sent into signed,
-sealed envelopes in the outbox and only then acknowledges them to the journal; `flush()` sends.
-`run_once()` does all three.
+sealed envelopes in the outbox and only then acknowledges them to the journal; `flush()` sends
+(and then sends the SMS a sent message owes). `run_once()` does all three.
+
+The services keep conversations and AppRec expectations in memory; a new `OfficePipeline` on an
+existing store rebuilds them from the stored messages (`restore()`), so after a restart replies in
+older conversations and AppRecs for messages sent before it are handled as if nothing happened.
 """
 
 from __future__ import annotations
@@ -18,13 +22,13 @@ from dataclasses import dataclass, field
 
 from digidialog.adapters import Adapter
 from digidialog.errors import DigidialogError, JournalUnavailableError, ServiceError
-from digidialog.model import AppRec, MsgHead
+from digidialog.model import AppRec, Message, MsgHead
 from digidialog.pipeline.channel import SecureChannel
 from digidialog.pipeline.endpoint import Endpoint, FlushResult, OnPacked, Outcome, Status
 from digidialog.pipeline.journal import JournalBridge
 from digidialog.pipeline.retry import RetryPolicy
 from digidialog.pipeline.store import MessageStore, StoredMessage
-from digidialog.services import GpOffice, Incoming, Outgoing
+from digidialog.services import GpOffice, Incoming, Outgoing, rebuild_conversations
 from digidialog.transport import BaseTransport, Envelope
 from digidialog.validation import Issue, validate_tree
 from digidialog.xml.parser import parse_bytes
@@ -40,6 +44,24 @@ class CollectResult:
     """Messages built and put in the outbox (and acknowledged to the journal)."""
     errors: list[tuple[str, DigidialogError]] = field(default_factory=list)
     """Journal ids that could not be turned into a message, with why; left in the journal."""
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """What `restore()` took back from the store."""
+
+    conversations: int
+    """Threads rebuilt into the services' conversation store."""
+    awaiting: int
+    """Sent messages whose AppRec is still expected."""
+    left_out: list[tuple[str, ServiceError]] = field(default_factory=list)
+    """Messages or whole threads not rebuilt (MsgId or conversation id, why): what the services
+    refused when it came (a reply to a closed thread, a refusal of an unknown request)."""
+
+
+# Received messages the services threaded: settled for good. ``stored``/``pending`` ones are
+# threaded by `retry_pending()`, ``rejected`` ones never were.
+_THREADED = ("delivered", "answered", "failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +88,42 @@ class OfficePipeline(Endpoint):
         clock: Callable[[], float] | None = None,
         on_packed: OnPacked | None = None,
     ) -> None:
-        kwargs = {} if clock is None else {"clock": clock}
         super().__init__(
             channel=channel, store=store, transport=transport, receipts=office.context.receipts,
-            retry=retry, on_packed=on_packed, **kwargs,
+            retry=retry, clock=clock, on_packed=on_packed, notifier=office.context.notifier,
         )  # fmt: skip
         self.office = office
         self.bridge = JournalBridge(office, adapter)
         self._waiting: dict[int, Incoming] = {}
         self._unsendable: set[str] = set()
+        self.restored = self.restore()
+        """What was rebuilt from the store when this pipeline started."""
+
+    # -- starting again ----------------------------------------------------------------------
+
+    def restore(self) -> Restored:
+        """Rebuild the services' memory from the store: every settled thread (received messages
+        and the messages sent in reply, `rebuild_conversations`), the AppRecs issued, and the
+        AppRecs expected and received for what was sent. Run once, on start, before any message.
+        """
+        with self._lock:
+            received = [_message(row.signed_xml, row.msg_id)
+                        for row in self.store.received_in((*_THREADED, "receipt"))]  # fmt: skip
+            sent = [_message(item.xml, item.envelope.message_id) for item in self.store.outbox()]
+            context = self.office.context
+            threaded = [m for m in received + sent if isinstance(m, MsgHead)
+                        and self.office.service_for(m.msg_type or "") is not None]  # fmt: skip
+            before = len(list(context.store))
+            left_out = rebuild_conversations(context.store, threaded, office=context.office)
+            for msg_id, error in left_out:
+                log.info("%s left out when rebuilding conversations: %s", msg_id, error)
+            context.receipts.restore(
+                issued=[m for m in sent if isinstance(m, AppRec)],
+                sent=[m for m in sent if isinstance(m, MsgHead)],
+                received=[m for m in received if isinstance(m, AppRec)],
+            )
+            rebuilt = len(list(context.store)) - before
+            return Restored(rebuilt, len(context.receipts.awaiting()), left_out)
 
     # -- receiving ---------------------------------------------------------------------------
 
@@ -105,14 +154,14 @@ class OfficePipeline(Endpoint):
         if apprec is not None and not apprec.is_ok:
             return self._settle(row, message, "rejected", apprec, [])
         if received.refusal is not None:
-            return self._settle(row, message, "answered", apprec, [received.refusal.message])
+            return self._settle(row, message, "answered", apprec, [received.refusal])
         incoming = received.incoming
         if incoming is None:
             if received.error is not None:
                 log.warning("message %s not handled: %s", message.msg_id, received.error)
             return self._settle(row, message, "answered", apprec, [])
         if incoming.response is not None:
-            return self._settle(row, message, "answered", apprec, [incoming.response.message])
+            return self._settle(row, message, "answered", apprec, [incoming.response])
         return self._deliver(row, message, incoming, apprec)
 
     def _deliver(
@@ -122,7 +171,7 @@ class OfficePipeline(Endpoint):
             replies = self.bridge.deliver(incoming)
         except ServiceError as exc:  # the journal answered, but no valid reply can be built
             log.error("message %s cannot be answered: %s", row.msg_id, exc)
-            outgoing = [] if apprec is None else [self._pack(apprec, row.sender).envelope]
+            outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
             self.store.settle(row.id, "failed", outgoing, error=str(exc), now=self.clock())
             return Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
                            code=exc.rule, detail=str(exc), apprec=apprec)  # fmt: skip
@@ -130,13 +179,13 @@ class OfficePipeline(Endpoint):
             self._waiting[row.id] = incoming
             wait = self.retry.delay(row.attempts + 1)
             log.warning("journal unavailable for %s, retry in %.0fs: %s", row.msg_id, wait, exc)
-            outgoing = [] if apprec is None else [self._pack(apprec, row.sender).envelope]
+            outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
             self.store.settle(row.id, "pending", outgoing, error=str(exc),
                               next_attempt=self.clock() + wait, now=self.clock())  # fmt: skip
             return Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
                            code=exc.code, detail=str(exc), apprec=apprec)  # fmt: skip
         self._waiting.pop(row.id, None)
-        return self._settle(row, message, "delivered", apprec, [r.message for r in replies])
+        return self._settle(row, message, "delivered", apprec, replies)
 
     def _settle(
         self,
@@ -144,10 +193,10 @@ class OfficePipeline(Endpoint):
         message: MsgHead,
         state: str,
         apprec: AppRec | None,
-        replies: Sequence[MsgHead],
+        replies: Sequence[Outgoing],
     ) -> Outcome:
-        outgoing = [] if apprec is None else [self._pack(apprec, row.sender).envelope]
-        outgoing += [self.pack_reply(reply).envelope for reply in replies]
+        outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
+        outgoing += [self._queued(self.pack_reply(r.message), r.sms) for r in replies]
         self.store.settle(row.id, state, outgoing, now=self.clock())
         if state == "rejected":
             errors = apprec.error if apprec is not None else []
@@ -157,7 +206,7 @@ class OfficePipeline(Endpoint):
                 detail="; ".join(e.ot or e.dn or "" for e in errors), apprec=apprec,
             )  # fmt: skip
         return Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, message.msg_type,
-                       apprec=apprec, replies=tuple(replies))  # fmt: skip
+                       apprec=apprec, replies=tuple(r.message for r in replies))  # fmt: skip
 
     def retry_pending(self, limit: int = 100) -> list[Outcome]:
         """Deliver again what the journal could not take before (due by the backoff)."""
@@ -214,9 +263,9 @@ class OfficePipeline(Endpoint):
                             self._unsendable.add(item.journal_id)
                         result.errors.append((item.journal_id, exc))
                         continue
-                    packed = self.pack_reply(outgoing.message)
+                    queued = self._queued(self.pack_reply(outgoing.message), outgoing.sms)
                     self.store.record_collected(
-                        item.journal_id, outgoing.msg_id, packed.envelope, now=self.clock()
+                        item.journal_id, outgoing.msg_id, queued, now=self.clock()
                     )
                     result.queued.append(outgoing)
                 item.acknowledge()
@@ -230,3 +279,7 @@ class OfficePipeline(Endpoint):
         retried = self.retry_pending()
         collected = self.collect()
         return RunResult(retried, collected, self.flush())
+
+
+def _message(xml: bytes, source: str) -> Message:
+    return Message.from_tree(parse_bytes(xml, source=source), source=source)

@@ -54,10 +54,9 @@ class PortalEndpoint(Endpoint):
             clock=context.clock,
             new_id=context.new_id,
         )
-        kwargs = {} if clock is None else {"clock": clock}
         super().__init__(
             channel=channel, store=store, transport=transport, receipts=receipts, retry=retry,
-            on_packed=on_packed, **kwargs,
+            clock=clock, on_packed=on_packed,
         )  # fmt: skip
         self.services = GpOffice(context)
         """The citizen-side builders (`services.e_consultation.request(...)` …)."""
@@ -68,7 +67,7 @@ class PortalEndpoint(Endpoint):
         """Sign, seal and queue a message for the office; `flush()` sends it."""
         message = outgoing.message if isinstance(outgoing, Outgoing) else outgoing
         packed = self._pack(message, receiver_her_id(message))
-        self.store.enqueue(packed.envelope, now=self.clock())
+        self.store.enqueue(self._queued(packed), now=self.clock())
         return packed
 
     def _on_apprec(self, envelope: Envelope, apprec: AppRec) -> Outcome:
@@ -87,7 +86,7 @@ class PortalEndpoint(Endpoint):
         transport = self._transport_info(row)
         errors = self._rule_receipt(message, transport, rule_issues)
         apprec = self.receipts.issue(message, errors)
-        outgoing = [] if apprec is None else [self._pack(apprec, row.sender).envelope]
+        outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
         state = "rejected" if errors else "delivered"
         self.store.settle(row.id, state, outgoing, now=self.clock())
         if errors:

@@ -10,7 +10,9 @@ Three tables, each answering one question after a crash:
   reply could be built; ``last_error`` says why). The AppRec and any reply enter the outbox in
   the same transaction as the state change, so a crash never loses one.
 - ``outbox`` — envelopes to send, with attempts and the time of the next try (retry with backoff);
-  ``pending`` → ``sent``, or ``failed`` when the transport says retrying cannot help.
+  ``pending`` → ``sent``, or ``failed`` when the transport says retrying cannot help. Each row also
+  keeps the plain signed XML it carries (the sealed payload is readable only by its receiver), so
+  a party can rebuild its conversations after a restart, and the SMS owed once it is sent.
 - ``collected`` — ids of the journal's outgoing messages (and renewal decisions) already turned into
   envelopes, so a journal that hands the same one out again is not answered twice.
 """
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digidialog.errors import DigidialogError, Location
+from digidialog.services import SmsNotice
 from digidialog.transport import Envelope
 
 _SCHEMA = """
@@ -38,7 +41,7 @@ CREATE TABLE IF NOT EXISTS received (
     payload BLOB NOT NULL,
     signed_xml BLOB NOT NULL,
     received_at REAL NOT NULL,
-    state TEXT NOT NULL DEFAULT 'stored',
+    state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt REAL NOT NULL,
     last_error TEXT,
@@ -53,6 +56,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     content_type TEXT NOT NULL,
     subject TEXT NOT NULL,
     payload BLOB NOT NULL,
+    xml BLOB NOT NULL,
+    sms INTEGER NOT NULL DEFAULT 0,
+    sms_mobile TEXT,
     created_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -92,11 +98,23 @@ class StoredMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Queued:
+    """What goes into the outbox: the envelope, the signed XML it carries (kept readable for the
+    sender, who cannot open the sealed payload) and the SMS owed once the transport accepts it."""
+
+    envelope: Envelope
+    xml: bytes
+    sms: SmsNotice | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxItem:
     """An envelope waiting in (or done with) the outbox."""
 
     id: int
     envelope: Envelope
+    xml: bytes
+    sms: SmsNotice | None
     state: str
     attempts: int
     next_attempt: float
@@ -164,16 +182,21 @@ class MessageStore:
         msg_type: str,
         envelope: Envelope,
         signed_xml: bytes,
+        state: str = "stored",
         now: float | None = None,
     ) -> StoredMessage | None:
-        """Keep a verified message; None when (sender, msg_id) is already here (a duplicate)."""
+        """Keep a verified message; None when (sender, msg_id) is already here (a duplicate).
+
+        A received AppRec is kept in its final ``state`` (``receipt``) at once: it needs no
+        handling after a crash, only to be matched again when the party rebuilds its state.
+        """
         at = time.time() if now is None else now
         with self._tx() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO received (sender, msg_id, msg_type, content_type, payload,"
-                " signed_xml, received_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " signed_xml, received_at, state, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (sender, msg_id, msg_type, envelope.content_type, envelope.payload, signed_xml,
-                 at, at),
+                 at, state, at),
             )  # fmt: skip
             if cursor.rowcount == 0:
                 return None
@@ -194,6 +217,15 @@ class MessageStore:
         )
         return [_stored(r) for r in rows]
 
+    def received_in(self, states: Sequence[str]) -> list[StoredMessage]:
+        """Every received message in one of `states`, in arrival order (for rebuilding state)."""
+        marks = ", ".join("?" for _ in states)
+        rows = self._query(
+            f"SELECT * FROM received WHERE state IN ({marks}) ORDER BY id",  # noqa: S608
+            tuple(states),
+        )
+        return [_stored(r) for r in rows]
+
     def unsettled(self) -> list[StoredMessage]:
         """Every message not yet settled (``stored`` or ``pending``), due or not."""
         rows = self._query(
@@ -205,7 +237,7 @@ class MessageStore:
         self,
         row_id: int,
         state: str,
-        outgoing: Sequence[Envelope] = (),
+        outgoing: Sequence[Queued] = (),
         *,
         error: str | None = None,
         next_attempt: float | None = None,
@@ -227,23 +259,16 @@ class MessageStore:
                     " next_attempt=? WHERE id=?",
                     (state, error, next_attempt, row_id),
                 )
-            for envelope in outgoing:
-                db.execute(
-                    _ENQUEUE, (envelope.message_id, envelope.sender, envelope.receiver,
-                               envelope.content_type, envelope.subject, envelope.payload, at, at),
-                )  # fmt: skip
+            for item in outgoing:
+                _enqueue(db, item, at)
 
     # -- outbox ------------------------------------------------------------------------------
 
-    def enqueue(self, envelope: Envelope, *, now: float | None = None) -> bool:
+    def enqueue(self, item: Queued, *, now: float | None = None) -> bool:
         """Put an envelope in the outbox; False when one with its message id is already there."""
         at = time.time() if now is None else now
         with self._tx() as db:
-            cursor = db.execute(
-                _ENQUEUE, (envelope.message_id, envelope.sender, envelope.receiver,
-                           envelope.content_type, envelope.subject, envelope.payload, at, at),
-            )  # fmt: skip
-            return cursor.rowcount == 1
+            return _enqueue(db, item, at)
 
     def due_outbox(self, now: float | None = None, limit: int = 100) -> list[OutboxItem]:
         at = time.time() if now is None else now
@@ -289,7 +314,7 @@ class MessageStore:
         return str(rows[0]["msg_id"]) if rows else None
 
     def record_collected(
-        self, journal_id: str, msg_id: str, envelope: Envelope, *, now: float | None = None
+        self, journal_id: str, msg_id: str, item: Queued, *, now: float | None = None
     ) -> None:
         """Remember the journal id and queue its envelope, in one transaction."""
         at = time.time() if now is None else now
@@ -298,16 +323,20 @@ class MessageStore:
                 "INSERT INTO collected (journal_id, msg_id, collected_at) VALUES (?, ?, ?)",
                 (journal_id, msg_id, at),
             )
-            db.execute(
-                _ENQUEUE, (envelope.message_id, envelope.sender, envelope.receiver,
-                           envelope.content_type, envelope.subject, envelope.payload, at, at),
-            )  # fmt: skip
+            _enqueue(db, item, at)
 
 
-_ENQUEUE = (
-    "INSERT OR IGNORE INTO outbox (message_id, sender, receiver, content_type, subject, payload,"
-    " created_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
+def _enqueue(db: sqlite3.Connection, item: Queued, at: float) -> bool:
+    envelope, sms = item.envelope, item.sms
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO outbox (message_id, sender, receiver, content_type, subject,"
+        " payload, xml, sms, sms_mobile, created_at, next_attempt)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (envelope.message_id, envelope.sender, envelope.receiver, envelope.content_type,
+         envelope.subject, envelope.payload, item.xml, sms is not None,
+         None if sms is None else sms.mobile, at, at),
+    )  # fmt: skip
+    return cursor.rowcount == 1
 
 
 def _stored(row: sqlite3.Row) -> StoredMessage:
@@ -338,6 +367,8 @@ def _outbox(row: sqlite3.Row) -> OutboxItem:
     return OutboxItem(
         id=row["id"],
         envelope=envelope,
+        xml=bytes(row["xml"]),
+        sms=SmsNotice(row["sms_mobile"]) if row["sms"] else None,
         state=row["state"],
         attempts=row["attempts"],
         next_attempt=row["next_attempt"],

@@ -218,12 +218,12 @@ class CertificateValidator:
         self.trust_store = trust_store
         self.pinned = tuple(pinned)
         self.revocation = revocation
-        # The time-independent outcome per (certificate, purpose): the chain and the period in
-        # which every member of it is valid. Only passes are kept; time and revocation are
-        # checked on every call.
+        # The time-independent outcome per (certificate, purpose): the chain, the period in
+        # which every member of it is valid, and the result to hand out when revocation is not
+        # checked. Only passes are kept; time and revocation are checked on every call.
         self._passed: dict[
             tuple[x509.Certificate, KeyPurpose],
-            tuple[tuple[x509.Certificate, ...], dt.datetime, dt.datetime],
+            tuple[tuple[x509.Certificate, ...], dt.datetime, dt.datetime, CertificateCheck],
         ] = {}
         self._lock = threading.Lock()
 
@@ -239,19 +239,20 @@ class CertificateValidator:
                 chain,
                 max(member.not_valid_before_utc for member in chain),
                 min(member.not_valid_after_utc for member in chain),
+                CertificateCheck(cert, chain, _NOT_CHECKED, pinned=bool(self.pinned)),
             )
             with self._lock:
                 if len(self._passed) > 4096:
                     self._passed.clear()
                 self._passed[(cert, purpose)] = passed
-        chain, valid_from, valid_until = passed
+        chain, valid_from, valid_until, unchecked = passed
         if not valid_from <= when <= valid_until:
             for member in chain:  # raises, naming the certificate that is out of its period
                 check_validity(member, when)
-        status = _NOT_CHECKED
-        if self.revocation is not None and len(chain) > 1:
-            status = self.revocation.check(cert, chain[1], when)
-        return CertificateCheck(cert, chain, status, pinned=bool(self.pinned))
+        if self.revocation is None or len(chain) < 2:
+            return unchecked
+        status = self.revocation.check(cert, chain[1], when)
+        return CertificateCheck(cert, chain, status, pinned=unchecked.pinned)
 
     def _static_checks(
         self, cert: x509.Certificate, purpose: KeyPurpose

@@ -301,7 +301,7 @@ class Opener:
 
     def _why_not(self, data: bytes, exc: Exception) -> TransportSecurityError:
         try:
-            der.read_all(data)
+            der.Reader(data).whole()
         except der.DerError as der_exc:
             return _invalid_cms(
                 f"the payload is not CMS in DER: {der_exc}",
@@ -478,64 +478,70 @@ class _SignedData:
 
 def _parse_signed_data(data: bytes) -> _SignedData:
     """Take a ContentInfo(SignedData) apart, refusing anything outside the profile's shape."""
-    info = der.read_all(data).expect(der.SEQUENCE, "ContentInfo").children()
-    if len(info) != 2 or info[0].expect(der.OID, "contentType").value != _ID_SIGNED_DATA:
+    reader = der.Reader(data)
+    info = reader.children(reader.whole(), der.SEQUENCE, "ContentInfo")
+    if len(info) != 2 or reader.value(info[0], der.OID, "contentType") != _ID_SIGNED_DATA:
         raise der.DerError(
             "the envelope does not hold SignedData (the profile signs, then encrypts)"
         )
-    (signed,) = info[1].expect(0xA0, "content").children()
-    parts = signed.expect(der.SEQUENCE, "SignedData").children()
+    (signed,) = reader.children(info[1], 0xA0, "content")
+    parts = reader.children(signed, der.SEQUENCE, "SignedData")
     if len(parts) < 4:
         raise der.DerError("SignedData is incomplete")
-    encap = parts[2].expect(der.SEQUENCE, "encapContentInfo").children()
-    if encap[0].expect(der.OID, "eContentType").value != _ID_DATA:
+    encap = reader.children(parts[2], der.SEQUENCE, "encapContentInfo")
+    if reader.value(encap[0], der.OID, "eContentType") != _ID_DATA:
         raise der.DerError("the signed content type is not id-data")
     if len(encap) != 2:
         raise der.DerError("the signature is detached; the profile encapsulates the content")
-    (econtent,) = encap[1].expect(0xA0, "eContent").children()
-    content = econtent.expect(der.OCTET_STRING, "eContent").value
+    (econtent,) = reader.children(encap[1], 0xA0, "eContent")
+    content = reader.value(econtent, der.OCTET_STRING, "eContent")
     certificates: list[bytes] = []
     rest = parts[3:]
-    if rest[0].tag == 0xA0:
-        certificates = [c.raw for c in rest[0].children() if c.tag == der.SEQUENCE]
+    if rest[0][0] == 0xA0:
+        certificates = [
+            reader.raw(c)
+            for c in reader.children(rest[0], 0xA0, "certificates")
+            if c[0] == der.SEQUENCE
+        ]
         rest = rest[1:]
-    if rest and rest[0].tag == 0xA1:
+    if rest and rest[0][0] == 0xA1:
         rest = rest[1:]
     if len(rest) != 1:
         raise der.DerError("unexpected fields after the certificates")
-    signer_infos = rest[0].expect(der.SET, "signerInfos").children()
+    signer_infos = reader.children(rest[0], der.SET, "signerInfos")
     if len(signer_infos) != 1:
         raise der.DerError(f"{len(signer_infos)} signers; the profile has exactly one")
-    fields = signer_infos[0].expect(der.SEQUENCE, "SignerInfo").children()
+    fields = reader.children(signer_infos[0], der.SEQUENCE, "SignerInfo")
     if len(fields) < 5:
         raise der.DerError("SignerInfo is incomplete")
     sid = fields[1]
     sid_issuer = sid_serial = sid_ski = None
-    if sid.tag == der.SEQUENCE:
-        issuer, serial = sid.children()
-        sid_issuer, sid_serial = issuer.expect(der.SEQUENCE, "issuer").raw, serial.integer()
+    if sid[0] == der.SEQUENCE:
+        issuer, serial = reader.children(sid, der.SEQUENCE, "issuerAndSerialNumber")
+        sid_issuer = reader.raw(der.expect(issuer, der.SEQUENCE, "issuer"))
+        sid_serial = reader.integer(serial, "serialNumber")
     else:
-        sid_ski = sid.expect(0x80, "subjectKeyIdentifier").value
-    digest_oid = der.algorithm(fields[2], "digestAlgorithm")
+        sid_ski = reader.value(sid, 0x80, "subjectKeyIdentifier")
+    digest_oid = reader.algorithm(fields[2], "digestAlgorithm")
     index = 3
     signed_attrs = content_type = message_digest = None
-    if fields[index].tag == 0xA0:
-        signed_attrs = fields[index].raw
+    if fields[index][0] == 0xA0:
+        signed_attrs = reader.raw(fields[index])
         seen: set[bytes] = set()
-        for attribute in fields[index].children():
-            attr_type, values = attribute.expect(der.SEQUENCE, "Attribute").children()
-            kind = attr_type.expect(der.OID, "attrType").value
-            members = values.expect(der.SET, "attrValues").children()
+        for attribute in reader.children(fields[index], 0xA0, "signedAttrs"):
+            attr_type, values = reader.children(attribute, der.SEQUENCE, "Attribute")
+            kind = reader.value(attr_type, der.OID, "attrType")
+            members = reader.children(values, der.SET, "attrValues")
             if kind in seen or len(members) != 1:
                 raise der.DerError("a signed attribute appears twice or has several values")
             seen.add(kind)
             if kind == _ATTR_CONTENT_TYPE:
-                content_type = members[0].expect(der.OID, "content-type").value
+                content_type = reader.value(members[0], der.OID, "content-type")
             elif kind == _ATTR_MESSAGE_DIGEST:
-                message_digest = members[0].expect(der.OCTET_STRING, "message-digest").value
+                message_digest = reader.value(members[0], der.OCTET_STRING, "message-digest")
         index += 1
-    signature_oid = der.algorithm(fields[index], "signatureAlgorithm")
-    signature = fields[index + 1].expect(der.OCTET_STRING, "signature").value
+    signature_oid = reader.algorithm(fields[index], "signatureAlgorithm")
+    signature = reader.value(fields[index + 1], der.OCTET_STRING, "signature")
     return _SignedData(
         content, certificates, sid_issuer, sid_serial, sid_ski, digest_oid, signature_oid,
         signed_attrs, content_type, message_digest, signature,

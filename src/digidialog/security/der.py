@@ -33,104 +33,95 @@ def oid(dotted: str) -> bytes:
     return bytes(ObjectIdentifier(dotted).contents or b"")
 
 
-class Node:
-    """One TLV: ``tag`` (first identifier octet), and the slice of ``data`` it covers.
+TLV = tuple[int, int, int, int]
+"""One DER value as offsets into the data it was read from: (tag, start, body, end) — the first
+identifier octet, where the tag starts, where the content octets start, and where they end."""
 
-    A plain slotted class: a frozen dataclass's ``__init__`` was a measurable share of the work.
-    """
 
-    __slots__ = ("body", "data", "end", "start", "tag")
+def _tlvs(data: bytes, pos: int, end: int, *, first_only: bool = False) -> list[TLV]:
+    """The TLVs from ``pos``, which must fill ``data[pos:end]`` exactly (or just the first)."""
+    found: list[TLV] = []
+    while pos < end:
+        if pos + 2 > end:
+            raise DerError("truncated: no room for a tag and a length")
+        tag = data[pos]
+        if tag & 0x1F == 0x1F:
+            raise DerError("multi-octet tags are not used in CMS")
+        first = data[pos + 1]
+        body = pos + 2
+        if first < 0x80:
+            length = first
+        elif first == 0x80:
+            raise DerError("indefinite length (BER) is not DER")
+        else:
+            count = first & 0x7F
+            if count > 4 or body + count > end:
+                raise DerError("truncated or oversized length")
+            length = int.from_bytes(data[body : body + count], "big")
+            if length < 0x80 or data[body] == 0:
+                raise DerError("non-minimal length encoding is not DER")
+            body += count
+        stop = body + length
+        if stop > end:
+            raise DerError("truncated: the value runs past the end of its container")
+        found.append((tag, pos, body, stop))
+        if first_only:
+            break
+        pos = stop
+    return found
 
-    def __init__(self, data: bytes, tag: int, start: int, body: int, end: int) -> None:
+
+class Reader:
+    """Reads TLVs out of one buffer, handing out offsets (`TLV`), never copies, until a value
+    is asked for — signed parts are then verified byte for byte as received. Tuples rather than
+    node objects: object creation was most of the cost of taking a SignedData apart."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
         self.data = data
-        self.tag = tag
-        self.start = start  # offset of the tag octet
-        self.body = body  # offset of the content octets
-        self.end = end
 
-    @property
-    def raw(self) -> bytes:
+    def whole(self) -> TLV:
+        """The single TLV making up the data; trailing bytes are refused."""
+        found = _tlvs(self.data, 0, len(self.data), first_only=True)
+        if not found:
+            raise DerError("no DER value")
+        if found[0][3] != len(self.data):
+            raise DerError(f"{len(self.data) - found[0][3]} trailing bytes after the DER value")
+        return found[0]
+
+    def children(self, tlv: TLV, tag: int, what: str) -> list[TLV]:
+        """The TLVs inside ``tlv``, which must be a constructed ``tag``."""
+        if not tag & 0x20:
+            raise DerError(f"{what}: tag {tag:#x} is primitive, expected a constructed value")
+        return _tlvs(self.data, expect(tlv, tag, what)[2], tlv[3])
+
+    def value(self, tlv: TLV, tag: int, what: str) -> bytes:
+        """The content octets of ``tlv``, which must be ``tag``."""
+        return self.data[expect(tlv, tag, what)[2] : tlv[3]]
+
+    def raw(self, tlv: TLV) -> bytes:
         """The whole TLV, exactly as received."""
-        return self.data[self.start : self.end]
+        return self.data[tlv[1] : tlv[3]]
 
-    @property
-    def value(self) -> bytes:
-        """The content octets."""
-        return self.data[self.body : self.end]
+    def integer(self, tlv: TLV, what: str) -> int:
+        return int.from_bytes(self.value(tlv, INTEGER, what), "big", signed=True)
 
-    def children(self) -> list[Node]:
-        """The TLVs inside a constructed node, which must fill it exactly."""
-        if not self.tag & 0x20:
-            raise DerError(f"tag {self.tag:#x} is primitive, expected a constructed value")
-        data, pos, end = self.data, self.body, self.end
-        nodes: list[Node] = []
-        while pos < end:
-            # Short lengths (< 128 octets, most of CMS) inline; the rest, and errors, via read().
-            if pos + 2 <= end and data[pos + 1] < 0x80 and data[pos] & 0x1F != 0x1F:
-                stop = pos + 2 + data[pos + 1]
-                if stop <= end:
-                    nodes.append(Node(data, data[pos], pos, pos + 2, stop))
-                    pos = stop
-                    continue
-            node = read(data, pos, end)
-            nodes.append(node)
-            pos = node.end
-        return nodes
-
-    def expect(self, tag: int, what: str) -> Node:
-        if self.tag != tag:
-            raise DerError(f"{what}: found tag {self.tag:#x}, expected {tag:#x}")
-        return self
-
-    def integer(self) -> int:
-        self.expect(INTEGER, "INTEGER")
-        return int.from_bytes(self.value, "big", signed=True)
+    def algorithm(self, tlv: TLV, what: str) -> bytes:
+        """The OID of an AlgorithmIdentifier whose parameters are absent or NULL."""
+        parts = self.children(tlv, SEQUENCE, what)
+        if not parts or len(parts) > 2:
+            raise DerError(f"{what}: malformed AlgorithmIdentifier")
+        if len(parts) == 2 and (parts[1][0] != NULL or parts[1][2] != parts[1][3]):
+            raise DerError(f"{what}: unexpected algorithm parameters")
+        return self.value(parts[0], OID, what)
 
 
-def read(data: bytes, pos: int = 0, limit: int | None = None) -> Node:
-    """The TLV starting at ``pos``, which must end by ``limit`` (default: end of data)."""
-    end_limit = len(data) if limit is None else limit
-    if pos + 2 > end_limit:
-        raise DerError("truncated: no room for a tag and a length")
-    tag = data[pos]
-    if tag & 0x1F == 0x1F:
-        raise DerError("multi-octet tags are not used in CMS")
-    first = data[pos + 1]
-    body = pos + 2
-    if first < 0x80:
-        length = first
-    elif first == 0x80:
-        raise DerError("indefinite length (BER) is not DER")
-    else:
-        count = first & 0x7F
-        if count > 4 or body + count > end_limit:
-            raise DerError("truncated or oversized length")
-        length = int.from_bytes(data[body : body + count], "big")
-        if length < 0x80 or data[body] == 0:
-            raise DerError("non-minimal length encoding is not DER")
-        body += count
-    end = body + length
-    if end > end_limit:
-        raise DerError("truncated: the value runs past the end of its container")
-    return Node(data, tag, pos, body, end)
-
-
-def read_all(data: bytes) -> Node:
-    """The single TLV making up ``data``; trailing bytes are refused."""
-    node = read(data)
-    if node.end != len(data):
-        raise DerError(f"{len(data) - node.end} trailing bytes after the DER value")
-    return node
-
-
-def algorithm(node: Node, what: str) -> bytes:
-    """The OID of an AlgorithmIdentifier whose parameters are absent or NULL."""
-    parts = node.expect(SEQUENCE, what).children()
-    if not parts or len(parts) > 2:
-        raise DerError(f"{what}: malformed AlgorithmIdentifier")
-    if len(parts) == 2 and (parts[1].tag != NULL or parts[1].value):
-        raise DerError(f"{what}: unexpected algorithm parameters")
-    return parts[0].expect(OID, what).value
+def expect(tlv: TLV, tag: int, what: str) -> TLV:
+    """``tlv``, if its tag is ``tag``."""
+    if tlv[0] != tag:
+        raise DerError(f"{what}: found tag {tlv[0]:#x}, expected {tag:#x}")
+    return tlv
 
 
 def encode(tag: int, body: bytes) -> bytes:

@@ -16,6 +16,7 @@ from digidialog.services.conversation import (
     InMemoryConversationStore,
     Turn,
     overdue_conversations,
+    rebuild_conversations,
 )
 from digidialog.services.deadlines import add_working_days, due_date, is_working_day
 from digidialog.services.dialogs import (
@@ -25,7 +26,13 @@ from digidialog.services.dialogs import (
     EConsultation,
 )
 from digidialog.services.messages import HELSENORGE_TEST, Envelope, Portal, read
-from digidialog.services.notify import SMS_TEXT, LogNotifier, Notifier, RecordingNotifier
+from digidialog.services.notify import (
+    SMS_TEXT,
+    LogNotifier,
+    Notifier,
+    RecordingNotifier,
+    SmsNotice,
+)
 from digidialog.services.office import GpOffice, Received
 from digidialog.services.receipts import (
     CitizenStatus,
@@ -107,6 +114,7 @@ __all__ = [
     "ServiceContext",
     "ServiceName",
     "Slot",
+    "SmsNotice",
     "Tariff",
     "TimeWish",
     "TransportInfo",
@@ -117,5 +125,6 @@ __all__ = [
     "is_working_day",
     "overdue_conversations",
     "read",
+    "rebuild_conversations",
     "suggest_tariffs",
 ]

@@ -14,7 +14,7 @@ receipts, the SMS notifier, a clock and an id factory. Each service (`EConsultat
   with the journal's `InboxItem` and, where the services can answer at once, the `response`.
 
 Every builder returns an `Outgoing`: the `MsgHead` plus what the journal should show with it
-(warnings, tariff suggestions, whether an SMS went out).
+(warnings, tariff suggestions) and the SMS its sender owes the citizen once it is sent.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from digidialog.services.messages import (
     portal_organisation,
     read,
 )
-from digidialog.services.notify import LogNotifier, Notifier
+from digidialog.services.notify import LogNotifier, Notifier, SmsNotice
 from digidialog.services.receipts import CitizenStatus, Receipts
 from digidialog.services.rules import RuleWarning
 from digidialog.services.types import (
@@ -119,7 +119,9 @@ class Outgoing:
     conversation_id: str
     warnings: tuple[RuleWarning, ...] = ()
     tariffs: tuple[Tariff, ...] = ()
-    sms_sent: bool = False
+    sms: SmsNotice | None = None
+    """The SMS to send (through `ServiceContext.notifier`) once the transport accepted the
+    message: set when it gives the citizen a time and they want SMS. Building sends nothing."""
 
     @property
     def msg_id(self) -> str:

@@ -9,8 +9,9 @@
   11 no-show; one-way, answered only by an AppRec).
 
 Office settings: a GP in `BookingMode.WISHES_ONLY` gets HLT answered with 04 and RT refused with 26
-automatically. When a time is assigned (05, 07, 10 and their pushes) the citizen gets an SMS,
-unless they turned notification off; the text says only that something waits on helsenorge.no.
+automatically. When a time is assigned (05, 07, 10 and their pushes) the `Outgoing` carries the
+SMS the citizen gets once it is sent (`Outgoing.sms`), unless they turned notification off; the
+text says only that something waits on helsenorge.no.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from digidialog.model import MsgHead
 from digidialog.services.base import DialogService, Incoming, Outgoing
 from digidialog.services.conversation import Conversation
 from digidialog.services.messages import Body, Envelope, yes_no_code
-from digidialog.services.notify import notify_assigned
+from digidialog.services.notify import SmsNotice
 from digidialog.services.types import (
     BookingMode,
     Citizen,
@@ -54,7 +55,7 @@ AVTALEUTSENDING = "DIALOG_INNBYGGER_AVTALEUTSENDING"
 #: HITS 1217 §3.4.2.1: at most four weeks between FraDato and TilDato.
 MAX_FREE_SLOT_PERIOD = timedelta(weeks=4)
 
-#: Replies that give the citizen a time (and so trigger the SMS).
+#: Replies that give the citizen a time (and so owe an SMS once sent).
 _ASSIGNING = frozenset(
     {ReplyKind.BOOKED, ReplyKind.CHANGED, ReplyKind.BOOKED_WITH_OTHER_PRACTITIONER}
 )
@@ -230,7 +231,7 @@ class Booking(DialogService):
         citizen: Citizen | None = None,
     ) -> Outgoing:
         """Send the journal's `Reply` in a booking thread; a time-assigning reply needs its
-        appointment (SV012) and triggers the SMS."""
+        appointment (SV012) and owes the SMS (`Outgoing.sms`)."""
         conversation = self._conversation(conversation_id)
         if reply.kind in _ASSIGNING and reply.appointment is None:
             raise ServiceError(
@@ -253,11 +254,11 @@ class Booking(DialogService):
             attachments=reply.attachments,
             other_practitioners=(other_practitioner,) if other_practitioner else (),
         )
+        sms = None
+        if reply.kind in _ASSIGNING:  # checked before the reply is recorded (SV018)
+            sms = SmsNotice.for_citizen(self._contact(conversation.citizen, citizen))
         msg, _ = self._office_reply(conversation_id, reply.kind, body)
-        sms = reply.kind in _ASSIGNING and notify_assigned(
-            self.context.notifier, self._contact(conversation.citizen, citizen)
-        )
-        return Outgoing(msg, conversation_id, sms_sent=sms)
+        return Outgoing(msg, conversation_id, sms=sms)
 
     def send_appointment(
         self,
@@ -282,8 +283,8 @@ class Booking(DialogService):
         msg, conversation = self._office_request(
             msg_type, kind.value, citizen, gp_her_id, Body(slots=(appointment,))
         )
-        sms = kind in _ASSIGNING and notify_assigned(self.context.notifier, citizen)
-        return Outgoing(msg, conversation.id, sms_sent=sms)
+        sms = SmsNotice.for_citizen(citizen) if kind in _ASSIGNING else None
+        return Outgoing(msg, conversation.id, sms=sms)
 
     # -- handling ----------------------------------------------------------------------------
 

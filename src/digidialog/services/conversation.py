@@ -50,6 +50,7 @@ __all__ = [
     "Turn",
     "deadline_for",
     "overdue_conversations",
+    "rebuild_conversations",
     "turn_of",
 ]
 
@@ -356,6 +357,57 @@ class InMemoryConversationStore:
     def __len__(self) -> int:
         with self._lock:
             return len(self._by_id)
+
+
+def rebuild_conversations(
+    store: ConversationStore, messages: Iterable[MsgHead], *, office: Office
+) -> list[tuple[str, ServiceError]]:
+    """Rebuild every thread among stored `messages` (received and sent, any order) into `store`,
+    e.g. when an office starts again.
+
+    Messages are grouped by RefToConversation (a first message by its own MsgId; one whose
+    RefToConversation names no first message by its RefToParent, as live threading does); each
+    thread opens with its first message (`Conversation.from_messages`) and takes the others in the
+    order they were sent, each checked as if it were new. A message that did not fit then does not
+    fit now (a reply the office refused, say) and is left out, so it cannot take a good thread
+    down with it; a group without its opening message is left out whole. Returns what was left
+    out: (MsgId or conversation id, why).
+    """
+    by_id = {m.msg_id: m for m in messages}
+
+    def first_of(message: MsgHead) -> str:
+        seen: set[str] = set()
+        while message.ref_to_conversation is not None and message.msg_id not in seen:
+            seen.add(message.msg_id)
+            named = by_id.get(message.ref_to_conversation)
+            if named is not None and named.ref_to_conversation is None:
+                return named.msg_id
+            parent = by_id.get(message.ref_to_parent or "")
+            if parent is None:
+                return message.ref_to_conversation
+            message = parent
+        return message.msg_id
+
+    groups: dict[str, list[MsgHead]] = {}
+    for message in by_id.values():
+        groups.setdefault(first_of(message), []).append(message)
+    left_out: list[tuple[str, ServiceError]] = []
+    for conversation_id, group in groups.items():
+        opening = [m for m in group if m.msg_id == conversation_id]
+        try:
+            conversation = Conversation.from_messages(opening, office=office)
+        except ServiceError as exc:
+            left_out.append((conversation_id, exc))
+            continue
+        later = sorted((read(m, office) for m in group if m.msg_id != conversation_id),
+                       key=lambda e: e.sent)  # fmt: skip
+        for envelope in later:
+            try:
+                conversation = conversation.with_turn(turn_of(envelope, office.her_id))
+            except ServiceError as exc:
+                left_out.append((envelope.msg_id, exc))
+        store.save(conversation)
+    return left_out
 
 
 def overdue_conversations(store: ConversationStore, now: datetime) -> list[Conversation]:

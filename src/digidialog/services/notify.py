@@ -1,5 +1,9 @@
 """SMS notification when a time is assigned, through a pluggable `Notifier` port.
 
+A service that builds a time-assigning message marks its `Outgoing` with an `SmsNotice`; the one
+who sends the message (the pipeline) sends the SMS once the transport has accepted it, so a
+message that is never sent announces nothing and a retried send texts once.
+
 The text is fixed and says only that something is waiting on helsenorge.no: an SMS is read on lock
 screens and shared phones, so it must not carry a diagnosis, message content, a subject, a time or
 place, the doctor's or office's name, the patient's name or national ID. Building the text from a
@@ -18,7 +22,7 @@ from typing import Protocol, runtime_checkable
 
 from digidialog.services.types import Citizen
 
-__all__ = ["SMS_TEXT", "LogNotifier", "Notifier", "RecordingNotifier", "SentSms", "notify_assigned"]
+__all__ = ["SMS_TEXT", "LogNotifier", "Notifier", "RecordingNotifier", "SentSms", "SmsNotice"]
 
 #: The only SMS text the services send.
 SMS_TEXT = "Du har en ny melding. Logg inn på helsenorge.no for å lese den."
@@ -62,12 +66,19 @@ class RecordingNotifier:
         self.sent.append(SentSms(mobile, text))
 
 
-def notify_assigned(notifier: Notifier, citizen: Citizen) -> bool:
-    """Tell `citizen` by SMS that a time was assigned, unless they turned notification off.
+@dataclass(frozen=True, slots=True)
+class SmsNotice:
+    """The SMS owed to a citizen once the message that gives them a time has been sent.
 
-    Returns whether an SMS was sent.
+    It holds only the number: the text is always `SMS_TEXT`.
     """
-    if not citizen.sms_notification:
-        return False
-    notifier.send_sms(citizen.mobile, SMS_TEXT)
-    return True
+
+    mobile: str | None
+
+    @classmethod
+    def for_citizen(cls, citizen: Citizen) -> SmsNotice | None:
+        """The notice `citizen` gets when a time is assigned; None when they turned SMS off."""
+        return cls(citizen.mobile) if citizen.sms_notification else None
+
+    def send(self, notifier: Notifier) -> None:
+        notifier.send_sms(self.mobile, SMS_TEXT)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -140,6 +140,12 @@ def _receipt_error(value: CodedValue) -> ReceiptError:
     except ValueError:
         detail = f"{value.v} {value.dn or ''} {value.ot or ''}".strip()
         return ReceiptError(AppRecFeil.X99, detail)
+
+
+def _outcome(receipt: AppRec) -> ReceiptOutcome:
+    errors = tuple(_receipt_error(e) for e in receipt.error)
+    inactive = any(e.code is AppRecFeil.E35 for e in errors)
+    return ReceiptOutcome(receipt.original_msg_id.id, receipt.is_ok, errors, inactive)
 
 
 def _cs(v: str, dn: str) -> CodedValue:
@@ -399,10 +405,38 @@ class Receipts:
                 )
             if original_id in self._matched:
                 raise ServiceError(f"message {original_id} already has an AppRec", rule="SV022")
-            errors = tuple(_receipt_error(e) for e in receipt.error)
-            inactive = any(e.code is AppRecFeil.E35 for e in errors)
-            outcome = ReceiptOutcome(original_id, receipt.is_ok, errors, inactive)
+            outcome = _outcome(receipt)
             self._matched[original_id] = outcome
-        if inactive and original.patient is not None and original.patient.national_id:
+        if (
+            outcome.citizen_marked_inactive
+            and original.patient is not None
+            and original.patient.national_id
+        ):
             self._citizens.mark_inactive(original.patient.national_id)
         return outcome
+
+    # -- after a restart ---------------------------------------------------------------------
+
+    def restore(
+        self,
+        *,
+        issued: Iterable[AppRec] = (),
+        sent: Iterable[MsgHead] = (),
+        received: Iterable[AppRec] = (),
+    ) -> None:
+        """Take back what this office knew before it stopped, from its stored messages: the
+        AppRecs it `issued` (so none is issued twice, SV020), the messages it `sent` (their
+        AppRecs are expected again) and the AppRecs it `received` for them (matched already, so a
+        repeat is SV022). The citizens' digital status is not replayed from old E35s: a later
+        Digitalbruker notice may have cleared it, and the next E35 marks the citizen again.
+        """
+        with self._lock:
+            for receipt in issued:
+                self._issued.setdefault(receipt.original_msg_id.id, receipt)
+        for message in sent:
+            self.expect(message)
+        with self._lock:
+            for receipt in received:
+                original_id = receipt.original_msg_id.id
+                if original_id in self._sent:
+                    self._matched.setdefault(original_id, _outcome(receipt))

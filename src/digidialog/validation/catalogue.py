@@ -24,11 +24,11 @@ HEADER = """# Validation rules
 
 Only errors make a message invalid; warnings and notes are reported but do not change the exit
 code. A rule ID never changes meaning; a retired rule keeps its number unused.
+This file is generated from the rule registry: `python -m digidialog.validation.catalogue`.
 
 Batches: for 500 files or more `digidialog validate` spreads the work over one worker process per
 CPU (each compiles the schema set once); `--jobs N` sets the number, `--jobs 1` keeps it to one
 process. The reports come back in input order, so the output does not depend on the number of jobs.
-This file is generated from the rule registry: `python -m digidialog.validation.catalogue`.
 """
 
 

@@ -23,6 +23,9 @@ _DIALOG_TAGS = (ns.qname(ns.DIALOG_1_1, "Dialogmelding"), ns.qname(ns.DIALOG_1_0
 _CONTENT = ns.qname(ns.MSGHEAD, "Content")
 
 
+ProcessKey = tuple[str, str | None, str | None, bool]
+"""MsgInfo/Type, TypeForesp, TemaKodet and whether the message is a reply (see `process_key`)."""
+
 _INDEXED: set[str] = set()
 _GROUP_OF: dict[str, str] = {}
 _NONE: tuple[etree._Element, ...] = ()
@@ -174,7 +177,7 @@ class Context:
         return self.groups.get(name, _NONE)
 
     @property
-    def process_key(self) -> tuple[str, str | None, str | None, bool]:
+    def process_key(self) -> ProcessKey:
         """What places the message in the catalogue: MsgInfo/Type, TypeForesp, TemaKodet and
         whether it is a reply; `classification_of` the first three gives `classification`."""
         return self.msg_type, self.type_foresp, self.tema_kodet, self.is_reply

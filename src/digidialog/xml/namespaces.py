@@ -1,8 +1,13 @@
-"""XML namespaces of the standards digital dialog uses, by the names the standards give them."""
+"""XML namespaces of the standards digital dialog uses, by the names the standards give them, and
+the two ways the project spells a name: Clark notation for lxml, and readable local-name paths
+for people (parse errors, schema issues and business-rule findings all name places the same way).
+"""
 
 from __future__ import annotations
 
 from typing import Final
+
+from lxml import etree
 
 MSGHEAD: Final = "http://www.kith.no/xmlstds/msghead/2006-05-24"
 DIALOG_1_0: Final = "http://www.kith.no/xmlstds/dialog/2006-10-11"
@@ -27,3 +32,24 @@ DS: Final = "http://www.w3.org/2000/09/xmldsig#"
 def qname(namespace: str, local: str) -> str:
     """Clark notation, as lxml spells a qualified name: ``{namespace}local``."""
     return f"{{{namespace}}}{local}"
+
+
+def readable_path(node: etree._Element) -> str:
+    """``/MsgHead/Document[2]/RefDoc``: local names, a position only where siblings share a tag.
+
+    Prefixes are left out on purpose: they are the sender's choice and differ between files that
+    carry the same information. A comment or processing instruction is shown as ``node()``.
+    """
+    steps: list[str] = []
+    current: etree._Element | None = node
+    while current is not None:
+        tag = current.tag
+        name = etree.QName(tag).localname if isinstance(tag, str) else "node()"
+        parent = current.getparent()
+        if parent is not None:
+            same = [sibling for sibling in parent if sibling.tag == tag]
+            if len(same) > 1:
+                name = f"{name}[{same.index(current) + 1}]"
+        steps.append(name)
+        current = parent
+    return "/" + "/".join(reversed(steps))

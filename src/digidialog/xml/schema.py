@@ -22,12 +22,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from lxml import etree
 
 from digidialog.errors import Location, UsageError
 from digidialog.xml import namespaces as ns
-from digidialog.xml.catalog import CatalogResolver
+from digidialog.xml.catalog import CatalogResolver, offline_parser, read_local_xml
+from digidialog.xml.namespaces import readable_path
+
+__all__ = [
+    "SchemaIssue",
+    "SchemaLoadError",
+    "SchemaSet",
+    "default_schema_dir",
+    "readable_path",
+]
 
 _XS: Final = "http://www.w3.org/2001/XMLSchema"
 _REMOTE_SCHEMES: Final = frozenset({"http", "https", "ftp"})
@@ -43,7 +53,8 @@ def default_schema_dir() -> Path:
     override = os.environ.get("DIGIDIALOG_SCHEMAS")
     if override:
         return Path(override).resolve()
-    return Path(__file__).resolve().parent.parent / "schemas"
+    # resolved last, so that the link and the folder it points to are one path
+    return (Path(__file__).resolve().parent.parent / "schemas").resolve()
 
 
 class SchemaLoadError(UsageError):
@@ -87,18 +98,6 @@ class _OfflineResolver(CatalogResolver):
         return None
 
 
-def _read_xsd(path: Path) -> etree._ElementTree:
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
-    try:
-        return etree.parse(str(path), parser)
-    except (OSError, etree.XMLSyntaxError) as exc:
-        raise SchemaLoadError(
-            f"cannot read schema: {exc}",
-            location=Location(str(path)),
-            hint="fix or remove the file from the schema directory",
-        ) from exc
-
-
 def _entry_points(directory: Path) -> dict[str, Path]:
     """One top-level file per target namespace in ``directory`` (searched recursively).
 
@@ -116,7 +115,12 @@ def _entry_points(directory: Path) -> dict[str, Path]:
     namespace_of: dict[Path, str] = {}
     included: set[Path] = set()
     for path in files:
-        root = _read_xsd(path).getroot()
+        root = read_local_xml(
+            path,
+            what="schema",
+            hint="fix or remove the file from the schema directory",
+            error=SchemaLoadError,
+        ).getroot()
         if root.tag != f"{{{_XS}}}schema":
             continue
         namespace_of[path] = root.get("targetNamespace", "")
@@ -124,6 +128,12 @@ def _entry_points(directory: Path) -> dict[str, Path]:
             location = inc.get("schemaLocation")
             if location and "://" not in location:
                 included.add((path.parent / location).resolve())
+    if not namespace_of:
+        raise SchemaLoadError(
+            f"none of the {len(files)} .xsd files is an XML Schema 1.0 document",
+            location=Location(str(directory)),
+            hint=f"the root element must be {{{_XS}}}schema",
+        )
     entries: dict[str, Path] = {}
     for path, namespace in namespace_of.items():
         if path.resolve() not in included:
@@ -174,7 +184,7 @@ def _compile(own: Path | None, extras: tuple[Path, ...], prefer_extra: bool) -> 
             chosen.setdefault(namespace, path)
     directories = ([own] if own is not None else []) + list(extras)
     resolver = _OfflineResolver(_catalog_mapping(directories))
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+    parser = offline_parser()
     parser.resolvers.add(resolver)
     base = (directories[0] / "_schema-set.xsd").as_uri()
     where = Location(", ".join(str(d) for d in directories))
@@ -184,14 +194,39 @@ def _compile(own: Path | None, extras: tuple[Path, ...], prefer_extra: bool) -> 
     except etree.XMLSchemaParseError as exc:
         if resolver.refused:
             raise _refused(resolver.refused, where) from exc
+        log: list[etree._LogEntry] = list(exc.error_log)
+        # prefer an entry that names a schema file over libxml2's loader messages ("<string>")
+        first = next((e for e in log if (e.filename or "").startswith("file:")), None)
+        first = first or (log[0] if log else None)
         raise SchemaLoadError(
-            f"schema set does not compile: {_clean(str(exc))}",
-            location=where,
-            hint="check the named schema file",
+            f"schema set does not compile: {_clean(first.message if first else str(exc))}",
+            location=_where(first) if first else where,
+            hint="fix the named schema file or leave it out of the directory",
         ) from exc
     if resolver.refused:
         raise _refused(resolver.refused, where)
+    warnings: etree._ListErrorLog = schema.error_log
+    missing = next((e for e in warnings if _MISSING_IMPORT.search(e.message)), None)
+    if missing is not None:
+        # libxml2 only warns and skips the import; the set would then reject valid documents
+        reason = _clean(missing.message).removesuffix(" Skipping the import.")
+        raise SchemaLoadError(
+            f"schema import cannot be loaded: {reason}",
+            location=_where(missing),
+            hint="add the imported file to the directory or correct its schemaLocation",
+        )
     return SchemaSet(schema, directories=tuple(directories), locations=chosen)
+
+
+_MISSING_IMPORT = re.compile(r"Failed to locate a schema at location")
+
+
+def _where(entry: etree._LogEntry) -> Location:
+    """The schema file (a path, not a file URI), line and XPath a libxml2 log entry points at."""
+    name = entry.filename or None
+    if name and name.startswith("file:"):
+        name = url2pathname(urlsplit(name).path)
+    return Location(name, entry.line or None, entry.path or None)
 
 
 @functools.lru_cache(maxsize=4)
@@ -222,7 +257,7 @@ _LABELS: Final = {
     ns.APPREC_1_1: "apprec1.1",
     ns.APPREC_1_0: "apprec1.0",
     ns.KITH: "kith",
-    "http://www.kith.no/xmlstds/felleskomponent1": "fk1",
+    ns.FELLESKOMPONENT1: "fk1",
     ns.BASE64: "base64",
     ns.XCAL: "xcal",
     ns.PASIENTRELASJON: "pasientrelasjon",
@@ -284,22 +319,6 @@ def _clean(message: str) -> str:
     return text.strip()
 
 
-def _readable_path(element: etree._Element) -> str:
-    """``/MsgHead/Document[2]/RefDoc``: local names, with a position only where a name repeats."""
-    steps: list[str] = []
-    node: etree._Element | None = element
-    while node is not None:
-        name = etree.QName(node).localname
-        parent = node.getparent()
-        if parent is not None:
-            same = [c for c in parent if c.tag == node.tag]
-            if len(same) > 1:
-                name = f"{name}[{same.index(node) + 1}]"
-        steps.append(name)
-        node = parent
-    return "/" + "/".join(reversed(steps))
-
-
 def _prefixes(root: etree._Element) -> dict[str, str]:
     """Every prefix bound in ``root``'s subtree (first binding wins), to evaluate libxml2 paths."""
     found: dict[str, str] = {}
@@ -320,7 +339,7 @@ def _locate(root: etree._Element, raw_path: str | None, prefixes: dict[str, str]
     except etree.XPathError:
         return raw_path
     if isinstance(found, list) and found and isinstance(found[0], etree._Element):
-        return _readable_path(found[0])
+        return readable_path(found[0])
     return raw_path
 
 
@@ -465,7 +484,7 @@ class SchemaSet:
                 SchemaIssue(
                     reason,
                     line,
-                    _readable_path(element) if element is not None else error.path,
+                    readable_path(element) if element is not None else error.path,
                 )
             )
         return issues

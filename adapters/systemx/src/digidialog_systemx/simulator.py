@@ -28,6 +28,7 @@ from digidialog_systemx.client import EXPORTED
 from digidialog_systemx.folders import Folders, move_to_error, read_json, visible, write_json
 
 POLL_INTERVAL = 0.02
+"""How often the simulator looks into the import folder unless `SimulatorOptions` says."""
 
 
 class SystemXSimulator(Simulator):
@@ -41,6 +42,7 @@ class SystemXSimulator(Simulator):
         self._tmp = None if options.workdir else tempfile.mkdtemp(prefix="systemx-")
         self.folders = Folders(options.workdir or Path(self._tmp or ".")).create()
         self.handled = 0  # request files taken, whatever their outcome
+        self.poll_interval = options.poll_interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -62,10 +64,14 @@ class SystemXSimulator(Simulator):
             shutil.rmtree(self._tmp, ignore_errors=True)
 
     def adapter_config(self) -> Mapping[str, Any]:
-        return {"root": str(self.folders.root)}
+        config: dict[str, Any] = {"root": str(self.folders.root)}
+        if self.poll_interval is not None:  # the adapter waits for receipts at the same pace
+            config["poll_interval"] = self.poll_interval
+        return config
 
     def _run(self) -> None:
-        while not self._stop.wait(POLL_INTERVAL):
+        interval = POLL_INTERVAL if self.poll_interval is None else self.poll_interval
+        while not self._stop.wait(interval):
             self.poll_once()
 
     def poll_once(self) -> None:

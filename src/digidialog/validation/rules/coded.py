@@ -14,7 +14,7 @@ from lxml import etree
 
 from digidialog.codes import find_system
 from digidialog.codes.base import OID_PREFIX, Code, CodeSystem
-from digidialog.validation.context import Context, classification_of, indexed
+from digidialog.validation.context import Context, ProcessKey, classification_of, indexed
 from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
 from digidialog.xml import namespaces as ns
@@ -65,6 +65,8 @@ def _fold(name: str) -> str:
 
 Place = tuple[str, tuple[str, ...], bool]
 """What a coded element is, the code lists it may use (first = default), whether DN is compared."""
+Verdict = tuple[tuple[str, str], ...]
+"""(rule ID, message) for each rule of this module a coded element breaks."""
 
 
 _BY_TAG: dict[tuple[str, str | None], Place] = {
@@ -73,9 +75,6 @@ _BY_TAG: dict[tuple[str, str | None], Place] = {
 _MH_TYPE_ID = ns.qname(ns.MSGHEAD, "TypeId")
 _MH_ORGANISATION = ns.qname(ns.MSGHEAD, "Organisation")
 _DIALOG_PREFIX = f"{{{ns.DIALOG_1_1}}}"
-
-
-ProcessKey = tuple[str, str | None, str | None, bool]
 
 
 CodedKey = tuple[str, str, bool, ProcessKey | None, str | None, str, str | None]
@@ -126,9 +125,6 @@ def _process_place(process: ProcessKey, local: str) -> Place | None:
 
 
 _find_system = functools.lru_cache(maxsize=256)(find_system)
-
-Verdict = tuple[tuple[str, str], ...]
-"""(rule ID, message) for each rule of this module a coded element breaks."""
 
 
 def _verdict(place: Place, declared: str | None, value: str, shown: str | None) -> Verdict:

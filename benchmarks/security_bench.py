@@ -1,12 +1,16 @@
 """Speed of signed envelopes, as ratios to one bare RSA-2048 PKCS#1 v1.5 SHA-256 signature.
 
-    .venv/bin/python benchmarks/security_bench.py [--rounds 7] [--number 40]
+    .venv/bin/python benchmarks/security_bench.py [--rounds 25] [--number 10]
 
-Measures, in one run: XML-DSig sign and verify (certificate chain, key usage and validity checks
-included) of a ~5 KB and a ~200 KB MsgHead, and CMS seal and open of the signed 5 KB message. The
-objects (`Signer`, `Verifier`, `Sealer`, `Opener`) are built once, as a service would; keys, the
-trust store and the resolver are loaded before timing. "verify cold" builds a fresh validator per
-message, so the chain signatures are checked every time instead of once per certificate.
+Measures, in one run: XML-DSig sign and verify (certificate chain, key usage, validity and sender
+checks included) of a ~5 KB and a ~200 KB MsgHead, and CMS seal and open of the signed 5 KB
+message. The objects (`Signer`, `Verifier`, `Sealer`, `Opener`) are built once, as a service
+would; keys, the trust store and the resolver are loaded before timing. "CRL given" adds a
+revocation check against a CRL (its signature checked once, the lookup every time); "verify cold"
+builds a fresh validator per message, so the chain signatures are checked every time instead of
+once per certificate. signxml, doing the same profile, is printed for reference — and as a gauge
+of machine load: on a quiet machine its verify is about 3x; when it reads 4x, other work is
+slowing the Python side of every operation more than the RSA baseline, and all ratios are high.
 
 Timing: rounds interleave the operations, and in every round each operation's ``number`` calls
 run right after ``number`` baseline signatures, so numerator and denominator see the same machine
@@ -19,6 +23,7 @@ baseline just before it). A target counts as met only when both are within it. T
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -98,6 +103,7 @@ def main() -> None:
     parser.add_argument("--number", type=int, default=10, help="calls per op and round")
     args = parser.parse_args()
 
+    load_before = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory() as folder:
         pki = create_dev_pki(Path(folder))
         hn, gp = pki.helsenorge, pki.gp_office
@@ -163,6 +169,8 @@ def main() -> None:
         pairs.update(slow_pairs)
 
     base = min(base_times)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average before/after: {load_before} / {load}")
     print(f"message sizes: {len(small)} and {len(large)} bytes (signed: {len(signed_small)}, "
           f"{len(signed_large)}); baseline RSA-2048 sign: best {base * 1e6:.0f} µs, "
           f"median {statistics.median(base_times) * 1e6:.0f} µs")  # fmt: skip

@@ -163,7 +163,7 @@ def test_renewal_is_assigned_and_renewed_with_one_m1_each() -> None:
 def test_simulated_m1_is_an_official_e_prescription(official_schema: etree.XMLSchema) -> None:
     m1 = etree.fromstring(simulated_m1("Ventoline <inhalator>", prescribed=date(2030, 1, 4)))
     assert etree.QName(m1).namespace == M1_2013
-    assert official_schema.validate(m1), official_schema.error_log.last_error
+    assert official_schema.validate(m1), official_schema.error_log
     assert m1.findtext(".//{*}NavnFormStyrke") == "Ventoline <inhalator>"
     assert m1.findtext(f"{{{M1_2013}}}Utloper") == "2031-01-04"
 
@@ -185,7 +185,7 @@ def test_renewal_answer_with_simulated_m1s_validates_whole(
     answer = office.renewal.answer(decision.conversation_id, decision.outcome)  # SV015 otherwise
     tree = etree.fromstring(answer.message.to_xml())
     assert len(tree.findall(f".//{{{M1_2013}}}Resept")) == 2  # distinct Ids side by side
-    assert official_schema.validate(tree), official_schema.error_log.last_error
+    assert official_schema.validate(tree), official_schema.error_log
 
 
 def test_renewal_assignee_defaults_to_the_gp() -> None:

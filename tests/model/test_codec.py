@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,16 @@ from lxml import etree
 
 import digidialog
 from digidialog.errors import DigidialogError, ParseError, UnsafeXMLError
-from digidialog.model import AppRec, Base64Container, Document, Message, MsgHead, Notat, RawXml
+from digidialog.model import (
+    AppRec,
+    Base64Container,
+    Document,
+    InvalidBase64Error,
+    Message,
+    MsgHead,
+    Notat,
+    RawXml,
+)
 from digidialog.xml.namespaces import DS, MSGHEAD
 from digidialog.xml.parser import ParseLimits
 from tests.model import builders
@@ -125,8 +135,12 @@ def test_content_that_does_not_fit_is_refused(
     location = caught.value.location
     assert location.source == "reply.xml"
     assert location.xpath == xpath
-    assert location.line is not None
-    assert location.line > 1
+    # the line the offending element starts on in the indented text
+    name, _, index = xpath.rsplit("/", 1)[1].partition("[")
+    starts = re.compile(rf"\s*<{name}[\s/>]")
+    lines = [n for n, text in enumerate(xml.decode().splitlines(), 1) if starts.match(text)]
+    expected = lines[int(index.rstrip("]") or 1) - 1]
+    assert location.line == expected
     assert caught.value.code == "parse:unexpected-content"
 
 
@@ -370,3 +384,17 @@ def test_size_and_depth_caps_are_enforced_by_parse(reply_xml: str) -> None:
     assert isinstance(digidialog.parse(data, limits=ParseLimits(max_bytes=len(data))), MsgHead)
     with pytest.raises(UnsafeXMLError, match="deeper than 5"):
         digidialog.parse(data, limits=ParseLimits(max_depth=5))
+
+
+def test_invalid_base64_is_a_digidialog_error_when_decoded(reply_xml: str) -> None:
+    data = _with_attachment(reply_xml, b"%PDF-1.4").replace(b"JVBERi0xLjQ=", b"JVBER*0xLjQ=")
+    message = digidialog.parse(data)  # decoding is lazy: parse keeps the text as written
+    assert isinstance(message, MsgHead)
+    item = message.attachments[-1].ref_doc.first_item
+    assert isinstance(item, Base64Container)
+    assert item.value == "JVBER*0xLjQ="
+    with pytest.raises(InvalidBase64Error) as caught:
+        item.data
+    assert isinstance(caught.value, DigidialogError)
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.code == "parse:invalid-base64"

@@ -16,6 +16,7 @@ from digidialog.codes import Code, CodeSystem, code, code_system, systems
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``codes`` to the ``digidialog`` command (listed in `digidialog.cli.main.COMMANDS`)."""
     parser = subparsers.add_parser(
         "codes",
         help="look up a code list or a code",
@@ -58,6 +59,7 @@ def _emit(title: str | None, header: Sequence[str], rows: Sequence[Sequence[str]
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print what was asked for; an unknown system or code raises `UnknownCodeError` (exit 1)."""
     if args.system is None:
         known = systems()
         if args.json:

@@ -16,7 +16,7 @@ from digidialog.model.apprec import (
     Inst,
     OriginalMsgId,
 )
-from digidialog.model.attachments import Base64Container
+from digidialog.model.attachments import Base64Container, InvalidBase64Error
 from digidialog.model.base import Markup, RawXml, XmlModel
 from digidialog.model.common import (
     CS,
@@ -130,6 +130,7 @@ __all__ = [
     "Helsepersonell",
     "HelsepersonellMedMerknad",
     "Icalendar",
+    "InvalidBase64Error",
     "Ident",
     "Inst",
     "Markup",

@@ -6,8 +6,17 @@ import base64
 import binascii
 from typing import Annotated
 
+from digidialog.errors import ParseError
 from digidialog.model.base import TEXT, XmlModel
 from digidialog.xml.namespaces import BASE64
+
+
+class InvalidBase64Error(ParseError, ValueError):
+    """A Base64Container's text is not base64. Decoding is lazy (attachments can be large), so
+    this comes from `Base64Container.data`, not from `parse`; a `ValueError` too, for callers that
+    treat it as one."""
+
+    code = "parse:invalid-base64"
 
 
 class Base64Container(XmlModel):
@@ -25,8 +34,11 @@ class Base64Container(XmlModel):
 
     @property
     def data(self) -> bytes:
-        """The decoded bytes; raises `ValueError` when the text is not valid base64."""
+        """The decoded bytes; raises `InvalidBase64Error` when the text is not valid base64."""
         try:
             return base64.b64decode("".join(self.value.split()), validate=True)
         except binascii.Error as exc:
-            raise ValueError(f"Base64Container does not hold valid base64: {exc}") from exc
+            raise InvalidBase64Error(
+                f"Base64Container does not hold valid base64: {exc}",
+                hint="the sender must encode the attachment as base64 (RFC 4648, no other text)",
+            ) from exc

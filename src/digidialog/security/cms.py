@@ -87,6 +87,12 @@ _ID_DATA_TLV: Final = der.encode(der.OID, _ID_DATA)
 _ID_SIGNED_DATA_TLV: Final = der.encode(der.OID, _ID_SIGNED_DATA)
 _ID_ENVELOPED_DATA_TLV: Final = der.encode(der.OID, der.oid("1.2.840.113549.1.7.3"))
 _AES256_CBC_TLV: Final = der.encode(der.OID, der.oid("2.16.840.1.101.3.4.1.42"))
+_MESSAGE_DIGEST_PREFIX: Final = der.encode(
+    der.SEQUENCE,
+    der.encode(der.OID, _ATTR_MESSAGE_DIGEST)
+    + der.encode(der.SET, der.encode(der.OCTET_STRING, bytes(32))),
+)[:-32]
+"""The message-digest attribute up to its 32 SHA-256 octets."""
 _VERSION_0: Final = der.encode_integer(0)
 _VERSION_1: Final = der.encode_integer(1)
 _CONTENT_TYPE_DATA_ATTRIBUTE: Final = der.encode(
@@ -137,20 +143,16 @@ class Sealer:
         at = verification_time or now
         if self.validator is not None:
             self.validator.validate(recipient, KeyPurpose.ENCRYPTION, at)
-        else:
-            _fit_for_encryption(recipient)
-            check_validity(recipient, at)
-        return _envelope(self._signed_data(content, now), recipient)
+        public_key, recipient_id = _recipient(recipient)  # key size and usage, always
+        check_validity(recipient, at)
+        return _envelope(self._signed_data(content, now), public_key, recipient_id)
 
     def _signed_data(self, content: bytes, signing_time: dt.datetime) -> bytes:
         """DER ContentInfo(SignedData) with ``content`` encapsulated (the inner layer of `seal`)."""
         attributes = der.encode_set_of((
             _CONTENT_TYPE_DATA_ATTRIBUTE,
             _attribute(_ATTR_SIGNING_TIME, der.encode_time(signing_time)),
-            _attribute(
-                _ATTR_MESSAGE_DIGEST,
-                der.encode(der.OCTET_STRING, hashlib.sha256(content).digest()),
-            ),
+            _MESSAGE_DIGEST_PREFIX + hashlib.sha256(content).digest(),
         ))  # fmt: skip
         # Signed as a SET; carried with the [0] IMPLICIT tag.
         signature = self._key.sign(attributes, padding.PKCS1v15(), hashes.SHA256())
@@ -175,11 +177,10 @@ class Sealer:
         return der.encode(der.SEQUENCE, _ID_SIGNED_DATA_TLV + der.encode(0xA0, signed_data))
 
 
-def _envelope(content: bytes, recipient: x509.Certificate) -> bytes:
+def _envelope(content: bytes, public_key: rsa.RSAPublicKey, recipient_id: bytes) -> bytes:
     """DER ContentInfo(EnvelopedData): ``content`` under a fresh AES-256-CBC key and IV, the key
-    RSA-encrypted (PKCS#1 v1.5, as CMS key transport and .NET's EnvelopedCms use) for
-    ``recipient``, identified by issuer and serial number."""
-    public_key, recipient_id = _recipient(recipient)
+    RSA-encrypted (PKCS#1 v1.5, as CMS key transport and .NET's EnvelopedCms use) for the
+    recipient with ``public_key``, identified by ``recipient_id`` (issuer and serial number)."""
     key, iv = os.urandom(32), os.urandom(16)
     pad = 16 - len(content) % 16  # PKCS#7 padding, always at least one octet
     encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
@@ -206,7 +207,9 @@ def _envelope(content: bytes, recipient: x509.Certificate) -> bytes:
 
 @functools.lru_cache(maxsize=1024)
 def _recipient(cert: x509.Certificate) -> tuple[rsa.RSAPublicKey, bytes]:
-    """A recipient's RSA key and its IssuerAndSerialNumber, worked out once per certificate."""
+    """A recipient certificate's RSA key (2048 bits or more, keyEncipherment) and its
+    IssuerAndSerialNumber, worked out once per certificate; refusals are not cached."""
+    check_key_usage(cert, KeyPurpose.ENCRYPTION)
     return check_rsa_key(cert), _issuer_and_serial(cert)
 
 
@@ -435,13 +438,6 @@ class Opener:
                     self._certs.clear()
                 self._certs[raw] = cached
         return cached
-
-
-@functools.lru_cache(maxsize=1024)
-def _fit_for_encryption(cert: x509.Certificate) -> None:
-    """Key size and key usage of a recipient certificate; only passes are cached."""
-    check_rsa_key(cert)
-    check_key_usage(cert, KeyPurpose.ENCRYPTION)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,4 +1,4 @@
-"""The codec's public face: bytes/text/path → typed `Message`, and `Message` → bytes.
+"""The codec's public face: bytes/text/path → typed `Message`; ``Message.to_xml()`` goes back.
 
 Parsing goes through the hardened `digidialog.xml.parser`; the element ↔ model binding lives in
 `digidialog.model.base`. Nothing here is rebuilt per call.
@@ -7,8 +7,6 @@ Parsing goes through the hardened `digidialog.xml.parser`; the element ↔ model
 from __future__ import annotations
 
 import os
-
-from lxml import etree
 
 from digidialog.model import Message
 from digidialog.xml.parser import DEFAULT_LIMITS, ParseLimits, parse_bytes, read_source
@@ -22,19 +20,12 @@ def parse(
 ) -> Message:
     """Parse a MsgHead or AppRec from bytes, XML text or a path into its typed model.
 
-    Raises `ParseError` (source, line, XPath) for malformed XML, an unknown root element or content
-    that does not fit the model, and `UnsafeXMLError` for refused XML features.
+    A ``str`` is XML text when it starts with ``<`` (after blanks), else a path. Raises
+    `ParseError` (source, line, XPath, ``code``) for malformed XML, an unknown root element or
+    content that does not fit the model, `UnsafeXMLError` for refused XML features and sizes,
+    and `UsageError` for a path that cannot be read. The codec never validates against the
+    schema: run `digidialog.validate` first on untrusted input to see every problem at once.
     """
     raw, name = read_source(data, source=source)
     tree = parse_bytes(raw, source=name, limits=limits)
     return Message.from_tree(tree.getroot(), source=name)
-
-
-def to_xml(message: Message) -> bytes:
-    """``message.to_xml()``: UTF-8 bytes with an XML declaration."""
-    return message.to_xml()
-
-
-def to_tree(message: Message) -> etree._Element:
-    """``message.to_tree()``: a fresh lxml element for signing or validation."""
-    return message.to_tree()

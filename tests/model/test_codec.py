@@ -394,7 +394,7 @@ def test_invalid_base64_is_a_digidialog_error_when_decoded(reply_xml: str) -> No
     assert isinstance(item, Base64Container)
     assert item.value == "JVBER*0xLjQ="
     with pytest.raises(InvalidBase64Error) as caught:
-        item.data
+        _ = item.data
     assert isinstance(caught.value, DigidialogError)
     assert isinstance(caught.value, ValueError)
     assert caught.value.code == "parse:invalid-base64"

@@ -66,11 +66,12 @@ def mask(number: str) -> str:
 _DIGITS = re.compile(r"[0-9]+")
 
 
-def _digits_problem(value: str, length: int, what: str) -> str | None:
-    """The form check all three schemes share: only ASCII digits, the right number of them."""
+def _digits_problem(value: str, length: int | None, what: str) -> str | None:
+    """The form check all three schemes share: only ASCII digits (the right number of them
+    when ``length`` is given)."""
     if not _DIGITS.fullmatch(value):
         return "is empty" if not value else "contains characters other than digits 0-9"
-    if len(value) != length:
+    if length is not None and len(value) != length:
         return f"has {len(value)} digits; {what} has {length}"
     return None
 
@@ -101,8 +102,9 @@ _HERID = re.compile(r"[1-9][0-9]{0,8}")
 
 
 def _check_herid(value: str) -> str | None:
-    if not _DIGITS.fullmatch(value):
-        return "is empty" if not value else "contains characters other than digits 0-9"
+    problem = _digits_problem(value, None, "a HER-id")
+    if problem is not None:
+        return problem
     if value.startswith("0"):
         return "starts with 0"
     if not _HERID.fullmatch(value):

@@ -173,14 +173,17 @@ class RawXml(_ElementHolder):
 
     @property
     def qname(self) -> etree.QName:
+        """The carried element's qualified name."""
         return etree.QName(self.element)
 
     @property
     def namespace(self) -> str | None:
+        """Its namespace URI (e.g. M1's), by which a reader decides what it is."""
         return self.qname.namespace
 
     @property
     def tag(self) -> str:
+        """Its local name, e.g. ``Resept``."""
         return self.qname.localname
 
 

@@ -133,22 +133,27 @@ class CalComponent(_Xcal):
 
     @property
     def uid(self) -> str | None:
+        """The event's ``uid``: the appointment id replies and cancellations refer to."""
         return self.text("uid")
 
     @property
     def dtstart(self) -> str | None:
+        """``dtstart`` as written (local time or UTC ``Z``, no offset in digital dialog)."""
         return self.text("dtstart")
 
     @property
     def dtend(self) -> str | None:
+        """``dtend`` as written."""
         return self.text("dtend")
 
     @property
     def status(self) -> str | None:
+        """``status`` (e.g. ``CONFIRMED``, ``CANCELLED``) as written."""
         return self.text("status")
 
     @property
     def subcomponents(self) -> list[CalComponent]:
+        """Nested components (e.g. a ``valarm`` inside a ``vevent``), in order."""
         return self.components.components if self.components else []
 
 
@@ -160,6 +165,7 @@ class Vcalendar(_Xcal):
 
     @property
     def events(self) -> list[CalComponent]:
+        """The ``vevent`` components of this calendar, in order."""
         return [c for c in self.components.components if c.name == "vevent"]
 
 

@@ -143,8 +143,9 @@ class Sealer:
         at = verification_time or now
         if self.validator is not None:
             self.validator.validate(recipient, KeyPurpose.ENCRYPTION, at)
-        public_key, recipient_id = _recipient(recipient)  # key size and usage, always
-        check_validity(recipient, at)
+        public_key, recipient_id, valid_from, valid_until = _recipient(recipient)
+        if not valid_from <= at <= valid_until:
+            check_validity(recipient, at)  # raises, saying which way
         return _envelope(self._signed_data(content, now), public_key, recipient_id)
 
     def _signed_data(self, content: bytes, signing_time: dt.datetime) -> bytes:
@@ -181,7 +182,8 @@ def _envelope(content: bytes, public_key: rsa.RSAPublicKey, recipient_id: bytes)
     """DER ContentInfo(EnvelopedData): ``content`` under a fresh AES-256-CBC key and IV, the key
     RSA-encrypted (PKCS#1 v1.5, as CMS key transport and .NET's EnvelopedCms use) for the
     recipient with ``public_key``, identified by ``recipient_id`` (issuer and serial number)."""
-    key, iv = os.urandom(32), os.urandom(16)
+    secret = os.urandom(48)
+    key, iv = secret[:32], secret[32:]
     pad = 16 - len(content) % 16  # PKCS#7 padding, always at least one octet
     encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
     encrypted = encryptor.update(content + bytes((pad,)) * pad) + encryptor.finalize()
@@ -206,11 +208,19 @@ def _envelope(content: bytes, public_key: rsa.RSAPublicKey, recipient_id: bytes)
 
 
 @functools.lru_cache(maxsize=1024)
-def _recipient(cert: x509.Certificate) -> tuple[rsa.RSAPublicKey, bytes]:
-    """A recipient certificate's RSA key (2048 bits or more, keyEncipherment) and its
-    IssuerAndSerialNumber, worked out once per certificate; refusals are not cached."""
+def _recipient(
+    cert: x509.Certificate,
+) -> tuple[rsa.RSAPublicKey, bytes, dt.datetime, dt.datetime]:
+    """A recipient certificate's RSA key (2048 bits or more, keyEncipherment), its
+    IssuerAndSerialNumber and validity period, worked out once per certificate; refusals are
+    not cached."""
     check_key_usage(cert, KeyPurpose.ENCRYPTION)
-    return check_rsa_key(cert), _issuer_and_serial(cert)
+    return (
+        check_rsa_key(cert),
+        _issuer_and_serial(cert),
+        cert.not_valid_before_utc,
+        cert.not_valid_after_utc,
+    )
 
 
 def _issuer_and_serial(cert: x509.Certificate) -> bytes:

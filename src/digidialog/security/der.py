@@ -92,13 +92,15 @@ class Reader:
 
     def children(self, tlv: TLV, tag: int, what: str) -> list[TLV]:
         """The TLVs inside ``tlv``, which must be a constructed ``tag``."""
-        if not tag & 0x20:
-            raise DerError(f"{what}: tag {tag:#x} is primitive, expected a constructed value")
-        return _tlvs(self.data, expect(tlv, tag, what)[2], tlv[3])
+        if tlv[0] != tag or not tag & 0x20:
+            raise _wrong_tag(tlv, tag, what)
+        return _tlvs(self.data, tlv[2], tlv[3])
 
     def value(self, tlv: TLV, tag: int, what: str) -> bytes:
         """The content octets of ``tlv``, which must be ``tag``."""
-        return self.data[expect(tlv, tag, what)[2] : tlv[3]]
+        if tlv[0] != tag:
+            raise _wrong_tag(tlv, tag, what)
+        return self.data[tlv[2] : tlv[3]]
 
     def raw(self, tlv: TLV) -> bytes:
         """The whole TLV, exactly as received."""
@@ -120,8 +122,14 @@ class Reader:
 def expect(tlv: TLV, tag: int, what: str) -> TLV:
     """``tlv``, if its tag is ``tag``."""
     if tlv[0] != tag:
-        raise DerError(f"{what}: found tag {tlv[0]:#x}, expected {tag:#x}")
+        raise _wrong_tag(tlv, tag, what)
     return tlv
+
+
+def _wrong_tag(tlv: TLV, tag: int, what: str) -> DerError:
+    if tlv[0] == tag:
+        return DerError(f"{what}: tag {tag:#x} is primitive, expected a constructed value")
+    return DerError(f"{what}: found tag {tlv[0]:#x}, expected {tag:#x}")
 
 
 def encode(tag: int, body: bytes) -> bytes:

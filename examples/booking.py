@@ -1,5 +1,5 @@
-"""Booking: free slots, a reservation with SMS, a wish for another GP, an appointment push, and a
-GP who takes only free-text wishes. Run: python examples/booking.py"""
+"""Booking: free slots, a reservation (and the SMS it owes), a wish for another GP, an appointment
+push, and a GP who takes only free-text wishes. Run: python examples/booking.py"""
 
 from __future__ import annotations
 
@@ -52,7 +52,11 @@ assert reservation is not None
 assert reservation.slot is not None
 confirmed = office.booking.confirm(reservation.conversation.id, reservation.slot, citizen=INGRID)
 show("office confirms (05)", confirmed.message)
-print("  SMS:", [s.text for s in sms.sent])
+# Building sends no SMS: the pipeline sends the one owed once the transport accepted the 05.
+print("  SMS owed once sent:", confirmed.sms is not None)
+assert confirmed.sms is not None
+confirmed.sms.send(sms)  # what the pipeline does after a successful send
+print("  SMS text:", sms.sent[0].text)
 
 wish = office.booking.wish_time(
     INGRID, GP.her_id, "Helst en morgen", accepts_other_practitioner=True

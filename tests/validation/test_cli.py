@@ -12,8 +12,18 @@ import pytest
 from lxml import etree
 
 from digidialog.cli.main import main
-from digidialog.cli.validate import PARALLEL_THRESHOLD, cpu_count, default_jobs
-from digidialog.validation import RULES
+from digidialog.cli.validate import (
+    PARALLEL_THRESHOLD,
+    STDIN,
+    _check_one,
+    _compact,
+    _from_worker,
+    cpu_count,
+    default_jobs,
+    read_file,
+)
+from digidialog.validation import RULES, Report
+from digidialog.xml.schema import SchemaSet
 from tests.validation import messages as m
 
 BROKEN_XML = b"<MsgHead><MsgInfo></MsgHead>"
@@ -299,3 +309,32 @@ def test_parallel_with_extra_schemas(
     official = str(reference / "xsd" / "sarepta")
     single = _run([str(batch), "--schemas", official, "--jobs", "1"], capsys)
     assert _run([str(batch), "--schemas", official, "--jobs", "2"], capsys) == single
+
+
+@pytest.mark.parametrize("size", [0, 5, 1 << 20, 2_500_000])
+def test_read_file_returns_every_byte(tmp_path: Path, size: int) -> None:
+    """Empty, small, exactly one read's worth and several reads' worth of bytes."""
+    data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    path = tmp_path / "f.xml"
+    path.write_bytes(data)
+    assert read_file(str(path)) == data
+
+
+def test_unreadable_file_is_reported_not_raised(tmp_path: Path) -> None:
+    missing = str(tmp_path / "gone.xml")
+    schemas = SchemaSet.default()
+    assert _check_one(missing, schemas, None) == f"{missing}: cannot read: No such file or directory"
+
+
+def test_worker_answers_rebuild_the_same_reports(batch: Path) -> None:
+    """What a worker sends back (plain tuples) becomes the report it computed, stdin included."""
+    schemas = SchemaSet.default()
+    names = [str(path) for path in sorted(batch.iterdir())][:7] + [STDIN, str(batch / "no.xml")]
+    outcomes = [_check_one(name, schemas, m.reply()) for name in names]
+    assert {type(o) for o in outcomes} == {Report, str}
+    assert any(isinstance(o, Report) and o.issues for o in outcomes)
+    for name, outcome in zip(names, outcomes, strict=True):
+        compact = _compact(outcome)
+        if isinstance(outcome, Report) and not outcome.issues:
+            assert compact == ()
+        assert _from_worker(name, compact) == outcome

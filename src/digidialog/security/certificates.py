@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -29,6 +30,8 @@ from digidialog.security.keys import load_certificates
 from digidialog.security.revocation import RevocationChecker, RevocationState, RevocationStatus
 
 MIN_RSA_BITS = 2048
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 _NOT_CHECKED = RevocationStatus(RevocationState.NOT_CHECKED)
 
 
@@ -112,6 +115,33 @@ def check_validity(cert: x509.Certificate, at: dt.datetime) -> None:
             hint="the sender must renew the certificate; for archived messages pass the "
             "time of receipt as verification_time",
         )
+
+
+class IdentityCache(Generic[_K, _V]):
+    """``compute(obj)`` worked out once per object and found again by identity.
+
+    Hashing or comparing a `x509.Certificate` costs microseconds (both go through its DER), so
+    per-message lookups use ``id()``; an entry holds its object, so the id cannot be reused while
+    it is cached. An equal but distinct object is simply computed again. Only results are kept —
+    when ``compute`` raises, nothing is.
+    """
+
+    def __init__(self, compute: Callable[[_K], _V], *, size: int = 1024) -> None:
+        self._compute = compute
+        self._size = size
+        self._entries: dict[int, tuple[_K, _V]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, obj: _K) -> _V:
+        entry = self._entries.get(id(obj))
+        if entry is not None and entry[0] is obj:
+            return entry[1]
+        value = self._compute(obj)
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            self._entries[id(obj)] = (obj, value)
+        return value
 
 
 class TrustStore:
@@ -222,7 +252,7 @@ class CertificateValidator:
         # which every member of it is valid, and the result to hand out when revocation is not
         # checked. Only passes are kept; time and revocation are checked on every call.
         self._passed: dict[
-            tuple[x509.Certificate, KeyPurpose],
+            tuple[int, KeyPurpose],
             tuple[tuple[x509.Certificate, ...], dt.datetime, dt.datetime, CertificateCheck],
         ] = {}
         self._lock = threading.Lock()
@@ -232,8 +262,11 @@ class CertificateValidator:
     ) -> CertificateCheck:
         """Raise a `TransportSecurityError` unless ``cert`` suits ``purpose`` at time ``at``."""
         when = at or dt.datetime.now(dt.UTC)
-        passed = self._passed.get((cert, purpose))  # certificates hash and compare by DER
-        if passed is None:
+        # Keyed by identity: hashing or comparing a Certificate costs microseconds (its DER),
+        # and the verifiers hand over the same object for the same certificate. The entry holds
+        # the certificate, so its id cannot be reused while it is cached.
+        passed = self._passed.get((id(cert), purpose))
+        if passed is None or passed[3].certificate is not cert:
             chain = self._static_checks(cert, purpose)
             passed = (
                 chain,
@@ -244,7 +277,7 @@ class CertificateValidator:
             with self._lock:
                 if len(self._passed) > 4096:
                     self._passed.clear()
-                self._passed[(cert, purpose)] = passed
+                self._passed[(id(cert), purpose)] = passed
         chain, valid_from, valid_until, unchecked = passed
         if not valid_from <= when <= valid_until:
             for member in chain:  # raises, naming the certificate that is out of its period

@@ -19,13 +19,11 @@ the expected sender. DES, 3DES and RC2 are refused on receipt.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import os
 import threading
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from asn1crypto import cms as asn1_cms
 from cryptography import x509
@@ -39,6 +37,7 @@ from digidialog.security import der
 from digidialog.security.certificates import (
     CertificateCheck,
     CertificateValidator,
+    IdentityCache,
     KeyPurpose,
     check_key_pair,
     check_key_usage,
@@ -165,17 +164,21 @@ class Sealer:
             + _RSA_ALGORITHM
             + der.encode(der.OCTET_STRING, signature),
         )
-        signed_data = der.encode(
-            der.SEQUENCE,
-            self._signed_head
-            + der.encode(
-                der.SEQUENCE,
-                _ID_DATA_TLV + der.encode(0xA0, der.encode(der.OCTET_STRING, content)),
-            )
-            + self._certificates
-            + der.encode(der.SET, signer_info),
+        return der.wrap(
+            (content,),
+            (
+                (der.OCTET_STRING, b"", b""),
+                (0xA0, b"", b""),  # eContent
+                (der.SEQUENCE, _ID_DATA_TLV, b""),  # encapContentInfo
+                (
+                    der.SEQUENCE,  # SignedData
+                    self._signed_head,
+                    self._certificates + der.encode(der.SET, signer_info),
+                ),
+                (0xA0, b"", b""),
+                (der.SEQUENCE, _ID_SIGNED_DATA_TLV, b""),  # ContentInfo
+            ),
         )
-        return der.encode(der.SEQUENCE, _ID_SIGNED_DATA_TLV + der.encode(0xA0, signed_data))
 
 
 def _envelope(content: bytes, public_key: rsa.RSAPublicKey, recipient_id: bytes) -> bytes:
@@ -186,7 +189,11 @@ def _envelope(content: bytes, public_key: rsa.RSAPublicKey, recipient_id: bytes)
     key, iv = secret[:32], secret[32:]
     pad = 16 - len(content) % 16  # PKCS#7 padding, always at least one octet
     encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
-    encrypted = encryptor.update(content + bytes((pad,)) * pad) + encryptor.finalize()
+    encrypted = (
+        encryptor.update(content),
+        encryptor.update(bytes((pad,)) * pad),
+        encryptor.finalize(),
+    )
     recipient_info = der.encode(
         der.SEQUENCE,
         _VERSION_0
@@ -194,21 +201,20 @@ def _envelope(content: bytes, public_key: rsa.RSAPublicKey, recipient_id: bytes)
         + _RSA_ALGORITHM
         + der.encode(der.OCTET_STRING, public_key.encrypt(key, padding.PKCS1v15())),
     )
-    encrypted_content_info = der.encode(
-        der.SEQUENCE,
-        _ID_DATA_TLV
-        + der.encode(der.SEQUENCE, _AES256_CBC_TLV + der.encode(der.OCTET_STRING, iv))
-        + der.encode(0x80, encrypted),  # [0] IMPLICIT encryptedContent
+    algorithm = der.encode(der.SEQUENCE, _AES256_CBC_TLV + der.encode(der.OCTET_STRING, iv))
+    return der.wrap(
+        encrypted,
+        (
+            (0x80, b"", b""),  # [0] IMPLICIT encryptedContent
+            (der.SEQUENCE, _ID_DATA_TLV + algorithm, b""),  # EncryptedContentInfo
+            (der.SEQUENCE, _VERSION_0 + der.encode(der.SET, recipient_info), b""),  # EnvelopedData
+            (0xA0, b"", b""),
+            (der.SEQUENCE, _ID_ENVELOPED_DATA_TLV, b""),  # ContentInfo
+        ),
     )
-    enveloped = der.encode(
-        der.SEQUENCE,
-        _VERSION_0 + der.encode(der.SET, recipient_info) + encrypted_content_info,
-    )
-    return der.encode(der.SEQUENCE, _ID_ENVELOPED_DATA_TLV + der.encode(0xA0, enveloped))
 
 
-@functools.lru_cache(maxsize=1024)
-def _recipient(
+def _recipient_facts(
     cert: x509.Certificate,
 ) -> tuple[rsa.RSAPublicKey, bytes, dt.datetime, dt.datetime]:
     """A recipient certificate's RSA key (2048 bits or more, keyEncipherment), its
@@ -221,6 +227,9 @@ def _recipient(
         cert.not_valid_before_utc,
         cert.not_valid_after_utc,
     )
+
+
+_recipient = IdentityCache(_recipient_facts)
 
 
 def _issuer_and_serial(cert: x509.Certificate) -> bytes:
@@ -424,10 +433,11 @@ class Opener:
         if expected_sender is not None and self.resolver is not None:
             candidates.extend(self.resolver.certificates(expected_sender, KeyPurpose.SIGNING))
         for cert in candidates:
+            serial, issuer, ski = _identifiers(cert)
             if parsed.sid_ski is not None:
-                if _ski(cert) == parsed.sid_ski:
+                if ski == parsed.sid_ski:
                     return cert
-            elif parsed.sid_serial == cert.serial_number and parsed.sid_issuer == _issuer_der(cert):
+            elif parsed.sid_serial == serial and parsed.sid_issuer == issuer:
                 return cert
         raise InvalidSignatureError(
             "the signer's certificate is neither in the message nor known for the sender",
@@ -450,14 +460,16 @@ class Opener:
         return cached
 
 
-@functools.lru_cache(maxsize=1024)
-def _verification_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
-    return check_rsa_key(cert)
+_verification_key = IdentityCache(check_rsa_key)
+"""A signer certificate's RSA key, checked (2048 bits or more) once per certificate object."""
 
 
-@functools.lru_cache(maxsize=1024)
-def _issuer_der(cert: x509.Certificate) -> bytes:
-    return cert.issuer.public_bytes()
+def _identifiers_of(cert: x509.Certificate) -> tuple[int, bytes, bytes | None]:
+    return cert.serial_number, cert.issuer.public_bytes(), _ski(cert)
+
+
+_identifiers = IdentityCache(_identifiers_of)
+"""What a SignerInfo may name a certificate by: serial, issuer (DER) and subject key id."""
 
 
 def _ski(cert: x509.Certificate) -> bytes | None:
@@ -467,8 +479,7 @@ def _ski(cert: x509.Certificate) -> bytes | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class _SignedData:
+class _SignedData(NamedTuple):  # a NamedTuple: a frozen dataclass cost microseconds to build
     content: bytes
     certificates: list[bytes]
     sid_issuer: bytes | None

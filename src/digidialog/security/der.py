@@ -9,7 +9,7 @@ The `encode*` helpers write the SignedData `cms.Sealer` builds (the fixed parts 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from asn1crypto.core import ObjectIdentifier
@@ -132,13 +132,35 @@ def _wrong_tag(tlv: TLV, tag: int, what: str) -> DerError:
     return DerError(f"{what}: found tag {tlv[0]:#x}, expected {tag:#x}")
 
 
+def header(tag: int, size: int) -> bytes:
+    """The tag and minimal definite length of a TLV whose value is ``size`` octets long; for
+    callers that join a large value with its headers once instead of copying it per level."""
+    if size < 0x80:
+        return bytes((tag, size))
+    octets = (size.bit_length() + 7) // 8
+    return bytes((tag, 0x80 | octets)) + size.to_bytes(octets, "big")
+
+
+def wrap(value: Sequence[bytes], levels: Sequence[tuple[int, bytes, bytes]]) -> bytes:
+    """``value`` (given in parts) inside nested TLVs, innermost level first: each level is
+    ``(tag, octets before, octets after)`` the level inside it. The value is copied once, however
+    deep it sits, where `encode` per level would copy it at every level."""
+    size = sum(len(part) for part in value)
+    before: list[bytes] = []
+    after: list[bytes] = []
+    for tag, head, tail in levels:
+        size += len(head) + len(tail)
+        outer = header(tag, size)
+        size += len(outer)
+        before.append(outer + head)
+        after.append(tail)
+    before.reverse()
+    return b"".join((*before, *value, *after))
+
+
 def encode(tag: int, body: bytes) -> bytes:
     """One DER TLV: ``tag``, the minimal definite length, ``body``."""
-    size = len(body)
-    if size < 0x80:
-        return bytes((tag, size)) + body
-    octets = (size.bit_length() + 7) // 8
-    return bytes((tag, 0x80 | octets)) + size.to_bytes(octets, "big") + body
+    return header(tag, len(body)) + body
 
 
 def encode_integer(value: int) -> bytes:

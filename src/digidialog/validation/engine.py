@@ -11,7 +11,7 @@ from lxml import etree
 from digidialog.errors import ParseError
 from digidialog.validation import rules as _rules  # noqa: F401  (registers every rule)
 from digidialog.validation.context import Context
-from digidialog.validation.registry import RULES, Rule
+from digidialog.validation.registry import RULES, Check
 from digidialog.validation.report import XML_RULE, XSD_RULE, Issue, Report, Severity
 from digidialog.xml import namespaces as ns
 from digidialog.xml.parser import XmlSource, parse_bytes, read_source
@@ -23,13 +23,14 @@ _KIND_BY_ROOT = {
     ns.qname(ns.APPREC_1_0, "AppRec"): "apprec",
 }
 
-_BY_KIND: dict[str, tuple[Rule, ...]] = {}
+_BY_KIND: dict[str, tuple[Check, ...]] = {}
 
 
-def _rules_for(kind: str) -> tuple[Rule, ...]:
+def _checks_for(kind: str) -> tuple[Check, ...]:
+    """The check functions of the rules for ``kind``, in registration order (worked out once)."""
     found = _BY_KIND.get(kind)
     if found is None:
-        found = tuple(r for r in RULES.values() if r.applies_to == kind)
+        found = tuple(r.check for r in RULES.values() if r.applies_to == kind)
         _BY_KIND[kind] = found
     return found
 
@@ -72,10 +73,12 @@ def validate_tree(
 
 
 def check_rules(root: etree._Element) -> list[Issue]:
-    """Run the business rules alone on a schema-valid tree, in rule-ID order."""
+    """Run the business rules alone on a schema-valid tree, in the order they were registered
+    (MsgHead rules: header, calendar, coded, content modules; the order of the issues)."""
     kind = _KIND_BY_ROOT.get(root.tag, "other")
     context = Context.build(root, kind)
     issues: list[Issue] = []
-    for rule in _rules_for(context.kind):
-        issues.extend(rule.check(context))
+    extend = issues.extend
+    for check in _checks_for(context.kind):
+        extend(check(context))
     return issues

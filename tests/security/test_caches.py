@@ -19,6 +19,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from digidialog.security import (
@@ -37,6 +38,7 @@ from digidialog.security import (
     TransportSecurityError,
     Verifier,
 )
+from digidialog.security.certificates import IdentityCache, check_key_usage
 from digidialog.security.devpki import DevPki
 from digidialog.security.keys import load_certificates, load_private_key
 
@@ -283,3 +285,35 @@ def test_opener_cold_and_warm_agree(pki: DevPki) -> None:
         "untrusted": ("InvalidCertificateError", "untrusted"),
         "expired": ("ExpiredCertificateError", "expired"),
     }
+
+
+def test_identity_cache_keeps_results_only_and_tells_objects_apart(pki: DevPki) -> None:
+    computed: list[x509.Certificate] = []
+
+    def serial_of_encryption_cert(cert: x509.Certificate) -> int:
+        computed.append(cert)
+        check_key_usage(cert, KeyPurpose.ENCRYPTION)
+        return cert.serial_number
+
+    cache = IdentityCache(serial_of_encryption_cert, size=2)
+    cert = pki.gp_office.encryption.certificate
+    twin = x509.load_der_x509_certificate(cert.public_bytes(Encoding.DER))  # equal, not the same
+    assert cache(cert) == cache(cert) == cert.serial_number
+    assert computed == [cert]
+    assert cache(twin) == cert.serial_number
+    assert len(computed) == 2
+    for _ in range(2):  # a refusal is never remembered
+        with pytest.raises(InvalidCertificateError):
+            cache(pki.gp_office.signing.certificate)
+    assert len(computed) == 4
+    cache(pki.helsenorge.encryption.certificate)  # over size: starts afresh, still correct
+    assert cache(cert) == cert.serial_number
+
+
+def test_validator_gives_an_equal_certificate_object_the_same_answer(pki: DevPki) -> None:
+    validator = _validator(pki)
+    for cert in (pki.helsenorge.signing.certificate, pki.revoked.certificate):
+        twin = x509.load_der_x509_certificate(cert.public_bytes(Encoding.DER))
+        assert _outcome(lambda: validator.validate(cert, KeyPurpose.SIGNING)) == _outcome(  # noqa: B023
+            lambda: validator.validate(twin, KeyPurpose.SIGNING)  # noqa: B023
+        )

@@ -238,6 +238,8 @@ def test_signature_is_spliced_in_front_of_the_root_end_tag(pki: DevPki, verifier
         f"<MsgInfo>Bjørn</MsgInfo></MsgHead>",
         f'<?xml version="1.0" encoding="UTF-16"?><MsgHead xmlns="{MSGHEAD_NS}">'
         f"<MsgInfo>Bjørn</MsgInfo></MsgHead>",
+        f'<?xml version="1.0" encoding="utf-8"?>\r\n<MsgHead xmlns="{MSGHEAD_NS}">\r\n'
+        "  <MsgInfo>a\r\nb</MsgInfo>\r\n</MsgHead>\r\n",
     ],
     ids=[
         "blanks-in-end-tag",
@@ -248,6 +250,7 @@ def test_signature_is_spliced_in_front_of_the_root_end_tag(pki: DevPki, verifier
         "cdata",
         "latin-1",
         "utf-16",
+        "crlf",
     ],
 )
 def test_unusual_documents_are_signed_and_verify(

@@ -474,9 +474,9 @@ def test_sha1_digest_method_is_refused(verifier: Verifier, signed: bytes, pki: D
     unsigned = _tree(signed)
     unsigned.getroot().remove(_signature(unsigned))
     c14n = etree.tostring(unsigned, method="c14n", exclusive=True, with_comments=False)
-    reference.find("ds:DigestValue", NS).text = base64.b64encode(
-        hashlib.sha1(c14n).digest()
-    ).decode()  # type: ignore[union-attr]
+    digest_value = reference.find("ds:DigestValue", NS)
+    assert digest_value is not None
+    digest_value.text = base64.b64encode(hashlib.sha1(c14n).digest()).decode()
     _resign(tree, pki.helsenorge.signing.key)
     _refused(verifier, _bytes(tree), InvalidSignatureError, "refused-algorithm")
 

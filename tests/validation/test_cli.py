@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -323,13 +324,15 @@ def test_read_file_returns_every_byte(tmp_path: Path, size: int) -> None:
 def test_unreadable_file_is_reported_not_raised(tmp_path: Path) -> None:
     missing = str(tmp_path / "gone.xml")
     schemas = SchemaSet.default()
-    assert _check_one(missing, schemas, None) == f"{missing}: cannot read: No such file or directory"
+    problem = _check_one(missing, schemas, None)
+    assert problem == f"{missing}: cannot read: {os.strerror(errno.ENOENT)}"
 
 
 def test_worker_answers_rebuild_the_same_reports(batch: Path) -> None:
     """What a worker sends back (plain tuples) becomes the report it computed, stdin included."""
     schemas = SchemaSet.default()
-    names = [str(path) for path in sorted(batch.iterdir())][:7] + [STDIN, str(batch / "no.xml")]
+    files = [str(path) for path in sorted(batch.iterdir())][:7]
+    names = [*files, STDIN, str(batch / "no.xml")]
     outcomes = [_check_one(name, schemas, m.reply()) for name in names]
     assert {type(o) for o in outcomes} == {Report, str}
     assert any(isinstance(o, Report) and o.issues for o in outcomes)

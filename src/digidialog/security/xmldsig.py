@@ -246,11 +246,12 @@ def _children(
 ) -> list[etree._Element]:
     """The element children of ``element``, which must be exactly ``expected`` in order, with no
     text between them (comments and processing instructions are skipped)."""
-    children = list(element)
-    if len(children) != len(expected) or not all(
-        c.tag == t for c, t in zip(children, expected, strict=True)
+    nodes = list(element)
+    children = nodes
+    if len(nodes) != len(expected) or not all(
+        c.tag == t for c, t in zip(nodes, expected, strict=True)
     ):
-        children = [c for c in children if isinstance(c.tag, str)]
+        children = [c for c in nodes if isinstance(c.tag, str)]
         if [c.tag for c in children] != list(expected):
             found = ", ".join(etree.QName(c).localname for c in children) or "nothing"
             wanted = ", ".join(etree.QName(t).localname for t in expected)
@@ -260,7 +261,7 @@ def _children(
                 f"{wanted}",
                 source,
             )
-    if (element.text and element.text.strip()) or any(c.tail and c.tail.strip() for c in element):
+    if (element.text and element.text.strip()) or any(c.tail and c.tail.strip() for c in nodes):
         raise _fail(
             "unexpected-structure",
             f"{etree.QName(element).localname} contains stray text",
@@ -400,8 +401,9 @@ class Verifier:
         start = canonical.find(b"DigestValue>") + len(b"DigestValue>")
         end = canonical.find(b"<", start)
         plain = next(signed_info.iter(etree.Comment, etree.ProcessingInstruction), None) is None
-        shape = canonical[:start] + canonical[end:] if start >= len(b"DigestValue>") else None
-        known = self._shapes.get(shape) if shape is not None and plain else None
+        found = start >= len(b"DigestValue>") and end >= 0
+        shape = canonical[:start] + canonical[end:] if found and plain else None
+        known = self._shapes.get(shape) if shape is not None else None
         if known is not None:
             return known[0], known[1], signed_info[2][2]
         c14n_method, signature_method, reference = _children(
@@ -426,7 +428,7 @@ class Verifier:
         ):
             _algorithm(transform, (algorithm,), source)
         digest_name = _DIGEST_METHODS[_algorithm(digest_method, tuple(_DIGEST_METHODS), source)]
-        if shape is not None and plain:
+        if shape is not None:
             with self._lock:
                 if len(self._shapes) > 64:
                     self._shapes.clear()
@@ -462,8 +464,8 @@ class Verifier:
         ``signed`` (the canonical document without the signature) rules most documents out
         cheaply: exclusive C14N writes every attribute as `` name="value"`` and declares a
         namespace where an element uses it, so without the XML-DSig namespace URI there is no
-        XML-DSig element, and without ``Id="``/``ID="``/``id="`` no ID attribute. Only when
-        those bytes occur is the tree searched.
+        XML-DSig element, and without ``Id="``/``ID="``/``id="`` (in any case) no ID attribute.
+        Only when those bytes occur is the tree searched.
         """
         if _DS_URI in signed and next(root.iter(f"{{{DS}}}*"), None) is not None:
             raise _fail(
@@ -472,7 +474,7 @@ class Verifier:
                 source,
             )
         ids: list[str] = [str(v) for v in _ID_VALUES(signature)]  # type: ignore[union-attr]
-        if b'Id="' in signed or b'ID="' in signed or b'id="' in signed:
+        if b'id="' in signed.lower():  # one scan for Id=", ID=" and id=" (iD=" costs a search)
             ids += [str(v) for v in _ID_VALUES(root)]  # type: ignore[union-attr]
         if len(ids) != len(set(ids)):
             duplicates = sorted({v for v in ids if ids.count(v) > 1})

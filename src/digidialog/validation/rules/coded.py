@@ -72,6 +72,11 @@ Verdict = tuple[tuple[str, str], ...]
 _BY_TAG: dict[tuple[str, str | None], Place] = {
     (f"{{{n}}}{local}", parent): place for (n, local, parent), place in _PLACES.items()
 }
+_BY_PARENT = frozenset(tag for tag, parent in _BY_TAG if parent is not None)
+"""Tags whose place depends on their parent's name. For the others `_place` does not read the
+parent (MsgHead TypeId only asks whether there is one), so `coded` skips looking it up."""
+_ANY_PARENT = "?"
+"""The parent tag `coded` records for a MsgHead TypeId with a parent (only its presence counts)."""
 _MH_TYPE_ID = ns.qname(ns.MSGHEAD, "TypeId")
 _MH_ORGANISATION = ns.qname(ns.MSGHEAD, "Organisation")
 _DIALOG_PREFIX = f"{{{ns.DIALOG_1_1}}}"
@@ -190,12 +195,17 @@ def coded(ctx: Context) -> Findings:
         if value is None:
             continue
         tag = str(element.tag)
-        parent = element.getparent()
-        parent_tag = str(parent.tag) if parent is not None else ""
+        parent_tag = ""
         in_organisation = False
-        if tag == _MH_TYPE_ID and parent is not None:
-            holder = parent.getparent()
-            in_organisation = holder is not None and holder.tag == _MH_ORGANISATION
+        if tag in _BY_PARENT:
+            parent = element.getparent()
+            parent_tag = str(parent.tag) if parent is not None else ""
+        elif tag == _MH_TYPE_ID:
+            parent = element.getparent()
+            if parent is not None:
+                parent_tag = _ANY_PARENT
+                holder = parent.getparent()
+                in_organisation = holder is not None and holder.tag == _MH_ORGANISATION
         key = (
             tag,
             parent_tag,

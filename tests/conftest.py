@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -28,6 +29,12 @@ def sample_id(path: Path) -> str:
     )
 
 
+def required(element: etree._Element | None) -> etree._Element:
+    """The element a lookup (``find``) must have found; fails the test plainly when it is absent."""
+    assert element is not None, "expected element is missing"
+    return element
+
+
 @pytest.fixture(scope="session")
 def reference() -> Path:
     """The reference folder; the test is skipped when it is absent."""
@@ -37,10 +44,8 @@ def reference() -> Path:
 
 
 @pytest.fixture(scope="session")
-def official_schema(reference: Path) -> object:
+def official_schema(reference: Path) -> etree.XMLSchema:
     """The official Sarepta schema set (all digital-dialog namespaces), compiled once, offline."""
-    from lxml import etree
-
     from digidialog.xml.catalog import CatalogResolver
 
     xsd = reference / "xsd" / "sarepta"

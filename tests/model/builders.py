@@ -114,7 +114,7 @@ def msg_info(process: str, *, parent: MsgHead | None = None, from_gp: bool = Fal
 
 def ekonsultasjon_request() -> MsgHead:
     """A citizen's question to the GP with an XHTML body and a PDF attachment."""
-    div = etree.Element(f"{{{XHTML}}}div", nsmap={None: XHTML})
+    div = etree.Element(f"{{{XHTML}}}div", nsmap={None: XHTML})  # type: ignore[dict-item]  # lxml-stubs: no None key
     paragraph = etree.SubElement(div, f"{{{XHTML}}}p")
     paragraph.text = "Vondt i kneet"
     etree.SubElement(paragraph, f"{{{XHTML}}}br").tail = "siden mandag."

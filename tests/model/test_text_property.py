@@ -12,8 +12,8 @@ from tests.model import builders
 # XML 1.0 Char production minus surrogates
 xml_text = st.text(
     alphabet=st.characters(
-        blacklist_categories=("Cs",),
-        blacklist_characters=[chr(c) for c in range(32) if c not in (9, 10, 13)]
+        exclude_categories=["Cs"],
+        exclude_characters=[chr(c) for c in range(32) if c not in (9, 10, 13)]
         + ["\ufffe", "\uffff"],
     ),
     max_size=60,

@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
-from signxml import XMLSigner, XMLVerifier
+from signxml.signer import XMLSigner
+from signxml.verifier import XMLVerifier
 
 from digidialog.xml.parser import parse_xml
 
@@ -19,7 +20,7 @@ SEEDS = Path(__file__).parent / "seeds"
 
 
 @pytest.fixture(scope="session")
-def signing_material() -> tuple[bytes, bytes]:
+def signing_material() -> tuple[bytes, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "digidialog schema test")])
     now = datetime.datetime.now(datetime.UTC)
@@ -38,11 +39,11 @@ def signing_material() -> tuple[bytes, bytes]:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 @pytest.fixture
-def signed(signing_material: tuple[bytes, bytes]) -> etree._Element:
+def signed(signing_material: tuple[bytes, str]) -> etree._Element:
     key_pem, cert_pem = signing_material
     unsigned = parse_xml(SEEDS / "msghead-xcal.xml").getroot()
     root = XMLSigner().sign(unsigned, key=key_pem, cert=cert_pem)

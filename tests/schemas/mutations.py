@@ -223,7 +223,8 @@ def _bad_value(tree: etree._ElementTree, index: int, rng: random.Random) -> str 
 
 def _unknown_attribute(tree: etree._ElementTree, index: int, rng: random.Random) -> str | None:
     element = _at(tree, index)
-    if element.getparent() is None or element.getparent().tag == CONTENT:
+    parent = element.getparent()
+    if parent is None or parent.tag == CONTENT:
         return None
     element.set("ukjent", "1")
     return f"unknown attribute on {_path(element)}"

@@ -20,6 +20,7 @@ from digidialog.errors import DigidialogError, UsageError
 from digidialog.xml import namespaces as ns
 from digidialog.xml.parser import parse_xml
 from digidialog.xml.schema import SchemaLoadError, SchemaSet, default_schema_dir, readable_path
+from tests.conftest import required
 from tests.schemas.mutations import OUR_NAMESPACES
 
 SEEDS = Path(__file__).parent / "seeds"
@@ -77,19 +78,20 @@ def test_an_element_can_be_validated_on_its_own() -> None:
 def test_issue_names_element_expectation_line_and_path() -> None:
     tree = seed("msghead-dialog-1.0.xml")
     info = tree.getroot()[0]
-    info.remove(info.find(mh("GenDate")))
+    info.remove(required(info.find(mh("GenDate"))))
     issues = SchemaSet.default().validate(tree)
     assert len(issues) == 1
     issue = issues[0]
     assert issue.message == "Element 'MsgId': This element is not expected here; expected GenDate."
     assert issue.xpath == "/MsgHead/MsgInfo/MsgId"
-    assert issue.line == info.find(mh("MsgId")).sourceline
+    msg_id = required(info.find(mh("MsgId")))
+    assert issue.line == msg_id.sourceline  # type: ignore[comparison-overlap]  # lxml-stubs: Ellipsis
     assert str(issue) == f"line {issue.line} /MsgHead/MsgInfo/MsgId: {issue.message}"
 
 
 def test_bad_value_is_reported_once_with_its_value() -> None:
     tree = seed("msghead-dialog-1.0.xml")
-    tree.getroot()[0].find(mh("GenDate")).text = "2026-02-30T10:00:00"
+    required(tree.getroot()[0].find(mh("GenDate"))).text = "2026-02-30T10:00:00"
     issues = SchemaSet.default().validate(tree)
     assert len(issues) == 1
     assert "GenDate" in issues[0].message
@@ -123,8 +125,8 @@ def test_explain_gives_reasons_for_invalid_files_and_nothing_for_valid_ones() ->
     assert SchemaSet.default().explain(tree) == []
     broken = copy.deepcopy(tree)
     root = broken.getroot()
-    root.remove(root.find(ns.qname(ns.APPREC_1_1, "Status")))
-    root.find(ns.qname(ns.APPREC_1_1, "GenDate")).text = "i går"
+    root.remove(required(root.find(ns.qname(ns.APPREC_1_1, "Status"))))
+    required(root.find(ns.qname(ns.APPREC_1_1, "GenDate"))).text = "i går"
     explained = SchemaSet.default().explain(broken)
     assert any(i.xpath == "/AppRec/GenDate" and "i går" in i.message for i in explained)
     assert any("Status" in i.message for i in explained)
@@ -381,7 +383,7 @@ def test_wrapper_lets_xmllint_give_the_same_verdict(tmp_path: Path) -> None:
     wrapper = tmp_path / "all.xsd"
     wrapper.write_bytes(SchemaSet.default().wrapper_xsd())
     broken = seed("apprec-1.1.xml")
-    broken.getroot().find(ns.qname(ns.APPREC_1_1, "GenDate")).text = "i går"
+    required(broken.getroot().find(ns.qname(ns.APPREC_1_1, "GenDate"))).text = "i går"
     (tmp_path / "broken.xml").write_bytes(etree.tostring(broken))
     good = subprocess.run(
         ["xmllint", "--noout", "--nonet", "--schema", str(wrapper), *map(str, SEEDS.glob("*.xml"))],

@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from signxml import (
-    DigestAlgorithm,
-    SignatureConfiguration,
-    SignatureMethod,
-    XMLSigner,
-    XMLVerifier,
-    methods,
-)
+from signxml.algorithms import DigestAlgorithm, SignatureConstructionMethod, SignatureMethod
 from signxml.exceptions import InvalidSignature as SignxmlInvalidSignature
+from signxml.signer import XMLSigner
+from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
 
 from digidialog.security import (
     CertificateValidator,
@@ -64,6 +59,7 @@ def test_our_signature_verifies_with_signxml(signed: bytes, pki: DevPki) -> None
     result = XMLVerifier().verify(
         signed, ca_pem_file=str(pki.ca.cert_path), expect_config=OUR_PROFILE
     )
+    assert isinstance(result, VerifyResult)  # one result: no expect_references given
     assert etree.QName(result.signed_xml).localname == "MsgHead"
 
 
@@ -81,7 +77,7 @@ def test_signxml_signature_in_our_profile_verifies_with_us(
     message: bytes, pki: DevPki, verifier: Verifier
 ) -> None:
     signer = XMLSigner(
-        method=methods.enveloped,
+        method=SignatureConstructionMethod.enveloped,
         signature_algorithm=SignatureMethod.RSA_SHA256,
         digest_algorithm=DigestAlgorithm.SHA256,
         c14n_algorithm=EXC_C14N,
@@ -98,7 +94,7 @@ def test_signxml_signature_outside_our_profile_is_refused(
     message: bytes, pki: DevPki, verifier: Verifier
 ) -> None:
     # signxml's default (inclusive C14N 1.1) is not our profile: refused, not guessed at.
-    signer = XMLSigner(method=methods.enveloped)
+    signer = XMLSigner(method=SignatureConstructionMethod.enveloped)
     root = parse_bytes(message).getroot()
     theirs = etree.tostring(
         signer.sign(root, key=pki.helsenorge.signing.key, cert=[pki.helsenorge.signing.certificate])
@@ -178,9 +174,10 @@ def _openssl_seal(
     hn = pki.helsenorge
     src = write(tmp_path, "payload.xml", payload)
     inner = tmp_path / "signed.der"
-    sign = [openssl, "cms", "-sign", "-binary", "-md", md, "-outform", "DER", "-in", src,
-            "-signer", hn.signing.cert_path, "-inkey", hn.signing.key_path,
-            "-out", inner]  # fmt: skip
+    sign: list[str | Path] = [
+        openssl, "cms", "-sign", "-binary", "-md", md, "-outform", "DER", "-in", src,
+        "-signer", hn.signing.cert_path, "-inkey", hn.signing.key_path, "-out", inner,
+    ]  # fmt: skip
     if not detached:
         sign.append("-nodetach")
     assert _run(*sign).returncode == 0

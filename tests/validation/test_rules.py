@@ -380,3 +380,32 @@ def test_a_batch_gives_each_message_its_own_findings() -> None:
     assert alone
     for data, expected in [(m.request(), []), (bad, alone), (m.reply(), []), (bad, alone)]:
         assert validate(data).issues == expected
+
+
+def _timereservasjon_reply(code: str, name: str, ack: str) -> bytes:
+    def change(root: etree._Element) -> None:
+        m.set_attr("//m:Type", "V", "DIALOG_INNBYGGER_TIMERESERVASJON")(root)
+        m.set_attr("//m:Type", "DN", "Dialog med innbygger - timereservasjon")(root)
+        m.set_attr("//d:TemaKodet", "V", code)(root)
+        m.set_attr("//d:TemaKodet", "DN", name)(root)
+        m.set_attr("//m:Ack", "V", ack)(root)
+        m.set_attr("//m:Ack", "DN", "Ja" if ack == "J" else "Nei")(root)
+
+    return m.edit(m.reply(), change)
+
+
+@pytest.mark.parametrize("ack", ["J", "N"])
+def test_ack_of_a_refusal_that_may_answer_a_synchronous_or_an_asynchronous_request(
+    ack: str,
+) -> None:
+    # 26 in Timereservasjon answers HLT (synchronous, Ack N) or RT/ART (Ack J): either fits.
+    data = _timereservasjon_reply("26", "Forespørsel avvist", ack)
+    assert "DD030" not in {i.rule for i in validate(data).issues}
+
+
+def test_ack_of_a_reply_only_an_asynchronous_request_gets_is_checked() -> None:
+    # 05 answers only RT (asynchronous): Ack N is wrong.
+    data = _timereservasjon_reply("05", "Timereservasjon bekreftet", "N")
+    assert "DD030" in {i.rule for i in validate(data).issues}
+    fine = _timereservasjon_reply("05", "Timereservasjon bekreftet", "J")
+    assert "DD030" not in {i.rule for i in validate(fine).issues}

@@ -387,6 +387,11 @@ def ack_matches_service(ctx: Context) -> Iterator[Issue]:
     found = ctx.classification
     if found is None or not (found.request or found.candidates):
         return
+    kinds = (found.request,) if found.request is not None else found.candidates
+    if len({kind.synchronous for kind in kinds}) > 1:
+        # A reply that may answer a synchronous or an asynchronous request (26 in
+        # Timereservasjon answers HLT with Ack N, RT with Ack J): its codes cannot tell which.
+        return
     wanted = found.ack
     actual = element.get("V") if element is not None else None
     if actual != wanted:

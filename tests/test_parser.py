@@ -91,3 +91,22 @@ def test_str_paths_and_text(tmp_path: Path) -> None:
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read"):
         parse_xml(tmp_path / "nope.xml")
+
+
+def test_doctype_is_refused_before_libxml2_reads_it() -> None:
+    # After a BOM, a comment and blanks: still the prolog, still refused, with the plain reason.
+    data = b'\xef\xbb\xbf<?xml version="1.0"?><!-- c -->\n<!DOCTYPE r SYSTEM "http://127.0.0.1:9/x.dtd"><r/>'
+    with pytest.raises(UnsafeXMLError, match="DOCTYPE declarations are refused"):
+        parse_xml(data, source="evil.xml")
+
+
+def test_doctype_text_inside_the_document_is_not_mistaken_for_one() -> None:
+    tree = parse_xml(b"<r><![CDATA[<!DOCTYPE x>]]><!-- <!DOCTYPE y> --></r>")
+    assert tree.getroot().text == "<!DOCTYPE x>"
+
+
+def test_text_node_over_libxml2s_limit_is_unsafe_and_named() -> None:
+    data = b"<a>\n<b>" + b"A" * (10 * 1024 * 1024 + 1) + b"</b></a>"
+    with pytest.raises(UnsafeXMLError, match="over libxml2's 10 MB limit") as info:
+        parse_xml(data, source="big.xml")
+    assert info.value.location.source == "big.xml"

@@ -301,19 +301,13 @@ def test_a_large_attachment_round_trips_exactly(reply_xml: str) -> None:
 def test_an_oversized_text_node_is_an_error_with_the_source_not_a_crash(
     reply_xml: str, tmp_path: Path
 ) -> None:
-    """libxml2 refuses text nodes over 10 MB unless told otherwise; the codec reports it."""
+    """libxml2 refuses text nodes over 10 MB; the codec reports it as unsafe, naming the file."""
     path = tmp_path / "huge.xml"
     path.write_bytes(_with_attachment(reply_xml, os.urandom(9_000_000)))  # 12 MB of base64
-    outcome: Message | DigidialogError
-    try:
-        outcome = digidialog.parse(path)
-    except DigidialogError as error:
-        outcome = error
-    if isinstance(outcome, DigidialogError):
-        assert outcome.location.source == str(path)
-        assert outcome.location.line is not None
-    else:  # a parser that allows huge text nodes must keep them intact
-        assert outcome.to_xml() == path.read_bytes()
+    with pytest.raises(UnsafeXMLError, match="10 MB") as info:
+        digidialog.parse(path)
+    assert info.value.location.source == str(path)
+    assert info.value.location.line is not None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,41 @@ REFERENCE = Path(
 )
 OFFICIAL_SAMPLES = REFERENCE / "samples" / "sarepta-digital-dialog"
 OFFICIAL_XSD = REFERENCE / "xsd" / "sarepta"
+
+
+@dataclass
+class Tripwire:
+    """A loopback HTTP server that answers every GET with `body` and records its path: the proof
+    that hardened parsing and schema loading never fetch anything (`requests` stays empty)."""
+
+    url: str = ""
+    body: bytes = b"FETCHED"
+    requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def tripwire() -> Iterator[Tripwire]:
+    wire = Tripwire()
+
+    class _Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            wire.requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(wire.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    wire.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield wire
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def official_sample_paths() -> list[Path]:

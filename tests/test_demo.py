@@ -14,24 +14,35 @@ from digidialog.cli.main import main
 from digidialog.security import TransportSecurityError, open_sealed
 from digidialog.security.devpki import load_dev_pki
 from digidialog.validation import validate
+from digidialog.xml.namespaces import M1_2013
+from digidialog.xml.parser import parse_xml
 
-# (process suffix, request code) -> (reply code or None, whether an AppRec comes back)
-EXPECTED = {
-    ("EKONSULTASJON", "SB"): ("12", True),
-    ("EKONSULTASJON", "DI"): ("22", True),
-    ("EKONTAKT", "HE"): ("19", True),
-    ("EKONTAKT", "EKI"): (None, True),
-    ("RESEPTFORNYELSE", "RF"): ("14", True),
-    ("TIMERESERVASJON", "HLT"): ("03", False),
-    ("TIMERESERVASJON", "RT"): ("05", True),
-    ("TIMERESERVASJON", "ART"): ("08", True),
-    ("TIMEONSKE", "OT"): ("05", True),
-    ("TIMEONSKE", "OET"): ("07", True),
-    ("TIMEONSKE", "OAT"): ("08", True),
-    ("AVTALEUTSENDING", "05"): (None, True),
-}
+# Every request of HITS 1217 ch. 4.1 for a GP, in the demo's order:
+# (process suffix, request code, reply code or None, whether an AppRec comes back)
+EXPECTED = [
+    ("EKONSULTASJON", "SB", "12", True),
+    ("EKONSULTASJON", "SB", "13", True),  # the GP closes the dialog
+    ("EKONSULTASJON", "DI", "22", True),
+    ("EKONSULTASJON", "EKI", None, True),
+    ("EKONTAKT", "HE", "19", True),
+    ("EKONTAKT", "DI", "22", True),
+    ("EKONTAKT", "EKI", None, True),
+    ("RESEPTFORNYELSE", "RF", "14", True),
+    ("RESEPTFORNYELSE", "RFER", "32", True),  # a group B medicine is not renewed
+    ("TIMERESERVASJON", "HLT", "03", False),
+    ("TIMERESERVASJON", "RT", "05", True),
+    ("TIMERESERVASJON", "ART", "08", True),
+    ("TIMEONSKE", "OT", "05", True),
+    ("TIMEONSKE", "OET", "07", True),
+    ("TIMEONSKE", "OAT", "08", True),
+    ("AVTALEUTSENDING", "05", None, True),
+    ("AVTALEUTSENDING", "11", None, True),
+    ("AVTALEUTSENDING", "05", None, True),
+    ("AVTALEUTSENDING", "07", None, True),
+    ("AVTALEUTSENDING", "08", None, True),
+]
 TIME_ASSIGNED = {("TIMERESERVASJON", "RT"), ("TIMEONSKE", "OT"), ("TIMEONSKE", "OET"),
-                 ("AVTALEUTSENDING", "05")}  # fmt: skip
+                 ("AVTALEUTSENDING", "05"), ("AVTALEUTSENDING", "07")}  # fmt: skip
 
 
 def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,6 +51,7 @@ def test_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     transcript = json.loads(capsys.readouterr().out)
     check_files(tmp_path, transcript)
     check_transcript(transcript)
+    check_renewal_m1(tmp_path, transcript)
     assert code == 0
 
 
@@ -53,14 +65,16 @@ def check_transcript(transcript: dict[str, Any]) -> None:
     for x in exchanges:
         assert set(x) == {"vendor", "service", "process", "request", "reply", "apprec", "sms"}
     got = {
-        vendor: {
-            (x["process"].removeprefix("DIALOG_INNBYGGER_"), x["request"]["code"]): (
+        vendor: [
+            (
+                x["process"].removeprefix("DIALOG_INNBYGGER_"),
+                x["request"]["code"],
                 x["reply"] and x["reply"]["code"],
                 x["apprec"] is not None,
             )
             for x in exchanges
             if x["vendor"] == vendor
-        }
+        ]
         for vendor in vendors
     }
     for vendor in vendors:
@@ -76,6 +90,28 @@ def check_transcript(transcript: dict[str, Any]) -> None:
             assert "13116900216" not in x["sms"]
         else:
             assert x["sms"] is None
+
+
+def check_renewal_m1(workdir: Path, transcript: dict[str, Any]) -> None:
+    """The RFER carries the M1 of each prescription to renew; the 32 carries a new M1 for the
+    renewed one only."""
+    rfer = [x for x in transcript["exchanges"] if x["request"]["code"] == "RFER"]
+    assert rfer
+    for x in rfer:
+        asked = _m1_medicines(workdir / x["request"]["file"])
+        renewed = _m1_medicines(workdir / x["reply"]["file"])
+        assert asked == [("Paracet 500 mg tabletter", "C"), ("Sobril 10 mg tabletter", "B")]
+        assert renewed == [("Paracet 500 mg tabletter", "C")]
+
+
+def _m1_medicines(path: Path) -> list[tuple[str, str]]:
+    """(name, prescription group) of each M1 ``Resept`` in a message, in document order."""
+    medicines = []
+    for resept in parse_xml(path).iter(f"{{{M1_2013}}}Resept"):
+        group = resept.find(".//{*}Reseptgruppe")
+        assert group is not None
+        medicines.append((resept.findtext(".//{*}NavnFormStyrke") or "", group.get("V", "")))
+    return medicines
 
 
 def check_files(workdir: Path, transcript: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from digidialog.services.types import (
     Reply,
     ReplyKind,
     ServiceName,
+    Slot,
     TimeWish,
 )
 from digidialog.xml.namespaces import M1_2013
@@ -197,6 +199,70 @@ def test_renewal_assignee_defaults_to_the_gp() -> None:
     assert journal.renewal_outcomes() == []  # quiet journal: the GP has not decided yet
 
 
+def _rfer(*m1_documents: bytes) -> RenewalRequest:
+    return RenewalRequest(
+        conversation_id="c-rfer",
+        msg_id="rfer",
+        citizen=PER,
+        practitioner_her_id=KARI.her_id,
+        kind="RFER",
+        text="Fornyelse",
+        prescriptions=("Fornyelse",),
+        delivery=DeliveryMethod.PHARMACY,
+        received=NOW,
+        m1_documents=m1_documents,
+    )
+
+
+def test_rfer_renews_all_but_a_and_b_medicines_from_their_m1() -> None:
+    journal = _journal()
+    last_year = date(2029, 2, 1)
+    journal.receive_renewal(
+        _rfer(
+            simulated_m1("Metformin 500 mg", prescribed=last_year, number=1),
+            simulated_m1("Sobril 10 mg", prescribed=last_year, number=2, group="B"),
+            simulated_m1("Levaxin 50 mikrog", prescribed=last_year, number=3),
+        )
+    )
+    (decision,) = journal.renewal_outcomes()
+    assert decision.outcome.result is RenewalResult.PARTLY_RENEWED
+    assert decision.outcome.m1_documents == (  # new M1s, renewed today, for the renewed part
+        simulated_m1("Metformin 500 mg", prescribed=NOW.date(), number=1),
+        simulated_m1("Levaxin 50 mikrog", prescribed=NOW.date(), number=2),
+    )
+    assert "Sobril 10 mg" in decision.outcome.text
+
+
+def test_rfer_for_a_and_b_medicines_only_is_not_renewed() -> None:
+    journal = _journal()
+    journal.receive_renewal(
+        _rfer(
+            simulated_m1("Paralgin forte", prescribed=NOW.date(), number=1, group="B"),
+            simulated_m1("OxyContin 10 mg", prescribed=NOW.date(), number=2, group="A"),
+        )
+    )
+    (decision,) = journal.renewal_outcomes()
+    assert decision.outcome.result is RenewalResult.NOT_RENEWED
+    assert decision.outcome.m1_documents == ()
+    assert "Paralgin forte, OxyContin 10 mg" in decision.outcome.text
+
+
+def test_rfer_with_group_c_only_is_renewed() -> None:
+    journal = _journal()
+    journal.receive_renewal(_rfer(simulated_m1("Ventoline", prescribed=NOW.date())))
+    (decision,) = journal.renewal_outcomes()
+    assert decision.outcome.result is RenewalResult.RENEWED
+    assert decision.outcome.m1_documents == (simulated_m1("Ventoline", prescribed=NOW.date()),)
+
+
+def test_simulated_m1_in_group_b_is_valid(official_schema: etree.XMLSchema) -> None:
+    m1 = etree.fromstring(simulated_m1("Sobril 10 mg", prescribed=NOW.date(), group="B"))
+    assert official_schema.validate(m1), official_schema.error_log
+    group = m1.find(".//{*}Reseptgruppe")
+    assert group is not None
+    assert (group.get("V"), group.get("DN")) == ("B", "Reseptgruppe B")
+
+
 def test_book_elsewhere_takes_the_slot_and_announces_it() -> None:
     journal = _journal()
     slot = journal.free_slots(OLA.her_id, NOW, NOW + timedelta(weeks=1))[0]
@@ -204,6 +270,65 @@ def test_book_elsewhere_takes_the_slot_and_announces_it() -> None:
     assert notice.in_reply_to is None
     assert notice.practitioner_her_id == OLA.her_id
     assert slot not in journal.free_slots(OLA.her_id, NOW, NOW + timedelta(weeks=1))
+
+
+def _push(journal: MemoryJournal) -> Reply:
+    message = journal.outgoing()[-1]
+    assert message.in_reply_to is None
+    assert message.conversation_id is None  # a push starts no conversation
+    assert isinstance(message.content, Reply)
+    return message.content
+
+
+def test_desk_changes_cancels_and_records_a_no_show() -> None:
+    journal = _journal()
+    week = (NOW, NOW + timedelta(weeks=1))
+    first, second, third = journal.free_slots(KARI.her_id, *week)[:3]
+    journal.book_elsewhere(first, PER)
+
+    journal.change_elsewhere(first.uid, second, PER)
+    changed = _push(journal)
+    assert (changed.kind, changed.appointment) == (ReplyKind.CHANGED, second)
+    assert journal.appointments(PER) == [second]
+    assert first in journal.free_slots(KARI.her_id, *week)  # the old time opens again
+
+    journal.cancel_elsewhere(second.uid, PER)
+    cancelled = _push(journal)
+    assert (cancelled.kind, cancelled.appointment) == (ReplyKind.CANCELLED, second)
+    assert journal.appointments(PER) == []
+    assert second in journal.free_slots(KARI.her_id, *week)
+
+    journal.book_elsewhere(third, PER)
+    journal.record_no_show(third.uid, PER)
+    missed = _push(journal)
+    assert (missed.kind, missed.appointment) == (ReplyKind.NO_SHOW, third)
+    assert journal.appointments(PER) == []
+    assert third not in journal.free_slots(KARI.her_id, *week)  # the time is gone
+
+
+STRANGER = Citizen("13116900216", "Line", "Danser")
+DeskHand = Callable[[MemoryJournal, Slot, Slot], object]
+
+
+@pytest.mark.parametrize(
+    "hand",
+    [
+        lambda journal, slot, other: journal.change_elsewhere(slot.uid, other, STRANGER),
+        lambda journal, slot, other: journal.cancel_elsewhere(slot.uid, STRANGER),
+        lambda journal, slot, other: journal.record_no_show(other.uid, PER),
+    ],
+    ids=["change-not-theirs", "cancel-not-theirs", "no-show-not-booked"],
+)
+def test_desk_cannot_push_for_an_appointment_the_citizen_does_not_have(hand: DeskHand) -> None:
+    journal = _journal()
+    slot, other = journal.free_slots(KARI.her_id, NOW, NOW + timedelta(weeks=1))[:2]
+    journal.book_elsewhere(slot, PER)
+    queued = len(journal.outgoing())
+    with pytest.raises(JournalRefusal) as caught:
+        hand(journal, slot, other)
+    assert caught.value.reason is RefusalReason.NOT_FOUND
+    assert len(journal.outgoing()) == queued
+    assert journal.appointments(PER) == [slot]
 
 
 def test_answer_to_unknown_message_is_refused() -> None:

@@ -3,11 +3,8 @@ what it carries through untouched."""
 
 from __future__ import annotations
 
-import http.server
 import os
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +24,7 @@ from digidialog.model import (
 )
 from digidialog.xml.namespaces import DS, MSGHEAD
 from digidialog.xml.parser import ParseLimits
+from tests.conftest import Tripwire
 from tests.model import builders
 from tests.model.xmlcompare import first_difference, information
 
@@ -314,49 +312,25 @@ def test_an_oversized_text_node_is_an_error_with_the_source_not_a_crash(
 # hardened parsing, through the codec's public face
 
 
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    paths: list[str] = []  # noqa: RUF012 - one list for the server's per-request handlers
-
-    def do_GET(self) -> None:
-        type(self).paths.append(self.path)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"FETCHED")
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def loopback_url() -> Iterator[str]:
-    _Recorder.paths = []
-    server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def _body(reply_xml: str) -> str:
     return reply_xml.split("?>", 1)[1]
 
 
-def test_external_entities_are_refused_and_never_fetched(reply_xml: str, loopback_url: str) -> None:
-    doctype = f'<!DOCTYPE MsgHead [<!ENTITY x SYSTEM "{loopback_url}/x">]>'
+def test_external_entities_are_refused_and_never_fetched(
+    reply_xml: str, tripwire: Tripwire
+) -> None:
+    doctype = f'<!DOCTYPE MsgHead [<!ENTITY x SYSTEM "{tripwire.url}/x">]>'
     xml = doctype + _body(reply_xml).replace("<Tema>Kneet</Tema>", "<Tema>&x;</Tema>")
     with pytest.raises(UnsafeXMLError):
         digidialog.parse(xml, source="xxe.xml")
-    assert _Recorder.paths == []
+    assert tripwire.requests == []
 
 
-def test_an_external_dtd_is_refused_and_never_fetched(reply_xml: str, loopback_url: str) -> None:
-    xml = f'<!DOCTYPE MsgHead SYSTEM "{loopback_url}/m.dtd">' + _body(reply_xml)
+def test_an_external_dtd_is_refused_and_never_fetched(reply_xml: str, tripwire: Tripwire) -> None:
+    xml = f'<!DOCTYPE MsgHead SYSTEM "{tripwire.url}/m.dtd">' + _body(reply_xml)
     with pytest.raises(UnsafeXMLError):
         digidialog.parse(xml)
-    assert _Recorder.paths == []
+    assert tripwire.requests == []
 
 
 def test_xinclude_is_not_processed(reply_xml: str, tmp_path: Path) -> None:

@@ -6,11 +6,8 @@ These tests use only our own schemas and seeds; they run without ../shared/refer
 from __future__ import annotations
 
 import copy
-import http.server
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,7 @@ from digidialog.errors import DigidialogError, UsageError
 from digidialog.xml import namespaces as ns
 from digidialog.xml.parser import parse_xml
 from digidialog.xml.schema import SchemaLoadError, SchemaSet, default_schema_dir, readable_path
-from tests.conftest import required
+from tests.conftest import Tripwire, required
 from tests.schemas.mutations import OUR_NAMESPACES
 
 SEEDS = Path(__file__).parent / "seeds"
@@ -168,31 +165,13 @@ def test_broken_signature_structure_is_rejected(signed: etree._Element) -> None:
 # loading: offline, catalogs, errors
 
 
-class _CountingHandler(http.server.BaseHTTPRequestHandler):
-    requests: list[str] = []  # noqa: RUF012 - shared on purpose: the server makes one per request
-
-    def do_GET(self) -> None:
-        type(self).requests.append(self.path)
-        body = b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:b"/>'
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def loopback_server() -> Iterator[str]:
-    _CountingHandler.requests = []
-    server = http.server.HTTPServer(("127.0.0.1", 0), _CountingHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def schema_tripwire(tripwire: Tripwire) -> Tripwire:
+    """The tripwire serving a valid schema: a refusal is for where it is, not for what it holds."""
+    tripwire.body = (
+        b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:b"/>'
+    )
+    return tripwire
 
 
 def _importing_schema(directory: Path, url: str) -> None:
@@ -207,9 +186,9 @@ def _importing_schema(directory: Path, url: str) -> None:
 
 
 def test_remote_import_without_catalog_entry_is_refused_not_downloaded(
-    tmp_path: Path, loopback_server: str
+    tmp_path: Path, schema_tripwire: Tripwire
 ) -> None:
-    url = f"{loopback_server}/b.xsd"
+    url = f"{schema_tripwire.url}/b.xsd"
     _importing_schema(tmp_path / "extra", url)
     with pytest.raises(SchemaLoadError) as caught:
         SchemaSet.with_extra([tmp_path / "extra"])
@@ -217,13 +196,13 @@ def test_remote_import_without_catalog_entry_is_refused_not_downloaded(
     assert "catalog.xml" in (caught.value.hint or "")
     assert isinstance(caught.value, UsageError)
     assert isinstance(caught.value, DigidialogError)
-    assert _CountingHandler.requests == []
+    assert schema_tripwire.requests == []
 
 
 def test_remote_import_mapped_by_the_directory_catalog_loads_locally(
-    tmp_path: Path, loopback_server: str
+    tmp_path: Path, schema_tripwire: Tripwire
 ) -> None:
-    url = f"{loopback_server}/b.xsd"
+    url = f"{schema_tripwire.url}/b.xsd"
     extra = tmp_path / "extra"
     _importing_schema(extra, url)
     (extra / "local").mkdir()
@@ -241,7 +220,7 @@ def test_remote_import_mapped_by_the_directory_catalog_loads_locally(
     assert {"urn:a", "urn:b"} <= joined.namespaces
     assert joined.validate(etree.fromstring(b'<B xmlns="urn:b">7</B>')) == []
     assert joined.validate(etree.fromstring(b'<B xmlns="urn:b">sju</B>'))
-    assert _CountingHandler.requests == []
+    assert schema_tripwire.requests == []
 
 
 def test_missing_directory_is_a_usage_error(tmp_path: Path) -> None:

@@ -9,14 +9,18 @@ payload), so a POST may be retried. When the retries are spent the call raises
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Self
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from digidialog.adapters.config import AdapterConfig
 from digidialog.errors import JournalUnavailableError, Location
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+#: The config keys every HTTP adapter reads (see `HttpClient.from_config`).
+CONFIG_KEYS = ("base_url", "token", "timeout", "retries", "backoff", "verify")
 
 
 def retrying_session(
@@ -77,3 +81,45 @@ def send(
         raise JournalUnavailableError(
             f"{method} {url}: {exc}", location=Location(url)
         ) from exc
+
+
+class HttpClient:
+    """What every HTTP adapter's client holds: its base URL, its token and one retrying session.
+
+    A vendor client subclasses it and adds `call`; `retry_statuses` names the answers it retries.
+    """
+
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        verify: bool | str = True,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._token = token
+        self._session = retrying_session(
+            retries=retries, backoff=backoff, verify=verify, statuses=self.retry_statuses
+        )
+
+    @classmethod
+    def from_config(cls, adapter: str, config: Mapping[str, Any]) -> Self:
+        """The client for adapter `adapter` from `base_url`, `token` and optional retry settings."""
+        cfg = AdapterConfig(adapter, config)
+        return cls(
+            cfg.text("base_url"),
+            cfg.text("token"),
+            timeout=cfg.number("timeout", 10.0),
+            retries=cfg.integer("retries", 3),
+            backoff=cfg.number("backoff", 0.5),
+            verify=cfg.tls_verify(),
+        )
+
+    def close(self) -> None:
+        self._session.close()

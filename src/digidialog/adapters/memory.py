@@ -46,6 +46,7 @@ from digidialog.services.types import (
     ServiceName,
     Slot,
 )
+from digidialog.xml.parser import parse_bytes
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -61,7 +62,7 @@ class AutoAnswer:
     e_consultation: bool = False  # SB → 12
     contact_office: bool = False  # HE → 19
     time_wishes: bool = False  # OT → 05/06, OET → 07/34, OAT → 08/09
-    renewals: bool = False  # RF/RFER → 14 with one M1 (`simulated_m1`) per prescription
+    renewals: bool = False  # RF/RFER → 14 / 32 / 15, one M1 (`simulated_m1`) per renewed
 
     @classmethod
     def everything(cls) -> AutoAnswer:
@@ -75,14 +76,17 @@ _DEFAULT_M1: Any = {None: _M1}
 _DEFAULT_FORSKRIVNING: Any = {None: _FORSKRIVNING}
 
 
-def simulated_m1(prescription: str, *, prescribed: date, number: int = 1) -> bytes:
+def simulated_m1(
+    prescription: str, *, prescribed: date, number: int = 1, group: str = "C"
+) -> bytes:
     """The e-prescription (ER-M1 2013-10-08 ``Resept``) a journal's prescription module would write
-    when the GP renews `prescription`, so the demo's 14 carries a real, schema-valid M1.
+    when the GP renews `prescription`, so the demo's 14 / 32 carries a real, schema-valid M1 (and
+    the demo citizen's RFER the M1 of the prescription to renew).
 
-    The simulator knows the medicine only by the citizen's free text: it prescribes it by that name
-    (``NavnFormStyrke``) without an ATC code, in prescription group C, valid for a year, and says
-    in ``Merknad`` that it is simulated. `number` makes the ``Id`` unique among the M1 documents
-    of one answer (an xs:ID must be unique in the whole MsgHead).
+    The simulator knows the medicine only by its name: it prescribes it by that name
+    (``NavnFormStyrke``) without an ATC code, in prescription `group` (code list 7421: A, B or C),
+    valid for a year, and says in ``Merknad`` that it is simulated. `number` makes the ``Id``
+    unique among the M1 documents of one message (an xs:ID must be unique in the whole MsgHead).
     """
     m1 = f"{{{_M1}}}"
     fs = f"{{{_FORSKRIVNING}}}"
@@ -101,11 +105,24 @@ def simulated_m1(prescription: str, *, prescribed: date, number: int = 1) -> byt
     etree.SubElement(forskrivning, f"{fs}DosVeiledEnkel").text = "Som tidligere forskrevet."
     medicine = etree.SubElement(forskrivning, f"{fs}LegemiddelVirkestoff")
     etree.SubElement(medicine, f"{fs}NavnFormStyrke").text = prescription
-    etree.SubElement(medicine, f"{fs}Reseptgruppe", V="C", DN="Reseptgruppe C")
+    etree.SubElement(medicine, f"{fs}Reseptgruppe", V=group, DN=f"Reseptgruppe {group}")
     etree.SubElement(medicine, f"{fs}Id").text = f"ID_LEGEMIDDEL_{number}"
     updated = datetime.combine(prescribed, time(0, 0))
     etree.SubElement(resept, f"{m1}OppdatertFest").text = updated.isoformat()
     return etree.tostring(resept, xml_declaration=True, encoding="UTF-8")
+
+
+NOT_RENEWED_ELECTRONICALLY = frozenset({"A", "B"})
+"""Prescription groups the simulated office renews only after a consultation (narcotics and other
+addictive medicines), so an RFER asking for them is answered partly renewed (32) or not (15)."""
+
+
+def _prescribed(m1: bytes) -> tuple[str, str]:
+    """The medicine's name and prescription group in an M1 the citizen sent (RFER)."""
+    root = parse_bytes(m1, source="M1").getroot()
+    name = root.findtext(f".//{{{_FORSKRIVNING}}}NavnFormStyrke") or ""
+    group = root.find(f".//{{{_FORSKRIVNING}}}Reseptgruppe")
+    return name.strip(), "" if group is None else group.get("V", "")
 
 
 class MemoryJournal:
@@ -369,11 +386,47 @@ class MemoryJournal:
     def book_elsewhere(self, slot: Slot, citizen: Citizen, text: str = "") -> OutgoingMessage:
         """The office books an appointment in the journal (phone, desk): Avtaleutsending 05."""
         with self._lock:
-            her_id = slot.practitioner.her_id if slot.practitioner else None
             self._open.pop(slot.uid, None)
             self._booked[slot.uid] = (slot, citizen)
-            reply = Reply(ReplyKind.BOOKED, text or "Du har fått time.", appointment=slot)
-            return self._queue(ServiceName.BOOKING, citizen, her_id, reply)
+            return self._push(ReplyKind.BOOKED, slot, citizen, text or "Du har fått time.")
+
+    def change_elsewhere(
+        self, appointment_uid: str, new_slot: Slot, citizen: Citizen, text: str = ""
+    ) -> OutgoingMessage:
+        """The office moves the citizen's appointment to `new_slot`: Avtaleutsending 07."""
+        with self._lock:
+            old = self._own(appointment_uid, citizen)
+            del self._booked[appointment_uid]
+            self._open[old.uid] = old
+            self._open.pop(new_slot.uid, None)
+            self._booked[new_slot.uid] = (new_slot, citizen)
+            return self._push(ReplyKind.CHANGED, new_slot, citizen, text or "Timen er flyttet.")
+
+    def cancel_elsewhere(
+        self, appointment_uid: str, citizen: Citizen, text: str = ""
+    ) -> OutgoingMessage:
+        """The office cancels the citizen's appointment (the slot opens again): Avtaleutsending
+        08."""
+        with self._lock:
+            slot = self._own(appointment_uid, citizen)
+            del self._booked[appointment_uid]
+            self._open[slot.uid] = slot
+            return self._push(ReplyKind.CANCELLED, slot, citizen, text or "Timen er avbestilt.")
+
+    def record_no_show(
+        self, appointment_uid: str, citizen: Citizen, text: str = ""
+    ) -> OutgoingMessage:
+        """The citizen did not come to the appointment (it leaves their list, the time is
+        gone): Avtaleutsending 11."""
+        with self._lock:
+            slot = self._own(appointment_uid, citizen)
+            del self._booked[appointment_uid]
+            return self._push(ReplyKind.NO_SHOW, slot, citizen, text or "Du møtte ikke til timen.")
+
+    def _push(self, kind: ReplyKind, slot: Slot, citizen: Citizen, text: str) -> OutgoingMessage:
+        her_id = slot.practitioner.her_id if slot.practitioner else None
+        reply = Reply(kind, text, appointment=slot)
+        return self._queue(ServiceName.BOOKING, citizen, her_id, reply)
 
     # ----------------------------------------------------------------- renewals
     def receive_renewal(self, request: RenewalRequest) -> RenewalRequest:
@@ -390,20 +443,39 @@ class MemoryJournal:
             assigned = request.assigned_to(assignee)
             self._renewals[request.msg_id] = assigned
             if self.auto.renewals:
-                medicines = assigned.prescriptions or (assigned.text,)
-                self.decide_renewal(
-                    assigned.msg_id,
-                    RenewalOutcome(
-                        RenewalResult.RENEWED,
-                        "Resepten er fornyet.",
-                        tuple(
-                            simulated_m1(m, prescribed=self._clock().date(), number=n)
-                            for n, m in enumerate(medicines, start=1)
-                        ),
-                        responder=gp,
-                    ),
-                )
+                self.decide_renewal(assigned.msg_id, self._auto_renewal(assigned, gp))
             return assigned
+
+    def _auto_renewal(self, request: RenewalRequest, gp: Practitioner | None) -> RenewalOutcome:
+        """Renew what may be renewed without a consultation: the medicines of an RF's lines, or
+        of an RFER's M1 documents unless in group A or B (`NOT_RENEWED_ELECTRONICALLY`)."""
+        if request.m1_documents:
+            asked = [_prescribed(m1) for m1 in request.m1_documents]
+        else:
+            asked = [(m, "") for m in request.prescriptions or (request.text,)]
+        renew = [name for name, group in asked if group not in NOT_RENEWED_ELECTRONICALLY]
+        kept = [name for name, group in asked if group in NOT_RENEWED_ELECTRONICALLY]
+        if not renew:
+            return RenewalOutcome(
+                RenewalResult.NOT_RENEWED,
+                f"Resepten på {', '.join(kept)} kan ikke fornyes uten konsultasjon."
+                " Bestill time hos legen.",
+                responder=gp,
+            )
+        m1_documents = tuple(
+            simulated_m1(name, prescribed=self._clock().date(), number=n)
+            for n, name in enumerate(renew, start=1)
+        )
+        if not kept:
+            return RenewalOutcome(
+                RenewalResult.RENEWED, "Resepten er fornyet.", m1_documents, responder=gp
+            )
+        return RenewalOutcome(
+            RenewalResult.PARTLY_RENEWED,
+            f"Fornyet: {', '.join(renew)}. Ikke fornyet, krever konsultasjon: {', '.join(kept)}.",
+            m1_documents,
+            responder=gp,
+        )
 
     def renewal_requests(self) -> list[RenewalRequest]:
         with self._lock:

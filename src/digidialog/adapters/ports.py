@@ -51,6 +51,7 @@ __all__ = [
     "PrescriptionRenewals",
     "RefusalReason",
     "RenewalDecision",
+    "refusal_or_error",
 ]
 
 
@@ -81,6 +82,17 @@ class JournalRefusal(AdapterError):
         super().__init__(
             message, retryable=False, location=location, hint=hint, code=f"adapter:{reason.value}"
         )
+
+
+def refusal_or_error(
+    message: str, reason: str | None, *, location: Location | None = None
+) -> AdapterError:
+    """What a vendor's "no" becomes: a `JournalRefusal` when `reason` names a `RefusalReason`,
+    otherwise a plain `AdapterError` (an answer we cannot classify is never taken as a refusal)."""
+    known = next((named for named in RefusalReason if named.value == reason), None)
+    if known is None:
+        return AdapterError(message, location=location)
+    return JournalRefusal(message, reason=known, location=location)
 
 
 @dataclass(frozen=True, slots=True)

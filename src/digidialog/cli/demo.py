@@ -13,6 +13,7 @@ form). The transcript is printed as a table, or with ``--json`` as
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -25,7 +26,7 @@ from typing import Any
 
 from digidialog.adapters import MemoryJournal, OfficeMessage, available, demo_journal
 from digidialog.adapters import start_with_simulator as start_adapter
-from digidialog.adapters.memory import DEMO_OFFICE
+from digidialog.adapters.memory import DEMO_OFFICE, simulated_m1
 from digidialog.codes.processes import find_request
 from digidialog.errors import DigidialogError
 from digidialog.model import AppRec, Message, MsgHead
@@ -45,6 +46,8 @@ from digidialog.services import (
     GpOffice,
     Outgoing,
     RecordingNotifier,
+    Reply,
+    ReplyKind,
     ServiceContext,
     ServiceName,
     Slot,
@@ -164,6 +167,8 @@ class Session:
         self.notifier = notifier
         self.gp = journal.office().practitioners[0].her_id
         self.services = portal.services
+        self.desk_appointment: Slot | None = None
+        """The appointment the desk's last push gave (booked or moved), for the next push."""
 
     def pump(self) -> None:
         """Move messages both ways until nothing is left to send."""
@@ -207,14 +212,44 @@ class Session:
         self.pump()
         return self._new_office_message(before)
 
-    def push_appointment(self) -> str:
-        """An appointment made at the desk, told to helsenorge.no (Avtaleutsending)."""
+    def push(self, kind: ReplyKind) -> str:
+        """The desk books (05), moves (07), cancels (08) or records a no-show (11) in the journal;
+        the office tells helsenorge.no (Avtaleutsending). 07, 08 and 11 act on the appointment the
+        last push gave."""
         before = set(self.recorder.messages)
         now = datetime.now(UTC)
-        slot = self.journal.free_slots(self.gp, now, now + timedelta(weeks=4))[-1]
-        self.journal.book_elsewhere(slot, CITIZEN, "Kontroll av blodtrykk.")
+        free = self.journal.free_slots(self.gp, now, now + timedelta(weeks=4))
+        booked, self.desk_appointment = self.desk_appointment, None
+        if kind is ReplyKind.BOOKED:
+            self.journal.book_elsewhere(free[-1], CITIZEN, "Kontroll av blodtrykk.")
+            self.desk_appointment = free[-1]
+        elif booked is None:
+            raise DigidialogError(f"Avtaleutsending {kind.value} before any appointment was booked")
+        elif kind is ReplyKind.CHANGED:
+            self.journal.change_elsewhere(booked.uid, free[-2], CITIZEN, "Legen er på kurs.")
+            self.desk_appointment = free[-2]
+        elif kind is ReplyKind.CANCELLED:
+            self.journal.cancel_elsewhere(booked.uid, CITIZEN, "Legen er syk.")
+        else:
+            self.journal.record_no_show(booked.uid, CITIZEN)
         self.pump()
         return self._new_office_message(before)
+
+    def gp_closes(self, subject: str, text: str, closing: str) -> str:
+        """An e-consultation the GP closes (13) rather than answers: the demo plays the GP in the
+        journal, so the journal's automatic answer (12) is off while the question lands."""
+        automatic = self.journal.auto
+        self.journal.auto = dataclasses.replace(automatic, e_consultation=False)
+        try:
+            msg_id = self.send(
+                self.services.e_consultation.request(CITIZEN, self.gp, subject, text)
+            )
+            self.pump()
+        finally:
+            self.journal.auto = automatic
+        gp = self.journal.office().practitioner(self.gp)
+        self.journal.answer(msg_id, Reply(ReplyKind.DIALOG_CLOSED, closing, responder=gp))
+        return msg_id
 
     def _new_office_message(self, before: set[str]) -> str:
         new = [m for m in self.recorder.messages if m not in before]
@@ -237,6 +272,19 @@ class Session:
 
         return answer
 
+    def renew_m1(self, prescriptions: dict[str, str]) -> str:
+        """An RFER: the M1 of each prescription to renew (name → prescription group), as the
+        journal's prescription module writes it (`simulated_m1`), in one request."""
+        today = date.today()
+        m1_documents = [
+            simulated_m1(name, prescribed=today - timedelta(days=300), number=n, group=group)
+            for n, (name, group) in enumerate(prescriptions.items(), start=1)
+        ]
+        return self.send(self.services.renewal.request(
+            CITIZEN, self.gp, "\n".join(prescriptions), DeliveryMethod.PHARMACY,
+            m1_documents=m1_documents,
+        ))  # fmt: skip
+
     def slot_in(self, msg_id: str | None) -> Slot:
         """The first time in a message (free slots, a booking confirmation)."""
         message = None if msg_id is None else self.recorder.messages.get(msg_id)
@@ -250,7 +298,10 @@ Scenario = tuple[ServiceName, Callable[[], str], Callable[[str], None] | None]
 
 
 def scenarios(s: Session) -> list[Scenario]:
-    """Every GP service of HITS 1217 ch. 4.1, in an order where each step can use the last."""
+    """Every request of HITS 1217 ch. 4.1 for a GP, in an order where each step can use the last.
+
+    The desk's appointment pushes tell a story that needs two appointments (a no-show ends one):
+    booked (05), not met (11), booked again (05), moved (07), cancelled (08)."""
     b, e, c, r = (s.services.booking, s.services.e_consultation, s.services.contact,
                   s.services.renewal)  # fmt: skip
     gp = s.gp
@@ -285,23 +336,38 @@ def scenarios(s: Session) -> list[Scenario]:
         return s.send(b.wish_cancel(CITIZEN, gp, time_in_reply("changed"), "Jeg er frisk igjen."))
 
     booking = ServiceName.BOOKING
+    e_consultation, contact = ServiceName.E_CONSULTATION, ServiceName.CONTACT_OFFICE
+    renewal = ServiceName.PRESCRIPTION_RENEWAL
     return [
-        (ServiceName.E_CONSULTATION,
+        (e_consultation,
          lambda: s.send(e.request(CITIZEN, gp, "Hoste", "Jeg har hostet i tre uker.")), None),
-        (ServiceName.E_CONSULTATION,
-         lambda: s.office_starts(ServiceName.E_CONSULTATION, "DI", "Prøvesvar",
+        (e_consultation,
+         lambda: s.gp_closes("Hoste", "Hosten er borte nå, takk for hjelpen.",
+                             "Så bra. Da avslutter jeg denne dialogen."), None),
+        (e_consultation,
+         lambda: s.office_starts(e_consultation, "DI", "Prøvesvar",
                                  "Blodprøven var fin. Hvordan går det med hosten?"),
-         s.citizen_answers(ServiceName.E_CONSULTATION, "Mye bedre nå, takk.")),
-        (ServiceName.CONTACT_OFFICE,
+         s.citizen_answers(e_consultation, "Mye bedre nå, takk.")),
+        (e_consultation,
+         lambda: s.office_starts(e_consultation, "EKI", "Prøvesvar",
+                                 "Urinprøven var normal. Du trenger ikke gjøre noe mer."), None),
+        (contact,
          lambda: s.send(c.request(CITIZEN, gp, "Ny adresse", "Jeg har flyttet til Storgata 1.")),
          None),
-        (ServiceName.CONTACT_OFFICE,
-         lambda: s.office_starts(ServiceName.CONTACT_OFFICE, "EKI", "Influensavaksine",
+        (contact,
+         lambda: s.office_starts(contact, "DI", "Egenerklæring",
+                                 "Har du levert egenerklæringen til førerkortattesten?"),
+         s.citizen_answers(contact, "Ja, jeg leverte den i skranken i går.")),
+        (contact,
+         lambda: s.office_starts(contact, "EKI", "Influensavaksine",
                                  "Vi setter influensavaksine hver onsdag i november."),
          None),
-        (ServiceName.PRESCRIPTION_RENEWAL,
+        (renewal,
          lambda: s.send(r.request(CITIZEN, gp, "Paracet 500 mg\nVentoline inhalator",
                                   DeliveryMethod.PHARMACY)), None),
+        (renewal,
+         lambda: s.renew_m1({"Paracet 500 mg tabletter": "C", "Sobril 10 mg tabletter": "B"}),
+         None),
         (booking, remember("free", lambda: s.send(
             b.fetch_free_slots(CITIZEN, gp, first, first + timedelta(days=13)))), None),
         (booking, remember("reserved", reserve), None),
@@ -311,7 +377,11 @@ def scenarios(s: Session) -> list[Scenario]:
                         accepts_other_practitioner=False))), None),
         (booking, remember("changed", wish_change), None),
         (booking, wish_cancel, None),
-        (booking, s.push_appointment, None),
+        (booking, lambda: s.push(ReplyKind.BOOKED), None),
+        (booking, lambda: s.push(ReplyKind.NO_SHOW), None),
+        (booking, lambda: s.push(ReplyKind.BOOKED), None),
+        (booking, lambda: s.push(ReplyKind.CHANGED), None),
+        (booking, lambda: s.push(ReplyKind.CANCELLED), None),
     ]  # fmt: skip
 
 
@@ -385,7 +455,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-_SCENARIOS = 12
+_SCENARIOS = 20
 
 
 def _print_transcript(exchanges: list[Exchange], workdir: Path, vendors: list[str]) -> None:

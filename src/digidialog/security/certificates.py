@@ -98,6 +98,13 @@ def check_key_pair(key: rsa.RSAPrivateKey, cert: x509.Certificate) -> None:
         )
 
 
+def check_signing_key(key: rsa.RSAPrivateKey, cert: x509.Certificate) -> None:
+    """Raise unless ``cert`` is an RSA certificate for signing and ``key`` its private half."""
+    check_rsa_key(cert)
+    check_key_usage(cert, KeyPurpose.SIGNING)
+    check_key_pair(key, cert)
+
+
 def check_validity(cert: x509.Certificate, at: dt.datetime) -> None:
     """Raise unless ``at`` falls inside the certificate's validity period."""
     if at < cert.not_valid_before_utc:

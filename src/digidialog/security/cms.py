@@ -39,9 +39,9 @@ from digidialog.security.certificates import (
     CertificateValidator,
     IdentityCache,
     KeyPurpose,
-    check_key_pair,
     check_key_usage,
     check_rsa_key,
+    check_signing_key,
     check_validity,
     describe,
     thumbprint,
@@ -117,9 +117,7 @@ class Sealer:
         *,
         validator: CertificateValidator | None = None,
     ) -> None:
-        check_rsa_key(certificate)
-        check_key_usage(certificate, KeyPurpose.SIGNING)
-        check_key_pair(key, certificate)
+        check_signing_key(key, certificate)
         self._key = key
         self.certificate = certificate
         self.validator = validator

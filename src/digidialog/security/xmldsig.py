@@ -33,9 +33,8 @@ from digidialog.security.certificates import (
     CertificateCheck,
     CertificateValidator,
     KeyPurpose,
-    check_key_pair,
-    check_key_usage,
     check_rsa_key,
+    check_signing_key,
 )
 from digidialog.security.errors import InvalidCertificateError, InvalidSignatureError
 from digidialog.security.resolver import CertificateResolver, check_sender
@@ -105,9 +104,7 @@ class Signer:
         *,
         root: str | None = MSGHEAD_ROOT,
     ) -> None:
-        check_rsa_key(certificate)
-        check_key_usage(certificate, KeyPurpose.SIGNING)
-        check_key_pair(key, certificate)
+        check_signing_key(key, certificate)
         self._key = key
         self.certificate = certificate
         self._root = root

@@ -110,6 +110,43 @@ class ServiceContext:
             )
         return found
 
+    def compose(
+        self,
+        *,
+        from_office: bool,
+        gp_her_id: str | None,
+        msg_type: str,
+        citizen: Citizen | None,
+        kind: RequestKind | CatalogueReply,
+        is_reply: bool,
+        ack: str,
+        body: Body,
+        now: datetime | None = None,
+        thread: tuple[str, str] | None = None,
+        contact_her_id: str | None = None,
+    ) -> MsgHead:
+        """One message with a new id between the portal and this office's GP `gp_her_id` (None:
+        the front desk), in the direction `from_office` says; `now` defaults to the clock."""
+        msg_id = self.new_id()
+        when = self.clock() if now is None else now
+        portal = portal_organisation(self.portal)
+        office = office_organisation(self.office, self.addressee(gp_her_id))
+        return compose(
+            msg_type=msg_type,
+            msg_id=msg_id,
+            now=when,
+            sender=office if from_office else portal,
+            receiver=portal if from_office else office,
+            citizen=citizen,
+            kind=coded(kind),
+            is_reply=is_reply,
+            ack=ack,
+            body=body,
+            thread=thread,
+            prodid=self.prodid,
+            contact_her_id=contact_her_id,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
@@ -187,18 +224,15 @@ class DialogService:
         if Party.INNBYGGER not in request.senders:
             raise ServiceError(f"{code} is not sent by the citizen", rule="SV003")
         ctx = self.context
-        msg = compose(
+        msg = ctx.compose(
+            from_office=False,
+            gp_her_id=gp_her_id,
             msg_type=msg_type,
-            msg_id=ctx.new_id(),
-            now=ctx.clock(),
-            sender=portal_organisation(ctx.portal),
-            receiver=office_organisation(ctx.office, ctx.addressee(gp_her_id)),
             citizen=citizen,
-            kind=coded(request),
+            kind=request,
             is_reply=False,
             ack=request.ack,
             body=body,
-            prodid=ctx.prodid,
             contact_her_id=gp_her_id or ctx.office.her_id,
         )
         return Outgoing(msg, msg.msg_id)
@@ -207,22 +241,16 @@ class DialogService:
         """A reply from helsenorge.no in an existing thread (e.g. 22); the store is untouched."""
         conversation = self._conversation(conversation_id)
         reply = conversation.check_reply(code, Party.INNBYGGER)
-        ctx = self.context
-        msg = compose(
+        msg = self.context.compose(
+            from_office=False,
+            gp_her_id=conversation.practitioner_her_id,
             msg_type=conversation.msg_type,
-            msg_id=ctx.new_id(),
-            now=ctx.clock(),
-            sender=portal_organisation(ctx.portal),
-            receiver=office_organisation(
-                ctx.office, ctx.addressee(conversation.practitioner_her_id)
-            ),
             citizen=conversation.citizen,
-            kind=coded(reply),
+            kind=reply,
             is_reply=True,
             ack=conversation.request.ack,
             body=body,
             thread=(conversation.parent_for(Party.INNBYGGER), conversation.id),
-            prodid=ctx.prodid,
         )
         return Outgoing(msg, conversation.id)
 
@@ -241,18 +269,16 @@ class DialogService:
         ctx = self.context
         ctx.citizens.require_active(citizen)
         now = ctx.clock()
-        msg = compose(
+        msg = ctx.compose(
+            from_office=True,
+            gp_her_id=gp_her_id,
             msg_type=msg_type,
-            msg_id=ctx.new_id(),
-            now=now,
-            sender=office_organisation(ctx.office, ctx.addressee(gp_her_id)),
-            receiver=portal_organisation(ctx.portal),
             citizen=citizen,
-            kind=coded(request),
+            kind=request,
             is_reply=False,
             ack=request.ack,
             body=body,
-            prodid=ctx.prodid,
+            now=now,
             contact_her_id=gp_her_id or ctx.office.her_id,
         )
         conversation = Conversation.start(
@@ -292,19 +318,17 @@ class DialogService:
         ctx.citizens.require_active(conversation.citizen)
         now = ctx.clock()
         parent = conversation.parent_for(Party.HELSEPERSONELL, parent_id)
-        msg = compose(
+        msg = ctx.compose(
+            from_office=True,
+            gp_her_id=conversation.practitioner_her_id,
             msg_type=conversation.msg_type,
-            msg_id=ctx.new_id(),
-            now=now,
-            sender=office_organisation(ctx.office, ctx.addressee(conversation.practitioner_her_id)),
-            receiver=portal_organisation(ctx.portal),
             citizen=conversation.citizen,
-            kind=coded(reply),
+            kind=reply,
             is_reply=True,
             ack=conversation.request.ack,
             body=body,
+            now=now,
             thread=(parent, conversation.id),
-            prodid=ctx.prodid,
             contact_her_id=conversation.practitioner_her_id or ctx.office.her_id,
         )
         updated = conversation.with_turn(

@@ -22,11 +22,7 @@ from digidialog.services.conversation import Conversation, overdue_conversations
 from digidialog.services.dialogs import ContactOffice, EConsultation
 from digidialog.services.messages import (
     Body,
-    coded,
-    compose,
     known_request,
-    office_organisation,
-    portal_organisation,
     read,
     yes_no_code,
 )
@@ -108,16 +104,13 @@ class GpOffice:
 
     def status_notice(self, citizen: Citizen, gp_her_id: str | None, *, active: bool) -> MsgHead:
         """A Digitalbruker status notice (SDAB) as helsenorge.no sends it (for demos and tests)."""
-        ctx = self.context
         request = known_request(DIGITALBRUKER, "SDAB")
-        return compose(
+        return self.context.compose(
+            from_office=False,
+            gp_her_id=gp_her_id,
             msg_type=DIGITALBRUKER,
-            msg_id=ctx.new_id(),
-            now=ctx.clock(),
-            sender=portal_organisation(ctx.portal),
-            receiver=office_organisation(ctx.office, ctx.addressee(gp_her_id)),
             citizen=citizen,
-            kind=coded(request),
+            kind=request,
             is_reply=False,
             ack=request.ack,
             body=Body(coded=yes_no_code(active)),

@@ -45,23 +45,6 @@ def indexed(*tags: str, group: str | None = None) -> tuple[str, ...]:
     return tags
 
 
-def readable_path(element: etree._Element) -> str:
-    """An XPath a person can read: local names, with a position only where siblings share a tag."""
-    steps: list[str] = []
-    node: etree._Element | None = element
-    while node is not None:
-        tag = node.tag
-        name = etree.QName(tag).localname if isinstance(tag, str) else "node()"
-        parent = node.getparent()
-        if parent is not None:
-            same = [sibling for sibling in parent if sibling.tag == tag]
-            if len(same) > 1:
-                name = f"{name}[{same.index(node) + 1}]"
-        steps.append(name)
-        node = parent
-    return "/" + "/".join(reversed(steps))
-
-
 def _line(element: etree._Element) -> int:
     line = element.sourceline
     return line if isinstance(line, int) else 0
@@ -193,7 +176,7 @@ class Context:
         if element is None:
             return Issue(rule_id, rule.severity, message)
         line = element.sourceline if isinstance(element.sourceline, int) else None
-        return Issue(rule_id, rule.severity, message, line, readable_path(element))
+        return Issue(rule_id, rule.severity, message, line, ns.readable_path(element))
 
 
 indexed(

@@ -3,8 +3,9 @@
 Registered in the `digidialog.adapters` entry-point group as `cgm` (see `SPEC`).
 """
 
+from digidialog.adapters.httpclient import CONFIG_KEYS
 from digidialog.adapters.registry import AdapterSpec
-from digidialog_cgm.client import CAPABILITIES, CONFIG_KEYS, CgmClient, create_adapter
+from digidialog_cgm.client import CAPABILITIES, CgmClient, create_adapter
 from digidialog_cgm.simulator import CgmSimulator, create_simulator
 
 SPEC = AdapterSpec(

@@ -15,9 +15,8 @@ from typing import Any
 from lxml import etree
 
 from digidialog.adapters.capabilities import Capabilities
-from digidialog.adapters.config import AdapterConfig
-from digidialog.adapters.httpclient import retrying_session, send
-from digidialog.adapters.ports import Adapter, JournalRefusal, RefusalReason
+from digidialog.adapters.httpclient import HttpClient, send
+from digidialog.adapters.ports import Adapter, refusal_or_error
 from digidialog.adapters.rpc import rpc_adapter
 from digidialog.errors import AdapterError, DigidialogError, JournalUnavailableError, Location
 from digidialog_cgm import soap
@@ -27,32 +26,17 @@ CAPABILITIES = Capabilities(
     versions={"Dialogmelding": ("1.0", "1.1"), "AppRec": ("1.0", "1.1")},
     features=frozenset({"soap-1.1", "avtaleutsending", "m1-passthrough"}),
 )
-CONFIG_KEYS = ("base_url", "token", "timeout", "retries", "backoff", "verify")
 
 
-class CgmClient:
+class CgmClient(HttpClient):
     """A SOAP client for one WM3 DialogService endpoint."""
 
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout: float = 10.0,
-        retries: int = 3,
-        backoff: float = 0.5,
-        verify: bool | str = True,
-    ) -> None:
-        self.endpoint = base_url.rstrip("/") + PATH
-        self.timeout = timeout
-        self._token = token
-        # SOAP 1.1 sends every fault with 500, refusals included: retry only gateway answers.
-        self._session = retrying_session(
-            retries=retries, backoff=backoff, verify=verify, statuses=frozenset({502, 503, 504})
-        )
+    # SOAP 1.1 sends every fault with 500, refusals included: retry only gateway answers.
+    retry_statuses = frozenset({502, 503, 504})
 
-    def close(self) -> None:
-        self._session.close()
+    @property
+    def endpoint(self) -> str:
+        return self.base_url + PATH
 
     def call(self, operation: str, args: dict[str, Any]) -> Any:
         name = soap.element_name(operation)
@@ -90,26 +74,16 @@ def _fault_error(name: str, node: etree._Element, where: Location) -> AdapterErr
         return JournalUnavailableError(
             message, location=where, hint="WM3 failed or is down; the message is kept and retried"
         )
-    if detail == "Refusal" and reason is not None and reason in RefusalReason._value2member_map_:
-        return JournalRefusal(message, reason=RefusalReason(reason), location=where)
     if detail == "AuthenticationFailed":
         return AdapterError(
             message, location=where, code="adapter:unauthorized", hint="check config key 'token'"
         )
-    return AdapterError(message, location=where)
+    return refusal_or_error(message, reason if detail == "Refusal" else None, location=where)
 
 
 def create_adapter(config: Mapping[str, Any]) -> Adapter:
     """Build the CGM adapter from `base_url`, `token` and optional timeout/retry settings."""
-    cfg = AdapterConfig("cgm", config)
-    client = CgmClient(
-        cfg.text("base_url"),
-        cfg.text("token"),
-        timeout=cfg.number("timeout", 10.0),
-        retries=cfg.integer("retries", 3),
-        backoff=cfg.number("backoff", 0.5),
-        verify=cfg.tls_verify(),
-    )
+    client = CgmClient.from_config("cgm", config)
     return rpc_adapter(
         client.call,
         name="cgm",

@@ -3,8 +3,9 @@
 Registered in the `digidialog.adapters` entry-point group as `plenario` (see `SPEC`).
 """
 
+from digidialog.adapters.httpclient import CONFIG_KEYS
 from digidialog.adapters.registry import AdapterSpec
-from digidialog_plenario.client import CAPABILITIES, CONFIG_KEYS, PlenarioClient, create_adapter
+from digidialog_plenario.client import CAPABILITIES, PlenarioClient, create_adapter
 from digidialog_plenario.simulator import PlenarioSimulator, create_simulator
 
 SPEC = AdapterSpec(

@@ -18,9 +18,8 @@ from urllib.parse import quote
 import requests
 
 from digidialog.adapters.capabilities import Capabilities
-from digidialog.adapters.config import AdapterConfig
-from digidialog.adapters.httpclient import RETRY_STATUSES, retrying_session, send
-from digidialog.adapters.ports import Adapter, JournalRefusal, RefusalReason
+from digidialog.adapters.httpclient import RETRY_STATUSES, HttpClient, send
+from digidialog.adapters.ports import Adapter, refusal_or_error
 from digidialog.adapters.rpc import rpc_adapter
 from digidialog.errors import AdapterError, JournalUnavailableError, Location
 
@@ -49,29 +48,10 @@ CAPABILITIES = Capabilities(
     versions={"Dialogmelding": ("1.0", "1.1"), "AppRec": ("1.0", "1.1")},
     features=frozenset({"rest-json", "idempotency-keys", "avtaleutsending", "m1-passthrough"}),
 )
-CONFIG_KEYS = ("base_url", "token", "timeout", "retries", "backoff", "verify")
 
 
-class PlenarioClient:
+class PlenarioClient(HttpClient):
     """One authenticated, retrying HTTP session to a Plenario installation."""
-
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout: float = 10.0,
-        retries: int = 3,
-        backoff: float = 0.5,
-        verify: bool | str = True,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self._token = token
-        self._session = retrying_session(retries=retries, backoff=backoff, verify=verify)
-
-    def close(self) -> None:
-        self._session.close()
 
     def call(self, operation: str, args: dict[str, Any]) -> Any:
         """Send one port operation to its route; the answer's JSON, or the matching error."""
@@ -130,23 +110,12 @@ def _answer(what: str, where: Location, response: requests.Response) -> Any:
             code="adapter:unauthorized",
             hint="check the adapter's token (config key 'token')",
         )
-    reason = str(error.get("reason"))
-    if reason in RefusalReason._value2member_map_:
-        raise JournalRefusal(message, reason=RefusalReason(reason), location=where)
-    raise AdapterError(message, location=where)
+    raise refusal_or_error(message, str(error.get("reason")), location=where)
 
 
 def create_adapter(config: Mapping[str, Any]) -> Adapter:
     """Build the Plenario adapter from `base_url`, `token` and optional timeout/retry settings."""
-    cfg = AdapterConfig("plenario", config)
-    client = PlenarioClient(
-        cfg.text("base_url"),
-        cfg.text("token"),
-        timeout=cfg.number("timeout", 10.0),
-        retries=cfg.integer("retries", 3),
-        backoff=cfg.number("backoff", 0.5),
-        verify=cfg.tls_verify(),
-    )
+    client = PlenarioClient.from_config("plenario", config)
     return rpc_adapter(
         client.call,
         name="plenario",

@@ -21,10 +21,9 @@ from digidialog.adapters.capabilities import Capabilities
 from digidialog.adapters.config import AdapterConfig
 from digidialog.adapters.ports import (
     Adapter,
-    JournalRefusal,
     OutgoingMessage,
-    RefusalReason,
     RenewalDecision,
+    refusal_or_error,
 )
 from digidialog.adapters.rpc import rpc_adapter
 from digidialog.errors import AdapterError, JournalUnavailableError, Location
@@ -99,10 +98,8 @@ class SystemXClient:
             return receipt.get("body")
         if status == "unavailable":
             raise JournalUnavailableError(message, location=where)
-        reason = str(receipt.get("reason"))
-        if status == "refused" and reason in RefusalReason._value2member_map_:
-            raise JournalRefusal(message, reason=RefusalReason(reason), location=where)
-        raise AdapterError(message, location=where)
+        reason = str(receipt.get("reason")) if status == "refused" else None
+        raise refusal_or_error(message, reason, location=where)
 
     def _await(self, request_id: str, request: Path, operation: str) -> dict[str, Any]:
         path = self.folders.export_dir / f"{request_id}.receipt.json"

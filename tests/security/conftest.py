@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
-from digidialog.security import CertificateValidator, Signer, Verifier
+from digidialog.security import CertificateValidator, Signer, Verifier, load_private_key
 from digidialog.security.devpki import DevPki, create_dev_pki
 
 MSGHEAD_NS = "http://www.kith.no/xmlstds/msghead/2006-05-24"
@@ -59,6 +62,19 @@ def signed(signer: Signer, message: bytes) -> bytes:
 @pytest.fixture(scope="session")
 def verifier(pki: DevPki) -> Verifier:
     return Verifier(CertificateValidator(pki.trust_store()), resolver=pki.resolver())
+
+
+def forged_crl(pki: DevPki, now: dt.datetime) -> x509.CertificateRevocationList:
+    """A CRL current at `now` in the dev CA's name, signed by the untrusted CA: that CA has the
+    same name, so only the signature tells the forgery from the genuine CRL."""
+    rogue_key = load_private_key(pki.directory / "untrusted-ca.key")
+    return (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(pki.ca.certificate.subject)
+        .last_update(now - dt.timedelta(hours=1))
+        .next_update(now + dt.timedelta(days=1))
+        .sign(rogue_key, hashes.SHA256())
+    )
 
 
 def require_tool(name: str) -> str:

@@ -40,9 +40,9 @@ from digidialog.security import (
 )
 from digidialog.security.certificates import IdentityCache, check_key_usage
 from digidialog.security.devpki import DevPki
-from digidialog.security.keys import load_certificates, load_private_key
+from digidialog.security.keys import load_certificates
 
-from .conftest import MESSAGE
+from .conftest import MESSAGE, forged_crl
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 NOW = dt.datetime.now(dt.UTC)
@@ -126,15 +126,8 @@ def test_failures_are_not_cached_as_passes(pki: DevPki) -> None:
 def test_crl_signature_cache_does_not_accept_a_forged_crl(pki: DevPki) -> None:
     """A CRL with the dev CA's name signed by the rogue CA (same name, other key) is refused,
     also after the genuine CRL's signature was checked and remembered."""
-    rogue_key = load_private_key(pki.directory / "untrusted-ca.key")
     (rogue_ca,) = load_certificates(pki.directory / "untrusted-ca.pem")
-    forged = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(pki.ca.certificate.subject)
-        .last_update(NOW - dt.timedelta(hours=1))
-        .next_update(NOW + dt.timedelta(days=1))
-        .sign(rogue_key, hashes.SHA256())
-    )
+    forged = forged_crl(pki, NOW)
     genuine = RevocationChecker([pki.crl])
     genuine.check(pki.helsenorge.signing.certificate, pki.ca.certificate, NOW)  # warm
     forged_only = RevocationChecker([forged])

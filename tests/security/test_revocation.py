@@ -27,6 +27,7 @@ from digidialog.security import (
 )
 from digidialog.security.devpki import DevPki
 
+from .conftest import forged_crl
 from .servers import Publisher, closed_port_url, serve
 
 NOW = dt.datetime.now(dt.UTC)
@@ -75,18 +76,7 @@ def test_stale_crl_is_unavailable_never_valid(
 
 
 def test_crl_signed_by_another_key_is_not_trusted(pki: DevPki) -> None:
-    # The untrusted CA has the same name as the dev CA: only the signature tells them apart.
-    rogue_key = load_private_key(pki.directory / "untrusted-ca.key")
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-
-    forged = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(pki.ca.certificate.subject)
-        .last_update(NOW - dt.timedelta(hours=1))
-        .next_update(NOW + dt.timedelta(days=1))
-        .sign(rogue_key, hashes.SHA256())
-    )
+    forged = forged_crl(pki, NOW)
     with pytest.raises(RevocationUnavailableError) as info:
         RevocationChecker([forged]).check(pki.revoked.certificate, pki.ca.certificate, NOW)
     assert "not signed by the certificate's issuer" in str(info.value)

@@ -12,12 +12,11 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 from digidialog.adapters.faults import FaultKind, Faults
 from digidialog.adapters.memory import demo_journal
-from digidialog.adapters.simulator import Simulator, SimulatorOptions
+from digidialog.adapters.simulator import Running, Simulator, SimulatorOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +41,7 @@ Handler = Callable[[HttpRequest], HttpResponse]
 MAX_BODY = 16 * 1024 * 1024
 
 
-class LoopbackHTTPServer:
+class LoopbackHTTPServer(Running):
     """Serve `handler` on 127.0.0.1 until `stop()`; `url` is known once started."""
 
     def __init__(self, handler: Handler, *, port: int = 0) -> None:
@@ -114,18 +113,6 @@ class LoopbackHTTPServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-    def __enter__(self) -> LoopbackHTTPServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class HttpSimulator(Simulator):

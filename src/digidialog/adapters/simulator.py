@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from digidialog.adapters.faults import Faults
 from digidialog.adapters.memory import MemoryJournal
@@ -40,7 +40,29 @@ class SimulatorOptions:
     poll_interval: float | None = None
 
 
-class Simulator(ABC):
+class Running(ABC):
+    """Something a `with` block starts and stops: a simulator, a loopback server."""
+
+    @abstractmethod
+    def start(self) -> None: ...
+
+    @abstractmethod
+    def stop(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class Simulator(Running):
     """A running stand-in for one vendor's journal system."""
 
     name: str
@@ -53,23 +75,5 @@ class Simulator(ABC):
         """Where it listens: a URL, or the exchange folder."""
 
     @abstractmethod
-    def start(self) -> None: ...
-
-    @abstractmethod
-    def stop(self) -> None: ...
-
-    @abstractmethod
     def adapter_config(self) -> Mapping[str, Any]:
         """The config that connects this vendor's adapter to this simulator."""
-
-    def __enter__(self) -> Simulator:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

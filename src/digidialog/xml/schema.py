@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from lxml import etree
 
@@ -225,6 +224,8 @@ def _where(entry: etree._LogEntry) -> Location:
     """The schema file (a path, not a file URI), line and XPath a libxml2 log entry points at."""
     name = entry.filename or None
     if name and name.startswith("file:"):
+        from urllib.request import url2pathname  # only on this error path: costs 16 ms to import
+
         name = url2pathname(urlsplit(name).path)
     return Location(name, entry.line or None, entry.path or None)
 

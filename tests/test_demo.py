@@ -64,6 +64,13 @@ def check_transcript(transcript: dict[str, Any]) -> None:
     assert sorted({x["vendor"] for x in exchanges}) == vendors
     for x in exchanges:
         assert set(x) == {"vendor", "service", "process", "request", "reply", "apprec", "sms"}
+        assert all(isinstance(x[k], str) for k in ("vendor", "service", "process")), x
+        assert set(x["request"]) == {"code", "file"}, x
+        assert x["reply"] is None or set(x["reply"]) == {"code", "file"}, x
+        assert x["apprec"] is None or set(x["apprec"]) == {"status", "file"}, x
+        parts = [p for p in (x["request"], x["reply"], x["apprec"]) if p is not None]
+        assert all(isinstance(v, str) for p in parts for v in p.values()), x
+        assert x["sms"] is None or isinstance(x["sms"], str), x
     got = {
         vendor: [
             (
@@ -126,6 +133,10 @@ def check_files(workdir: Path, transcript: dict[str, Any]) -> None:
     assert len(names) == len(set(names))
     for name in names:
         xml_path = workdir / name
+        # Named by the MsgId of the message it holds (MsgHead/MsgInfo/MsgId, AppRec/Id).
+        root = parse_xml(xml_path).getroot()
+        msg_id = root.findtext("./{*}MsgInfo/{*}MsgId") or root.findtext("./{*}Id")
+        assert name == f"{msg_id}.xml", name
         report = validate(xml_path)
         assert report.valid, (name, [i.to_dict() for i in report.errors])
         sealed = xml_path.with_suffix(".p7m").read_bytes()

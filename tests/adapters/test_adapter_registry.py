@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from importlib.metadata import EntryPoint
+from pathlib import Path
 
 import pytest
 
@@ -69,6 +71,12 @@ def test_adapters_command_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["adapters", "--json"]) == 0
     listed = {a["name"]: a for a in json.loads(capsys.readouterr().out)["adapters"]}
     assert set(VENDORS) <= set(listed)
+    for name, vendor in VENDORS.items():
+        shown = listed[name]
+        assert {"name", "vendor", "package", "version", "capabilities"} <= set(shown)
+        assert (shown["vendor"], shown["version"]) == (vendor, "0.1.0")
+        assert "DIALOG_INNBYGGER_EKONSULTASJON" in shown["capabilities"]["processes"]
+        assert shown["capabilities"]["services"]
     plenario = listed["plenario"]
     assert plenario["package"] == "digidialog-plenario"
     assert plenario["config"][:2] == ["base_url", "token"]
@@ -105,3 +113,17 @@ def test_capabilities_profile() -> None:
     assert not caps.supports("DIALOG_INNBYGGER_EKONTAKT", "Dialogmelding", "1.0")
     assert not caps.supports("DIALOG_INNBYGGER_TEST")
     assert caps.as_dict()["versions"] == {"Dialogmelding": ["1.1"]}
+
+
+def test_the_core_never_imports_a_vendor_by_name() -> None:
+    # Discovery is through entry points only: no module of digidialog names a vendor package.
+    import digidialog
+
+    root = Path(digidialog.__file__).parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if re.search(r"^\s*(from|import)\s+digidialog_(plenario|systemx|cgm)\b",
+                     path.read_text(encoding="utf-8"), re.MULTILINE)
+    ]  # fmt: skip
+    assert offenders == []

@@ -5,14 +5,15 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 import pytest
 
-from digidialog.adapters import Faults, memory_adapter
-from digidialog.adapters.ports import Adapter, Delivery, Inbox, OutgoingMessage
+from digidialog.adapters import Faults, JournalRefusal, memory_adapter
+from digidialog.adapters.ports import Adapter, Calendar, Delivery, Inbox, OutgoingMessage
 from digidialog.adapters.testing import AdapterContract, ContractBackend, contract_journal
-from digidialog.errors import JournalUnavailableError
-from digidialog.services.types import InboxItem
+from digidialog.errors import AdapterError, JournalUnavailableError
+from digidialog.services.types import Appointment, Citizen, InboxItem, Slot
 
 
 def _backend() -> ContractBackend:
@@ -76,6 +77,81 @@ class _ForgetsUnacknowledged(_Wrapped):
         return fresh
 
 
+class _RefusalAsPlainError(_Wrapped):
+    """Loses the refusal's reason: every refusal becomes a plain AdapterError."""
+
+    def deliver(self, item: InboxItem) -> Delivery:
+        try:
+            return self.inner.deliver(item)
+        except JournalRefusal as refusal:
+            raise AdapterError(str(refusal)) from refusal
+
+
+class _OutageAsPlainError(_Wrapped):
+    """Reports a down journal as a non-retryable error (the pipeline would give up on it)."""
+
+    def deliver(self, item: InboxItem) -> Delivery:
+        try:
+            return self.inner.deliver(item)
+        except JournalUnavailableError as exc:
+            raise AdapterError(str(exc)) from exc
+
+
+class _WrappedCalendar:
+    """A calendar that passes everything through; subclasses break one promise."""
+
+    def __init__(self, inner: Calendar) -> None:
+        self.inner = inner
+
+    def free_slots(self, practitioner_her_id: str | None, start: datetime,
+                   end: datetime) -> Sequence[Slot]:  # fmt: skip
+        return self.inner.free_slots(practitioner_her_id, start, end)
+
+    def reserve(self, slot_uid: str, citizen: Citizen, *, request_id: str,
+                practitioner_her_id: str | None = None) -> Appointment:  # fmt: skip
+        return self.inner.reserve(slot_uid, citizen, request_id=request_id,
+                                  practitioner_her_id=practitioner_her_id)  # fmt: skip
+
+    def change(self, appointment_uid: str, new_slot_uid: str, citizen: Citizen, *,
+               request_id: str) -> Appointment:  # fmt: skip
+        return self.inner.change(appointment_uid, new_slot_uid, citizen, request_id=request_id)
+
+    def cancel(self, appointment_uid: str, citizen: Citizen, *, request_id: str) -> None:
+        self.inner.cancel(appointment_uid, citizen, request_id=request_id)
+
+    def appointments(self, citizen: Citizen) -> Sequence[Appointment]:
+        return self.inner.appointments(citizen)
+
+
+class _ReserveNotIdempotent(_WrappedCalendar):
+    """Sends each reservation with a fresh request id: a retried booking is refused as taken."""
+
+    def reserve(self, slot_uid: str, citizen: Citizen, *, request_id: str,
+                practitioner_her_id: str | None = None) -> Appointment:  # fmt: skip
+        return super().reserve(slot_uid, citizen, request_id=uuid.uuid4().hex,
+                               practitioner_her_id=practitioner_her_id)  # fmt: skip
+
+
+def _broken_calendar(wrapper: type[_WrappedCalendar]) -> ContractBackend:
+    honest = _backend()
+    honest.adapter.calendar = wrapper(honest.adapter.calendar)
+    return honest
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "test"),
+    [
+        (_ReserveNotIdempotent, "test_reserve_change_cancel"),
+        (_ReserveNotIdempotent, "test_timeout_on_a_booking_and_the_retry_books_once"),
+    ],
+)
+def test_the_kit_catches_a_broken_calendar(wrapper: type[_WrappedCalendar], test: str) -> None:
+    kit = AdapterContract()
+    getattr(kit, test)(_broken_calendar(_WrappedCalendar))  # the faithful wrapper passes
+    with pytest.raises((AssertionError, pytest.fail.Exception, JournalRefusal)):
+        getattr(kit, test)(_broken_calendar(wrapper))
+
+
 def _broken(wrapper: type[_Wrapped]) -> ContractBackend:
     honest = _backend()
     adapter = honest.adapter
@@ -102,10 +178,13 @@ def test_a_faithful_wrapper_passes() -> None:
         (_NewIdEveryTime, "test_same_message_twice_is_one_inbox_item"),
         (_SwallowsOutages, "test_journal_down_is_unavailable_on_every_port"),
         (_ForgetsUnacknowledged, "test_replies_wait_until_acknowledged"),
+        (_RefusalAsPlainError, "test_unknown_gp_is_refused"),
+        (_RefusalAsPlainError, "test_switched_off_service_is_refused"),
+        (_OutageAsPlainError, "test_journal_down_is_unavailable_on_every_port"),
     ],
 )
 def test_the_kit_catches_a_broken_adapter(wrapper: type[_Wrapped], test: str) -> None:
     kit = AdapterContract()
     getattr(kit, test)(_backend())  # the honest adapter passes, the broken one fails:
-    with pytest.raises((AssertionError, pytest.fail.Exception)):
+    with pytest.raises((AssertionError, pytest.fail.Exception, AdapterError)):
         getattr(kit, test)(_broken(wrapper))

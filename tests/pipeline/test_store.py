@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import cast
 
 import pytest
 
-from digidialog.pipeline import MessageStore, Queued, RetryPolicy, StoreError
+from digidialog.pipeline import MessageStore, Queued, RetryPolicy, StoredMessage, StoreError
 from digidialog.services import SmsNotice
 from digidialog.transport import CMS_CONTENT_TYPE, Envelope
 
@@ -23,6 +24,10 @@ def envelope(message_id: str = "m-1", payload: bytes = b"\x30\x80sealed") -> Env
     )
 
 
+def state_of(row: StoredMessage | None) -> str | None:
+    return None if row is None else row.state
+
+
 def queued(message_id: str, sms: SmsNotice | None = None) -> Queued:
     return Queued(envelope(message_id), f"<m id='{message_id}'/>".encode(), sms)
 
@@ -33,6 +38,47 @@ def test_wal_and_full_sync_are_on(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "s.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
+    # synchronous is a setting of the connection, not of the file: ask the store's own.
+    reopened = MessageStore(tmp_path / "s.db")
+    assert reopened._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    reopened.close()
+
+
+def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
+    store = MessageStore(tmp_path / "s.db")
+    row = store.add_received(
+        sender="1", msg_id="a", msg_type="T", envelope=envelope(), signed_xml=b"<x/>", now=0.0
+    )
+    assert row is not None
+    unbindable = Queued(envelope("bad"), cast(bytes, object()))  # sqlite cannot store it
+    with pytest.raises(StoreError, match="write failed"):
+        store.settle(row.id, "delivered", [queued("apprec-1"), unbindable], now=0.0)
+    # The state change and the first queued envelope were rolled back with the failure …
+    assert state_of(store.received("1", "a")) == "stored"
+    assert store.outbox() == []
+    # … and the store takes the next transaction.
+    store.settle(row.id, "delivered", [queued("apprec-1")], now=0.0)
+    assert [i.envelope.message_id for i in store.outbox()] == ["apprec-1"]
+
+
+def test_a_locked_store_fails_the_write_and_recovers(tmp_path: Path) -> None:
+    store = MessageStore(tmp_path / "s.db", busy_timeout=0.05)
+    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    with pytest.raises(StoreError):
+        store.enqueue(queued("o-1"))
+    other.execute("ROLLBACK")
+    other.close()
+    assert store.enqueue(queued("o-1"))
+    assert [i.envelope.message_id for i in store.outbox()] == ["o-1"]
+
+
+def test_mark_sent_only_once(tmp_path: Path) -> None:
+    store = MessageStore(tmp_path / "s.db")
+    store.enqueue(queued("o-1"), now=0.0)
+    [item] = store.due_outbox(now=0.0)
+    assert store.mark_sent(item.id) is True
+    assert store.mark_sent(item.id) is False  # a second flush that sent it too: no second SMS
 
 
 def test_received_survives_reopen_and_deduplicates(tmp_path: Path) -> None:

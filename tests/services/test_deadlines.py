@@ -24,12 +24,15 @@ OSLO = ZoneInfo("Europe/Oslo")
         (date(2027, 3, 29), False),  # Easter Monday
         (date(2027, 3, 30), True),
         (date(2027, 5, 6), False),  # Ascension Day
-        (date(2027, 5, 17), False),  # Constitution Day and Whit Monday
+        (date(2027, 5, 17), False),  # Constitution Day and Whit Monday (both, in 2027)
+        (date(2026, 5, 14), False),  # Ascension Day 2026
+        (date(2026, 5, 25), False),  # Whit Monday on its own (2026)
+        (date(2026, 5, 18), True),  # the Monday after 17 May 2026 (a Sunday) is no holiday
         (date(2027, 5, 1), False),  # Saturday (and Labour Day)
         (date(2026, 5, 1), False),  # Labour Day on a Friday
         (date(2026, 12, 24), True),  # Christmas Eve is not a public holiday
         (date(2026, 12, 25), False),
-        (date(2026, 12, 26), False),
+        (date(2025, 12, 26), False),  # Boxing Day on a Friday
         (date(2027, 1, 1), False),
         (date(2027, 3, 20), False),  # Saturday
         (date(2027, 3, 21), False),  # Sunday
@@ -50,8 +53,12 @@ def test_working_days(day: date, working: bool) -> None:
         (datetime(2027, 3, 24, 9, 0, tzinfo=OSLO), date(2027, 4, 5)),
         # Saturday counts from Monday
         (datetime(2027, 3, 20, 12, 0, tzinfo=OSLO), date(2027, 3, 31)),
-        # Across 17 May and Ascension: received Tue 11 May 2027
+        # Across 17 May (= Whit Monday in 2027): received Tue 11 May 2027
         (datetime(2027, 5, 11, 9, 0, tzinfo=OSLO), date(2027, 5, 19)),
+        # Across Ascension: received Mon 3 May 2027, Thu 6 May skipped
+        (datetime(2027, 5, 3, 9, 0, tzinfo=OSLO), date(2027, 5, 11)),
+        # Across Whit Monday on its own: received Fri 22 May 2026, Mon 25 May skipped
+        (datetime(2026, 5, 22, 9, 0, tzinfo=OSLO), date(2026, 6, 1)),
         # Across Christmas and New Year
         (datetime(2026, 12, 23, 9, 0, tzinfo=OSLO), date(2026, 12, 31)),
         # 23:30 UTC on 1 March is already 2 March in Norway

@@ -18,6 +18,7 @@ from digidialog.services import (
     ReplyKind,
     ServiceName,
     check_e_consultation_answer,
+    read,
     suggest_tariffs,
 )
 from digidialog.services.rules import Detection
@@ -65,6 +66,28 @@ def test_warning_from_attachment_description() -> None:
     assert [(w.rule, w.detected_by) for w in warnings] == [("SV201", Detection.ATTACHMENT)]
 
 
+def test_warning_from_text_attachment_content() -> None:
+    note = Attachment(b"Henvisning til ortoped sendt i dag.", "text/plain", "Notat")
+    warnings = check_e_consultation_answer(Reply(ReplyKind.ANSWER, "Se vedlegg.", (note,)))
+    assert [(w.rule, w.detected_by) for w in warnings] == [("SV202", Detection.ATTACHMENT)]
+    # binary content is not searched: only its description counts
+    image = Attachment(b"henvisning", "image/jpeg", "Bilde")
+    assert check_e_consultation_answer(Reply(ReplyKind.ANSWER, "Se bildet.", (image,))) == ()
+
+
+def test_negation_still_warns_and_all_rules_at_once() -> None:
+    """Heuristics ignore negation on purpose; several rules in one answer come in rule order."""
+    negated = check_e_consultation_answer(Reply(ReplyKind.ANSWER, "Du trenger ikke sykmelding."))
+    assert [w.rule for w in negated] == ["SV201"]
+    text = "Ring 113 om det blir verre. Jeg skriver henvisning og sykmelding, og diazepam."
+    assert [w.rule for w in check_e_consultation_answer(Reply(ReplyKind.ANSWER, text))] == [
+        "SV201",
+        "SV202",
+        "SV203",
+        "SV204",
+    ]
+
+
 def test_ordinary_answer_has_no_warning(office: GpOffice) -> None:
     out = office.e_consultation.answer(
         _asked(office), "Smør med fuktighetskrem morgen og kveld. Ta kontakt om det ikke går over."
@@ -98,11 +121,9 @@ def test_ask_to_book(office: GpOffice, check: Callable[..., None]) -> None:
     conversation = _asked(office)
     out = office.e_consultation.ask_to_book(conversation)
     check(out.message)
-    note = out.message.dialogmelding.notat[0]  # type: ignore[union-attr]
-    assert note.tema_kodet.v == "12"
-    assert note.tekst_notat_innhold == ASK_TO_BOOK_TEXT
-    assert "bestill" in ASK_TO_BOOK_TEXT
-    assert "time" in ASK_TO_BOOK_TEXT
+    envelope = read(wire(out.message))
+    assert (envelope.code, envelope.text) == ("12", ASK_TO_BOOK_TEXT)
+    assert "bestill en vanlig time" in envelope.text  # what the citizen is asked to do
     assert out.tariffs == ()  # no clinical answer was given
     assert not office.context.store.get(conversation).closed  # type: ignore[union-attr]
 
@@ -112,11 +133,10 @@ def test_redirect_to_e_consultation(office: GpOffice, check: Callable[..., None]
     office.receive(wire(asked.message))
     out = office.contact.redirect_to_e_consultation(asked.msg_id)
     check(out.message)
-    note = out.message.dialogmelding.notat[0]  # type: ignore[union-attr]
-    assert note.tema_kodet.v == "19"
-    assert note.tekst_notat_innhold == REDIRECT_TEXT
-    assert "egenandel" in REDIRECT_TEXT
-    assert "e-konsultasjon" in REDIRECT_TEXT
+    envelope = read(wire(out.message))
+    assert (envelope.code, envelope.text) == ("19", REDIRECT_TEXT)
+    assert "Send spørsmålet som en e-konsultasjon" in envelope.text
+    assert "egenandel" in envelope.text
     assert out.tariffs == ()
 
 

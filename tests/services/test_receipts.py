@@ -14,8 +14,11 @@ from digidialog.errors import ServiceError
 from digidialog.model import AppRec
 from digidialog.services import (
     CitizenStatus,
+    DeliveryMethod,
     GpOffice,
+    GpSettings,
     Office,
+    OfficeSettings,
     ReceiptError,
     Receipts,
     TransportInfo,
@@ -37,12 +40,14 @@ def portal_receipts() -> Receipts:
     )
 
 
-def transport_for(office: GpOffice, msg_id: str, *, from_her: str = "8093248") -> TransportInfo:
+def transport_for(
+    office: GpOffice, msg_id: str, *, from_her: str = "8093248", to_her: str = GP.her_id
+) -> TransportInfo:
     return TransportInfo(
         message_id=msg_id,
         msg_type="DIALOG_INNBYGGER_EKONSULTASJON",
         from_her_id=from_her,
-        to_her_id=GP.her_id,
+        to_her_id=to_her,
         sent=datetime(2027, 3, 19, 9, 0, tzinfo=UTC),
     )
 
@@ -113,13 +118,13 @@ def test_unreadable_message_is_rejected_from_transport_data(
     assert again.value.rule == "SV020"
 
 
+@pytest.mark.parametrize("side", ["from_her", "to_her"])
 def test_her_id_mismatch_with_transport_is_e10(
-    office: GpOffice, check: Callable[..., None]
+    office: GpOffice, check: Callable[..., None], side: str
 ) -> None:
     asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
-    received = office.receive(
-        wire(asked.message), transport_for(office, asked.msg_id, from_her="999999")
-    )
+    transport = transport_for(office, asked.msg_id, **{side: "999999"})
+    received = office.receive(wire(asked.message), transport)
     assert errors_of(received.receipt) == ["E10"]
     assert received.receipt is not None
     assert received.receipt.status.v == "2"
@@ -215,8 +220,9 @@ def test_e35_marks_citizen_inactive_until_digitalbruker_says_active(
     assert blocked.value.rule == "SV009"
     asked = office.booking.wish_time(CITIZEN, GP.her_id, "Time", accepts_other_practitioner=True)
     office.receive(wire(asked.message))
-    with pytest.raises(ServiceError):
+    with pytest.raises(ServiceError) as declined:
         office.booking.decline(asked.msg_id)
+    assert declined.value.rule == "SV009"
 
     notice = office.status_notice(CITIZEN, GP.her_id, active=True)
     check(notice)
@@ -278,3 +284,79 @@ def test_restored_receipts_expect_match_and_refuse_like_before(office: GpOffice)
     assert twice.value.rule == "SV022"
     assert restarted.match(wire_apprec(pending)).ok
     assert restarted.awaiting() == []
+
+
+@pytest.mark.parametrize("problem", ["switched_off", "no_delivery_method", "unknown_code"])
+def test_inactive_citizen_gets_no_refusal_and_receive_does_not_raise(
+    make_office: Callable[..., GpOffice], problem: str
+) -> None:
+    """A refusal owed to a citizen marked inactive (E35) is not written (SV009), yet the message
+    keeps its one OK AppRec and `receive` reports instead of raising."""
+    settings = OfficeSettings(per_gp={GP.her_id: GpSettings(services=frozenset())})
+    office = make_office(settings if problem == "switched_off" else None)
+    asked = office.renewal.request(CITIZEN, GP.her_id, "Ventoline", DeliveryMethod.PHARMACY)
+    message = wire(asked.message)
+    dialog = message.dialogmelding
+    assert dialog is not None
+    if problem == "no_delivery_method":
+        dialog.foresporsel[0].kodet_opplysning = None
+    if problem == "unknown_code":
+        dialog.foresporsel[0].type_foresp.v = "SB"
+    office.context.citizens.mark_inactive(CITIZEN.national_id)
+    received = office.receive(message)
+    assert received.receipt is not None
+    assert received.receipt.is_ok
+    assert received.refusal is None
+    assert received.error is not None
+    expected = {"switched_off": "SV009", "no_delivery_method": "SV012", "unknown_code": "SV001"}
+    assert received.error.rule == expected[problem]
+    assert office.context.receipts.awaiting() == []  # nothing was written to them
+
+
+def test_digitalbruker_notice_without_content_is_reported(office: GpOffice) -> None:
+    notice = wire(office.status_notice(CITIZEN, GP.her_id, active=True))
+    notice.document[0].ref_doc.content = None  # no Dialogmelding left
+    received = office.receive(notice)
+    assert received.receipt is not None
+    assert received.receipt.is_ok
+    assert received.error is not None
+    assert received.error.rule == "SV010"
+    assert received.digitally_active is None
+
+
+def test_redelivered_request_leaves_its_thread_alone(office: GpOffice) -> None:
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    office.receive(wire(asked.message))
+    office.e_consultation.close(asked.msg_id, "Avsluttet.")
+    with pytest.raises(ServiceError) as again:
+        office.receive(wire(asked.message))
+    assert again.value.rule == "SV020"
+    thread = office.context.store.get(asked.msg_id)
+    assert thread is not None
+    assert [t.code for t in thread.turns] == ["SB", "13"]  # not reset to an open question
+
+
+def test_redelivered_synchronous_request_is_reported_not_refused(office: GpOffice) -> None:
+    hlt = office.booking.fetch_free_slots(CITIZEN, GP.her_id, date(2027, 4, 5), date(2027, 4, 9))
+    office.receive(wire(hlt.message))
+    received = office.receive(wire(hlt.message))  # Ack N: no AppRec tells the copies apart
+    assert received.error is not None
+    assert received.error.rule == "SV008"
+    assert received.refusal is None  # the first copy's thread is not refused
+    thread = office.context.store.get(hlt.msg_id)
+    assert thread is not None
+    assert [t.code for t in thread.turns] == ["HLT"]
+
+
+def test_communication_test_gets_no_receipt(office: GpOffice) -> None:
+    """The communication test (DIALOG_INNBYGGER_TEST, Ack N) is synchronous like HLT: no AppRec,
+    although the services do not handle that process (SV013)."""
+    probe = wire(office.contact.request(CITIZEN, GP.her_id, "Test", "Test").message)
+    probe.msg_info.type.v = "DIALOG_INNBYGGER_TEST"
+    assert probe.msg_info.ack is not None
+    probe.msg_info.ack.v = "N"
+    received = office.receive(probe)
+    assert received.receipt is None
+    assert received.error is not None
+    assert received.error.rule == "SV013"
+    assert office.context.receipts.issued(probe.msg_id) is None

@@ -17,11 +17,14 @@ from digidialog.services import (
     GpOffice,
     GpSettings,
     OfficeSettings,
+    RenewalOutcome,
+    RenewalResult,
     Reply,
     ReplyKind,
     ServiceContext,
     ServiceName,
     Slot,
+    read,
 )
 
 from .conftest import CITIZEN, GP, GP2, wire
@@ -34,6 +37,10 @@ def _code(message: MsgHead) -> str:
     dialog = message.dialogmelding
     assert dialog is not None
     return dialog.notat[0].tema_kodet.v or ""
+
+
+def _text(message: MsgHead) -> str:
+    return read(wire(message)).text
 
 
 @pytest.mark.parametrize("service", list(ServiceName))
@@ -65,6 +72,7 @@ def test_switched_off_service_is_refused_not_dropped(
     assert response is not None
     check(response.message)
     assert _code(response.message) == "26"
+    assert "tilbyr ikke denne tjenesten" in _text(response.message)
     assert response.message.ref_to_parent == sent.msg_id
     assert received.incoming.conversation.closed is False  # the stored state before the refusal
     assert office.context.store.get(sent.msg_id).closed  # type: ignore[union-attr]
@@ -99,6 +107,7 @@ def test_wishes_only_gp_gets_no_slots_and_rt_refused(
     assert refused.incoming.response is not None
     check(refused.incoming.response.message)
     assert _code(refused.incoming.response.message) == "26"
+    assert "timeønske" in _text(refused.incoming.response.message)  # tells what to do instead
 
     wish = office.booking.wish_time(CITIZEN, GP.her_id, "En time", accepts_other_practitioner=True)
     accepted = office.receive(wire(wish.message))
@@ -305,3 +314,82 @@ def test_decline_maps_to_the_request(office: GpOffice) -> None:
     for sent, expected in cases:
         office.receive(wire(sent.message))
         assert _code(office.booking.decline(sent.msg_id, text="Nei").message) == expected
+
+
+def test_builder_for_another_services_conversation(office: GpOffice) -> None:
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    office.receive(wire(asked.message))
+    with pytest.raises(ServiceError) as error:
+        office.contact.answer(asked.msg_id, "Svar fra feil tjeneste")
+    assert error.value.rule == "SV013"
+
+
+@pytest.mark.parametrize(
+    ("call", "rule"),
+    [
+        (lambda o, c: o.e_consultation.refuse(c, "12"), "SV002"),
+        (lambda o, c: o.e_consultation.refuse(c, 26), "SV002"),
+        (lambda o, c: o.booking.send_appointment(CITIZEN, GP.her_id, SLOT, "12"), "SV001"),
+        (lambda o, c: o.renewal.request(CITIZEN, GP.her_id, "Ventoline", "XX"), "SV012"),
+        (
+            lambda o, c: o.renewal.request(
+                CITIZEN, GP.her_id, "Ventoline", DeliveryMethod.PHARMACY, m1_documents=[b"nei"]
+            ),
+            "SV015",
+        ),
+        (lambda o, c: o.e_consultation.answer(c, "Svar", parent_id="ukjent"), "SV006"),
+    ],
+)
+def test_bad_arguments_name_their_rule(
+    office: GpOffice, call: Callable[[GpOffice, str], object], rule: str
+) -> None:
+    """Codes given as plain strings or numbers, and bytes that are not XML, are checked like the
+    enums: a `ServiceError` with the rule, never an AttributeError or a parser traceback."""
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    office.receive(wire(asked.message))
+    with pytest.raises(ServiceError) as error:
+        call(office, asked.msg_id)
+    assert error.value.rule == rule
+
+
+def test_codes_as_strings_work_like_the_enums(office: GpOffice) -> None:
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste")
+    office.receive(wire(asked.message))
+    assert _code(office.e_consultation.refuse(asked.msg_id, "30").message) == "30"
+    pushed = office.booking.send_appointment(CITIZEN, GP.her_id, SLOT, "07")
+    assert read(pushed.message).code == "07"
+    assert pushed.sms is not None  # 07 gives a time, also when named by its code
+
+
+@pytest.mark.parametrize("field", ["fra_dato", "til_dato"])
+def test_unreadable_date_is_named_not_a_traceback(office: GpOffice, field: str) -> None:
+    hlt = office.booking.fetch_free_slots(CITIZEN, GP.her_id, date(2027, 4, 5), date(2027, 4, 9))
+    dialog = hlt.message.dialogmelding
+    assert dialog is not None
+    setattr(dialog.foresporsel[0], field, "neste uke")
+    received = office.receive(wire(hlt.message))
+    assert received.error is not None
+    assert received.error.rule == "SV023"
+    assert received.incoming is None
+
+
+def test_booking_and_renewal_threads_close_with_their_answer(
+    office: GpOffice, m1_documents: tuple[bytes, ...]
+) -> None:
+    """One question, one answer: a second answer in a booking or renewal thread is SV004 (unlike
+    e-consultation and contact threads, which stay open through answers)."""
+    rt = office.booking.reserve(CITIZEN, GP.her_id, SLOT, accepts_other_practitioner=True)
+    office.receive(wire(rt.message))
+    office.booking.confirm(rt.msg_id, SLOT)
+    with pytest.raises(ServiceError) as booked_twice:
+        office.booking.decline(rt.msg_id)
+    assert booked_twice.value.rule == "SV004"
+
+    asked = office.renewal.request(CITIZEN, GP.her_id, "Ventoline", DeliveryMethod.PHARMACY)
+    office.receive(wire(asked.message))
+    office.renewal.answer(asked.msg_id, RenewalOutcome(RenewalResult.NOT_RENEWED, "Nei."))
+    with pytest.raises(ServiceError) as renewed_twice:
+        office.renewal.answer(
+            asked.msg_id, RenewalOutcome(RenewalResult.RENEWED, "Likevel.", m1_documents)
+        )
+    assert renewed_twice.value.rule == "SV004"

@@ -23,7 +23,7 @@ from digidialog.services import (
     Slot,
 )
 
-from .conftest import CITIZEN, GP, GP2, wire
+from .conftest import CITIZEN, GP, GP2, OFFICE, wire
 
 START = datetime(2027, 4, 6, 8, 0, tzinfo=UTC)
 APPOINTMENT = Slot(
@@ -63,7 +63,8 @@ def assert_free_of(sms: str, message: MsgHead) -> None:
     assert CITIZEN.family_name in found
     leaked = sorted(p for p in found if p.lower() in sms.lower())
     assert not leaked, leaked
-    for extra in (GP.full_name, CITIZEN.full_name, "08:00", "10:00", "06.04", "2027"):
+    names = (GP.full_name, GP2.full_name, GP2.family_name, CITIZEN.full_name, CITIZEN.given_name)
+    for extra in (*names, OFFICE.name, "08:00", "10:00", "06.04", "2027"):
         assert extra.lower() not in sms.lower()
 
 

@@ -28,7 +28,7 @@ def test_enums_carry_code_list_values() -> None:
     assert {m.value for m in DeliveryMethod} == {c.value for c in Leveringsmate}
     assert {m.value for m in AppointmentType} == {c.value for c in Timetype}
     for kind in ReplyKind:
-        assert SvarDigitalDialog(kind.value)
+        assert SvarDigitalDialog(kind.value).value == kind.value  # raises for a code not in 7602
     for result in RenewalResult:
         assert result.reply_kind.value == result.value
 

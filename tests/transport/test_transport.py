@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -221,3 +223,59 @@ def test_http_nobody_listening_is_retryable() -> None:
     with pytest.raises(TransportError) as info:
         HttpTransport(url, timeout=2).send(envelope())
     assert info.value.retryable
+
+
+def test_folder_claim_of_a_dead_reader_is_put_back(tmp_path: Path) -> None:
+    env = envelope()
+    FolderTransport(tmp_path).send(env)
+    folder = tmp_path / env.receiver
+    # A reader claimed it and died before its handler finished: only the claim is left.
+    claim = folder / f"{env.message_id}.json.claimed-999999-deadbeef"
+    os.rename(folder / f"{env.message_id}.json", claim)
+    got: list[Envelope] = []
+    inbox = FolderInbox(tmp_path, env.receiver, stale_claim_after=60)
+    assert inbox.poll(got.append) == 0  # a fresh claim may be a reader still at work
+    assert claim.exists()
+    old = time.time() - 61
+    os.utime(claim, (old, old))
+    assert inbox.poll(got.append) == 1
+    assert got == [env]
+    assert list(folder.iterdir()) == []
+
+
+def test_folder_claim_is_aged_from_the_claim_not_the_write(tmp_path: Path) -> None:
+    env = envelope()
+    FolderTransport(tmp_path).send(env)
+    folder = tmp_path / env.receiver
+    old = time.time() - 3600
+    os.utime(folder / f"{env.message_id}.json", (old, old))  # written long ago
+    inbox = FolderInbox(tmp_path, env.receiver, stale_claim_after=60)
+    other = FolderInbox(tmp_path, env.receiver, stale_claim_after=60)
+
+    def slow(_: Envelope) -> None:
+        # While this reader is at work, another one polls: the claim is fresh, not stale.
+        assert other.poll(lambda e: pytest.fail(f"taken twice: {e.message_id}")) == 0
+
+    assert inbox.poll(slow) == 1
+
+
+def test_write_atomic_syncs_the_data_before_the_rename_and_the_folder_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A crash can only be simulated by watching the order of the durable steps: the data must be
+    # on disk before the name appears, and the folder entry synced after the rename.
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("fsync-dir" if os.path.isdir(f"/proc/self/fd/{fd}") else "fsync-file")
+        real_fsync(fd)
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        events.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    write_atomic(tmp_path / "f.bin", b"data")
+    assert events == ["fsync-file", "replace", "fsync-dir"]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 from digidialog_cgm import CgmSimulator, soap
+from digidialog_cgm.client import _fault_error
 from lxml import etree
 
 from digidialog.adapters import registry
@@ -16,7 +17,7 @@ from digidialog.adapters.memory import OSLO, MemoryJournal
 from digidialog.adapters.ports import Adapter, JournalRefusal, RefusalReason
 from digidialog.adapters.simulator import SimulatorOptions
 from digidialog.adapters.testing import CONTRACT_OFFICE, contract_journal
-from digidialog.errors import AdapterError, JournalUnavailableError
+from digidialog.errors import AdapterError, JournalUnavailableError, Location
 from digidialog.services.types import (
     BookingMode,
     Citizen,
@@ -151,3 +152,34 @@ def test_deliver_keeps_text_exact(sim: CgmSimulator, journal: MemoryJournal) -> 
     with _adapter(sim) as adapter:
         adapter.inbox.deliver(item)
     assert journal.inbox_items() == [item]
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "code", "retryable"),
+    [
+        (soap.fault("Server", "WM3 nede", "Unavailable"), JournalUnavailableError,
+         "adapter:unavailable", True),
+        (soap.fault("Client", "Feil nøkkel", "AuthenticationFailed"), AdapterError,
+         "adapter:unauthorized", False),
+        (soap.fault("Client", "Opptatt", "Refusal", "slot_unavailable"), JournalRefusal,
+         None, False),
+        (soap.fault("Client", "Ukjent felt", "BadRequest"), AdapterError, None, False),
+        # Only a Refusal detail is a refusal, whatever reason another fault carries.
+        (soap.fault("Client", "Ugyldig", "BadRequest", "slot_unavailable"), AdapterError,
+         None, False),
+        (soap.fault("Client", "Ukjent grunn", "Refusal", "no-such-reason"), AdapterError,
+         None, False),
+    ],
+)  # fmt: skip
+def test_every_soap_fault_maps_to_our_error(
+    fault: bytes, error: type[AdapterError], code: str | None, retryable: bool
+) -> None:
+    _, node = soap.read(fault, "test")
+    assert soap.is_fault(node)
+    mapped = _fault_error("Op", node, Location("test"))
+    assert type(mapped) is error
+    assert mapped.retryable is retryable
+    if code is not None:
+        assert mapped.code == code
+    if isinstance(mapped, JournalRefusal):
+        assert mapped.reason is RefusalReason.SLOT_UNAVAILABLE

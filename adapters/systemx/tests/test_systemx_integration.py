@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -139,6 +140,29 @@ def test_claim_locks_and_breaks_stale_locks(tmp_path: Path) -> None:
     assert (tmp_path / "out-1.json.lock").read_text() == "b"
 
 
+def test_two_breakers_of_one_stale_lock_do_not_both_take_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out-1.json"
+    target.write_text("{}")
+    lock = tmp_path / "out-1.json.lock"
+    lock.write_text("dead reader")
+    old = time.time() - 3600
+    os.utime(lock, (old, old))
+    real_rename = os.rename
+
+    def a_breaks_first(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        # Between b's look at the stale lock and b's rename, reader a breaks it and claims.
+        monkeypatch.setattr(os, "rename", real_rename)
+        assert claim(target, "a", stale_after=60)
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", a_breaks_first)
+    assert not claim(target, "b", stale_after=60)
+    assert lock.read_text() == "a"  # a keeps its claim
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
 def test_move_to_error_writes_reason(tmp_path: Path) -> None:
     folders = Folders(tmp_path).create()
     bad = folders.export_dir / "x.json"
@@ -180,3 +204,24 @@ def test_bad_receipt_is_an_adapter_error(tmp_path: Path) -> None:
             adapter.practice.office()
         helper.join()
     assert any(p.name.endswith(".receipt.json") for p in (tmp_path / "error").iterdir())
+
+
+def test_write_whole_syncs_the_data_before_the_rename_and_the_folder_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("fsync-dir" if os.path.isdir(f"/proc/self/fd/{fd}") else "fsync-file")
+        real_fsync(fd)
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        events.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    write_whole(tmp_path / "x.request.json", b"{}")
+    assert events == ["fsync-file", "replace", "fsync-dir"]
+    assert [p.name for p in tmp_path.iterdir()] == ["x.request.json"]

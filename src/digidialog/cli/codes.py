@@ -46,12 +46,14 @@ def _emit(title: str | None, header: Sequence[str], rows: Sequence[Sequence[str]
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=title)
+        # Plain Text cells: a display name holding "[...]" is shown as it is, not read as markup.
+        table = Table(title=Text(title) if title is not None else None)
         for name in header:
-            table.add_column(name)
+            table.add_column(Text(name))
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         Console().print(table)
     else:
         for row in rows:

@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from digidialog.adapters import MemoryJournal, OfficeMessage, available, demo_jo
 from digidialog.adapters import start_with_simulator as start_adapter
 from digidialog.adapters.memory import DEMO_OFFICE, simulated_m1
 from digidialog.codes.processes import find_request
-from digidialog.errors import DigidialogError
+from digidialog.errors import DigidialogError, UsageError
 from digidialog.model import AppRec, Message, MsgHead
 from digidialog.pipeline import (
     MessageStore,
@@ -432,7 +433,7 @@ def run_vendor(vendor: str, workdir: Path, channels: tuple[SecureChannel, Secure
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     workdir: Path = args.workdir or Path(tempfile.mkdtemp(prefix="digidialog-demo-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    _check_workdir(workdir)
     if args.workdir is None:
         print(f"work folder: {workdir}", file=sys.stderr if args.json else sys.stdout)
     pki = create_dev_pki(workdir / "pki")
@@ -456,6 +457,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 _SCENARIOS = 20
+
+
+def _check_workdir(workdir: Path) -> None:
+    """`--workdir` must be (or become) a writable folder: a usage error (exit 2), no traceback."""
+    if workdir.exists() and not workdir.is_dir():
+        raise UsageError(f"--workdir {workdir}: not a folder")
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"--workdir {workdir}: cannot create the folder: {exc.strerror or exc}"
+        ) from exc
+    if not os.access(workdir, os.W_OK | os.X_OK):
+        raise UsageError(f"--workdir {workdir}: the folder is not writable")
 
 
 def _print_transcript(exchanges: list[Exchange], workdir: Path, vendors: list[str]) -> None:

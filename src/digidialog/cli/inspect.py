@@ -18,14 +18,14 @@ from typing import Any
 from digidialog.codes import find_system, lookup
 from digidialog.codes.identifiers import mask
 from digidialog.codes.processes import find_process, min_version
-from digidialog.errors import ParseError
+from digidialog.errors import Location, ParseError, UsageError
 from digidialog.model import Message
 from digidialog.model.apprec import AppRec
 from digidialog.model.attachments import Base64Container
 from digidialog.model.common import CodedValue, Ident
 from digidialog.model.msghead import HealthcareProfessional, MsgHead, Organisation
 from digidialog.validation import Report, validate_tree
-from digidialog.xml.parser import parse_bytes, read_source
+from digidialog.xml.parser import parse_bytes
 
 GP_ROLE = "6"
 """RoleToPatient 6 (code list 9034): Fastlege, the patient's regular GP."""
@@ -42,17 +42,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.file == "-":
-        raw, name = sys.stdin.buffer.read(), "<stdin>"
-    else:
-        raw, _ = read_source(Path(args.file))  # UsageError (exit 2) when unreadable
-        name = args.file
+def _read(path: str) -> tuple[bytes, str]:
+    """The bytes of FILE (``-``: standard input) and its name for messages; exit 2 if unreadable."""
+    if path == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError(
+                "standard input (-) is a terminal, not a file",
+                hint="pipe the message in (digidialog inspect - < FILE) or give its path",
+            )
+        return sys.stdin.buffer.read(), "<stdin>"
+    if not path:
+        raise UsageError("the FILE path is empty", hint="give a message file")
     try:
-        tree = parse_bytes(raw, source=name)
-    except ParseError as exc:
-        print(f"digidialog inspect: {exc}", file=sys.stderr)
-        return 1
+        return Path(path).read_bytes(), path
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read {path}: {exc.strerror or exc}", location=Location(path)
+        ) from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    raw, name = _read(args.file)
+    tree = parse_bytes(raw, source=name)  # ParseError: exit 1, the file and the fault on stderr
     report = validate_tree(tree, source=name)
     message: Message | None = None
     problem: str | None = None
@@ -67,7 +78,22 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         _print(summary)
-    return 0 if report.valid and message is not None else 1
+    valid = report.valid and message is not None
+    if not valid:
+        print(f"digidialog inspect: {_verdict(name, report, problem)}", file=sys.stderr)
+    return 0 if valid else 1
+
+
+def _verdict(name: str, report: Report, problem: str | None) -> str:
+    """One line for stderr on an invalid message: the file, how many errors, and the first."""
+    errors = [i for i in report.issues if i.severity == "error"]
+    if not errors:
+        return f"{name}: not a message digidialog can read: {problem}"
+    first = errors[0]
+    where = f"{name}:{first.line}" if first.line else name
+    xpath = f" {first.xpath}" if first.xpath else ""
+    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+    return f"{where}{xpath}: invalid: [{first.rule}] {first.message}{more}"
 
 
 def _code(value: CodedValue | None, system: str | None = None) -> dict[str, Any] | None:
@@ -242,14 +268,22 @@ def _party_text(party: dict[str, Any]) -> str:
 
 
 def _print(summary: dict[str, Any]) -> None:
+    """The summary as a two-column table. Every value is plain `Text`: what a message holds is
+    never read as rich markup (a subject ``[/x]`` would otherwise break the output), and control
+    characters in it are dropped rather than sent to the terminal."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("File", str(summary.get("path") or "<stdin>"))
+
+    def add(label: str, value: str | Text) -> None:
+        table.add_row(Text(label), value if isinstance(value, Text) else Text(value))
+
+    add("File", str(summary.get("path") or "<stdin>"))
     if summary.get("kind") == "MsgHead":
         process = summary["process"]
         needs = (
@@ -257,31 +291,29 @@ def _print(summary: dict[str, Any]) -> None:
             if process.get("needs_version")
             else ""
         )
-        table.add_row(
-            "Process", f"{process['type']} — {process['name'] or process['dn'] or ''}{needs}"
-        )
-        table.add_row("Sender", _party_text(summary["sender"]))
-        table.add_row("Receiver", _party_text(summary["receiver"]))
+        add("Process", f"{process['type']} — {process['name'] or process['dn'] or ''}{needs}")
+        add("Sender", _party_text(summary["sender"]))
+        add("Receiver", _party_text(summary["receiver"]))
         patient = summary.get("patient")
-        table.add_row(
+        add(
             "Patient",
             f"{patient['name']}  {patient['id_type']} {patient['national_id']}" if patient else "—",
         )
         if summary.get("request"):
-            table.add_row("Request", _describe(summary["request"]))
+            add("Request", _describe(summary["request"]))
         if summary.get("reply"):
-            table.add_row("Reply", _describe(summary["reply"]))
-        table.add_row("Subject", summary.get("subject") or "—")
+            add("Reply", _describe(summary["reply"]))
+        add("Subject", summary.get("subject") or "—")
         thread = summary["thread"]
-        table.add_row(
+        add(
             "Thread",
             f"MsgId {thread['msg_id']}\nRefToParent "
             f"{thread['ref_to_parent'] or '—'}\nRefToConversation "
             f"{thread['ref_to_conversation'] or '—'}",
         )
-        table.add_row("Ack", summary.get("ack") or "—")
+        add("Ack", summary.get("ack") or "—")
         attachments = summary["attachments"]
-        table.add_row(
+        add(
             "Attachments",
             "\n".join(
                 f"{a['mime_type'] or '?'}  {a['size'] if a['size'] is not None else '?'} bytes"
@@ -291,23 +323,23 @@ def _print(summary: dict[str, Any]) -> None:
             or "none",
         )
     elif summary.get("kind") == "AppRec":
-        table.add_row("AppRec", f"version {summary['version']}, id {summary['id']}")
-        table.add_row("Status", _describe(summary["status"]))
-        table.add_row("Errors", "\n".join(_describe(e) for e in summary["errors"]) or "none")
+        add("AppRec", f"version {summary['version']}, id {summary['id']}")
+        add("Status", _describe(summary["status"]))
+        add("Errors", "\n".join(_describe(e) for e in summary["errors"]) or "none")
         original = summary["original"]
-        table.add_row("Receipt for", f"{original['msg_type']} {original['msg_id']}")
+        add("Receipt for", f"{original['msg_type']} {original['msg_id']}")
     verdict = summary["validation"]
     colour = "green" if verdict["valid"] else "red"
-    table.add_row(
+    add(
         "Validation",
-        f"[{colour}]{'valid' if verdict['valid'] else 'INVALID'}[/] "
-        f"({verdict['errors']} error(s), {verdict['warnings']} warning(s))",
+        Text.assemble(
+            ("valid" if verdict["valid"] else "INVALID", colour),
+            f" ({verdict['errors']} error(s), {verdict['warnings']} warning(s))",
+        ),
     )
     for issue in verdict["issues"]:
         where = f"line {issue['line']}" if issue["line"] else ""
-        table.add_row(
-            "", f"{issue['severity']} {issue['rule']} {where}: {issue['message']}", style=None
-        )
+        add("", f"{issue['severity']} {issue['rule']} {where}: {issue['message']}")
     if summary.get("problem"):
-        table.add_row("Model", summary["problem"])
+        add("Model", summary["problem"])
     console.print(table)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -16,6 +17,29 @@ from pathlib import Path
 from digidialog.adapters.memory import AutoAnswer, demo_journal
 from digidialog.adapters.registry import names, simulator
 from digidialog.adapters.simulator import DEFAULT_TOKEN, SimulatorOptions
+from digidialog.errors import UsageError
+
+
+def _port(text: str) -> int:
+    """A TCP port for argparse: 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is not in 0-65535")
+    return port
+
+
+def _seconds(text: str) -> float:
+    """A duration for argparse: a number of seconds, not negative."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not seconds >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} is not a duration (seconds >= 0)")
+    return seconds
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,14 +51,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("name", help=f"adapter name (installed: {', '.join(names()) or 'none'})")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--port", type=int, default=0, help="loopback port for HTTP simulators")
+    where.add_argument("--port", type=_port, default=0, help="loopback port for HTTP simulators")
     where.add_argument("--dir", type=Path, help="exchange-folder root for folder simulators")
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="credential to require")
     parser.add_argument(
         "--quiet-office", action="store_true", help="do not answer incoming messages automatically"
     )
     parser.add_argument(
-        "--seconds", type=float, default=None, help="stop after this many seconds (default: never)"
+        "--seconds",
+        type=_seconds,
+        default=None,
+        help="stop after this many seconds (default: never)",
     )
     parser.add_argument("--json", action="store_true", help="print the adapter config as JSON")
     parser.set_defaults(handler=run)
@@ -42,8 +69,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     journal = demo_journal(auto=AutoAnswer() if args.quiet_office else None)
+    if args.dir is not None:
+        _check_folder(args.dir)
     options = SimulatorOptions(workdir=args.dir, port=args.port, journal=journal, token=args.token)
-    with simulator(args.name, options) as sim:
+    with contextlib.ExitStack() as stack:
+        try:
+            sim = stack.enter_context(simulator(args.name, options))
+        except OSError as exc:  # port taken or not ours, folder not writable …
+            raise UsageError(
+                f"cannot start the {args.name} simulator: {exc}",
+                hint="choose another --port (0: any free one) or a writable --dir",
+            ) from exc
         config = dict(sim.adapter_config())
         if args.json:
             print(json.dumps({"name": args.name, "address": sim.address, "config": config}))
@@ -59,3 +95,17 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop
             threading.Event().wait(args.seconds)
     return 0
+
+
+def _check_folder(folder: Path) -> None:
+    """`--dir` must be (or become) a writable folder: a clear usage error, never a traceback."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--dir {folder}: not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"--dir {folder}: cannot create the folder: {exc.strerror or exc}"
+        ) from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--dir {folder}: the folder is not writable")

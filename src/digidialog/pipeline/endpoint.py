@@ -281,9 +281,9 @@ class Endpoint(ABC):
                     result.failed.append(message_id)
                     log.error("send of %s failed for good: %s", message_id, exc)
                 continue
-            self.store.mark_sent(item.id)
             result.sent.append(message_id)
-            self._notify(item)
+            if self.store.mark_sent(item.id):  # False: a flush running alongside marked it first
+                self._notify(item)
         return result
 
     def _notify(self, item: OutboxItem) -> None:

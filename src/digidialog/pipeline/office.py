@@ -27,7 +27,7 @@ from digidialog.pipeline.channel import SecureChannel
 from digidialog.pipeline.endpoint import Endpoint, FlushResult, OnPacked, Outcome, Status
 from digidialog.pipeline.journal import JournalBridge
 from digidialog.pipeline.retry import RetryPolicy
-from digidialog.pipeline.store import MessageStore, StoredMessage
+from digidialog.pipeline.store import MessageStore, StoredMessage, StoreError
 from digidialog.services import GpOffice, Incoming, Outgoing, rebuild_conversations
 from digidialog.transport import BaseTransport, Envelope
 from digidialog.validation import Issue, validate_tree
@@ -184,6 +184,17 @@ class OfficePipeline(Endpoint):
                               next_attempt=self.clock() + wait, now=self.clock())  # fmt: skip
             return Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
                            code=exc.code, detail=str(exc), apprec=apprec)  # fmt: skip
+        except Exception as exc:  # a bug in the adapter: the message is stored; keep and retry
+            self._waiting[row.id] = incoming
+            wait = self.retry.delay(row.attempts + 1)
+            log.exception("journal delivery of %s failed unexpectedly, retry in %.0fs",
+                          row.msg_id, wait)  # fmt: skip
+            detail = f"{type(exc).__name__}: {exc}"
+            outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
+            self.store.settle(row.id, "pending", outgoing, error=detail,
+                              next_attempt=self.clock() + wait, now=self.clock())  # fmt: skip
+            return Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
+                           code="pipeline:internal", detail=detail, apprec=apprec)  # fmt: skip
         self._waiting.pop(row.id, None)
         return self._settle(row, message, "delivered", apprec, replies)
 
@@ -216,27 +227,38 @@ class OfficePipeline(Endpoint):
     def _retry_pending(self, limit: int) -> list[Outcome]:
         outcomes = []
         for row in self.store.due_received(self.clock(), limit):
-            tree = parse_bytes(row.signed_xml, source=row.msg_id)
-            message = MsgHead.from_tree(tree, source=row.msg_id)
-            if row.state == "stored":  # kept but never handled (a crash in between)
-                issues = validate_tree(tree).errors
-                outcomes.append(self._on_message(row, message, issues))
-                continue
-            incoming = self._waiting.get(row.id)
-            if incoming is None:  # after a restart: thread it again (no second AppRec)
-                service = self.office.service_for(row.msg_type)
-                try:
-                    if service is None:
-                        raise ServiceError(f"no service handles {row.msg_type}", rule="SV013")
-                    incoming = service.handle(message)
-                except ServiceError as exc:
-                    log.error("stored message %s cannot be handled again: %s", row.msg_id, exc)
-                    self.store.settle(row.id, "failed", error=str(exc), now=self.clock())
-                    outcomes.append(Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
-                                            code=exc.rule, detail=str(exc)))  # fmt: skip
-                    continue
-            outcomes.append(self._deliver(row, message, incoming, None))
+            try:
+                outcomes.append(self._retry_one(row))
+            except StoreError:
+                raise  # the store itself failed: stop, nothing was lost
+            except Exception as exc:  # a bug on this one message must not stall all the others
+                wait = self.retry.delay(row.attempts + 1)
+                log.exception("message %s failed unexpectedly, retry in %.0fs", row.msg_id, wait)
+                detail = f"{type(exc).__name__}: {exc}"
+                self.store.settle(row.id, row.state, error=detail,
+                                  next_attempt=self.clock() + wait, now=self.clock())  # fmt: skip
+                outcomes.append(Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
+                                        code="pipeline:internal", detail=detail))  # fmt: skip
         return outcomes
+
+    def _retry_one(self, row: StoredMessage) -> Outcome:
+        tree = parse_bytes(row.signed_xml, source=row.msg_id)
+        message = MsgHead.from_tree(tree, source=row.msg_id)
+        if row.state == "stored":  # kept but never handled (a crash in between)
+            return self._on_message(row, message, validate_tree(tree).errors)
+        incoming = self._waiting.get(row.id)
+        if incoming is None:  # after a restart: thread it again (no second AppRec)
+            service = self.office.service_for(row.msg_type)
+            try:
+                if service is None:
+                    raise ServiceError(f"no service handles {row.msg_type}", rule="SV013")
+                incoming = service.handle(message)
+            except ServiceError as exc:
+                log.error("stored message %s cannot be handled again: %s", row.msg_id, exc)
+                self.store.settle(row.id, "failed", error=str(exc), now=self.clock())
+                return Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
+                               code=exc.rule, detail=str(exc))  # fmt: skip
+        return self._deliver(row, message, incoming, None)
 
     # -- sending -----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ Three tables, each answering one question after a crash:
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -124,7 +125,9 @@ class OutboxItem:
 class MessageStore:
     """sqlite-backed store shared by the threads of one pipeline (one connection, one lock)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0) -> None:
+        """Open (or create) the store at `path`; `busy_timeout` is how long (seconds) a write
+        waits for another process holding the file before it fails with `StoreError`."""
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +135,7 @@ class MessageStore:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.execute(f"PRAGMA busy_timeout={max(0, int(busy_timeout * 1000))}")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
@@ -159,6 +162,11 @@ class MessageStore:
                     raise
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
+                # A failed COMMIT (disk full, I/O error) leaves the transaction open; end it, or
+                # every later write would fail with "cannot start a transaction within one".
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise StoreError(
                     f"message store write failed: {exc}", location=Location(str(self.path))
                 ) from exc
@@ -286,10 +294,16 @@ class MessageStore:
             rows = self._query("SELECT * FROM outbox WHERE state=? ORDER BY id", (state,))
         return [_outbox(r) for r in rows]
 
-    def mark_sent(self, row_id: int) -> None:
+    def mark_sent(self, row_id: int) -> bool:
+        """Mark an envelope sent; False when it was not pending any more (another flush, running
+        at the same time, sent it first), so the caller does not send its SMS a second time."""
         with self._tx() as db:
-            db.execute("UPDATE outbox SET state='sent', attempts=attempts+1, last_error=NULL"
-                       " WHERE id=?", (row_id,))  # fmt: skip
+            cursor = db.execute(
+                "UPDATE outbox SET state='sent', attempts=attempts+1, last_error=NULL"
+                " WHERE id=? AND state='pending'",
+                (row_id,),
+            )
+            return cursor.rowcount == 1
 
     def defer_outbox(self, row_id: int, error: str, next_attempt: float) -> None:
         with self._tx() as db:

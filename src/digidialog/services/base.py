@@ -123,10 +123,10 @@ class ServiceContext:
         body: Body,
         now: datetime | None = None,
         thread: tuple[str, str] | None = None,
-        contact_her_id: str | None = None,
     ) -> MsgHead:
         """One message with a new id between the portal and this office's GP `gp_her_id` (None:
-        the front desk), in the direction `from_office` says; `now` defaults to the clock."""
+        the front desk), in the direction `from_office` says; `now` defaults to the clock.
+        A slot without its own GP gets `gp_her_id` (else the office) as xCal contact."""
         msg_id = self.new_id()
         when = self.clock() if now is None else now
         portal = portal_organisation(self.portal)
@@ -144,7 +144,39 @@ class ServiceContext:
             body=body,
             thread=thread,
             prodid=self.prodid,
-            contact_her_id=contact_her_id,
+            contact_her_id=gp_her_id or self.office.her_id,
+        )
+
+    def new_request(
+        self,
+        msg_type: str,
+        code: str,
+        citizen: Citizen,
+        gp_her_id: str | None,
+        body: Body,
+        *,
+        sender: Party,
+        now: datetime | None = None,
+    ) -> MsgHead:
+        """The first message of a thread, checked against the catalogue: SV001 when `code` is not
+        a request of `msg_type`, SV003 when `sender` does not send it."""
+        request = known_request(msg_type, code)
+        if sender not in request.senders:
+            raise ServiceError(
+                f"{code} ({request.display_name}) is not sent by {sender.value}",
+                rule="SV003",
+                hint="only " + ", ".join(sorted(p.value for p in request.senders)) + " send it",
+            )
+        return self.compose(
+            from_office=sender is Party.HELSEPERSONELL,
+            gp_her_id=gp_her_id,
+            msg_type=msg_type,
+            citizen=citizen,
+            kind=request,
+            is_reply=False,
+            ack=request.ack,
+            body=body,
+            now=now,
         )
 
 
@@ -199,6 +231,23 @@ def _refusal_kind(code: str) -> CatalogueReply:
     )
 
 
+#: The general refusals any request may get (7602).
+_REFUSALS = (ReplyKind.REJECTED, ReplyKind.NO_ACCESS, ReplyKind.GENERAL_ERROR)
+
+
+def one_of(value: object, allowed: tuple[ReplyKind, ...], *, rule: str, what: str) -> ReplyKind:
+    """`value` (a `ReplyKind` or its 7602 code) as one of `allowed`, else `ServiceError` `rule`:
+    a caller passing "12" or 12 where a refusal belongs gets the rule, not an AttributeError."""
+    for kind in allowed:
+        if value == kind.value:
+            return kind
+    raise ServiceError(
+        f"{value!r} is not {what}",
+        rule=rule,
+        hint="use " + ", ".join(k.value for k in allowed),
+    )
+
+
 class DialogService:
     """Base of the four services: the shared building and handling steps."""
 
@@ -220,20 +269,8 @@ class DialogService:
         body: Body,
     ) -> Outgoing:
         """A request from helsenorge.no to the office (citizen side); the store is untouched."""
-        request = known_request(msg_type, code)
-        if Party.INNBYGGER not in request.senders:
-            raise ServiceError(f"{code} is not sent by the citizen", rule="SV003")
-        ctx = self.context
-        msg = ctx.compose(
-            from_office=False,
-            gp_her_id=gp_her_id,
-            msg_type=msg_type,
-            citizen=citizen,
-            kind=request,
-            is_reply=False,
-            ack=request.ack,
-            body=body,
-            contact_her_id=gp_her_id or ctx.office.her_id,
+        msg = self.context.new_request(
+            msg_type, code, citizen, gp_her_id, body, sender=Party.INNBYGGER
         )
         return Outgoing(msg, msg.msg_id)
 
@@ -241,17 +278,7 @@ class DialogService:
         """A reply from helsenorge.no in an existing thread (e.g. 22); the store is untouched."""
         conversation = self._conversation(conversation_id)
         reply = conversation.check_reply(code, Party.INNBYGGER)
-        msg = self.context.compose(
-            from_office=False,
-            gp_her_id=conversation.practitioner_her_id,
-            msg_type=conversation.msg_type,
-            citizen=conversation.citizen,
-            kind=reply,
-            is_reply=True,
-            ack=conversation.request.ack,
-            body=body,
-            thread=(conversation.parent_for(Party.INNBYGGER), conversation.id),
-        )
+        msg, _ = self._reply_in(conversation, reply, body, Party.INNBYGGER)
         return Outgoing(msg, conversation.id)
 
     def _office_request(
@@ -263,23 +290,11 @@ class DialogService:
         body: Body,
     ) -> tuple[MsgHead, Conversation]:
         """A message the office starts (DI, EKI, an appointment push): a new saved conversation."""
-        request = known_request(msg_type, code)
-        if Party.HELSEPERSONELL not in request.senders:
-            raise ServiceError(f"{code} is not sent by the office", rule="SV003")
         ctx = self.context
         ctx.citizens.require_active(citizen)
         now = ctx.clock()
-        msg = ctx.compose(
-            from_office=True,
-            gp_her_id=gp_her_id,
-            msg_type=msg_type,
-            citizen=citizen,
-            kind=request,
-            is_reply=False,
-            ack=request.ack,
-            body=body,
-            now=now,
-            contact_her_id=gp_her_id or ctx.office.her_id,
+        msg = ctx.new_request(
+            msg_type, code, citizen, gp_her_id, body, sender=Party.HELSEPERSONELL, now=now
         )
         conversation = Conversation.start(
             opening=Turn(msg.msg_id, None, code, False, Party.HELSEPERSONELL, now),
@@ -314,12 +329,29 @@ class DialogService:
         *,
         parent_id: str | None = None,
     ) -> tuple[MsgHead, Conversation]:
+        """Write an already checked office reply, record it and expect its AppRec (SV009 when
+        the citizen is not digitally active: nothing is written)."""
         ctx = self.context
         ctx.citizens.require_active(conversation.citizen)
-        now = ctx.clock()
-        parent = conversation.parent_for(Party.HELSEPERSONELL, parent_id)
-        msg = ctx.compose(
-            from_office=True,
+        msg, turn = self._reply_in(conversation, reply, body, Party.HELSEPERSONELL, parent_id)
+        updated = conversation.with_turn(turn)
+        ctx.store.save(updated)
+        ctx.receipts.expect(msg)
+        return msg, updated
+
+    def _reply_in(
+        self,
+        conversation: Conversation,
+        reply: CatalogueReply,
+        body: Body,
+        sender: Party,
+        parent_id: str | None = None,
+    ) -> tuple[MsgHead, Turn]:
+        """The message `sender` writes in `conversation`, and the turn it makes there."""
+        now = self.context.clock()
+        parent = conversation.parent_for(sender, parent_id)
+        msg = self.context.compose(
+            from_office=sender is Party.HELSEPERSONELL,
             gp_her_id=conversation.practitioner_her_id,
             msg_type=conversation.msg_type,
             citizen=conversation.citizen,
@@ -329,14 +361,8 @@ class DialogService:
             body=body,
             now=now,
             thread=(parent, conversation.id),
-            contact_her_id=conversation.practitioner_her_id or ctx.office.her_id,
         )
-        updated = conversation.with_turn(
-            Turn(msg.msg_id, parent, reply.code, True, Party.HELSEPERSONELL, now)
-        )
-        ctx.store.save(updated)
-        ctx.receipts.expect(msg)
-        return msg, updated
+        return msg, Turn(msg.msg_id, parent, reply.code, True, sender, now)
 
     def _conversation(self, conversation_id: str) -> Conversation:
         found = self.context.store.get(conversation_id)
@@ -359,16 +385,13 @@ class DialogService:
     def refuse(
         self,
         conversation_id: str,
-        kind: ReplyKind = ReplyKind.REJECTED,
+        kind: ReplyKind | str = ReplyKind.REJECTED,
         text: str | None = None,
     ) -> Outgoing:
         """A general refusal: 26 rejected, 30 no access, 31 general error (where the request
         allows it). Used for business refusals after an OK AppRec (HITS 1217 §2.13)."""
-        if kind not in (ReplyKind.REJECTED, ReplyKind.NO_ACCESS, ReplyKind.GENERAL_ERROR):
-            raise ServiceError(
-                f"{kind.value} is not a general refusal", rule="SV002", hint="use 26, 30 or 31"
-            )
-        msg, _ = self._office_reply(conversation_id, kind, Body(text=text))
+        refusal = one_of(kind, _REFUSALS, rule="SV002", what="a general refusal")
+        msg, _ = self._office_reply(conversation_id, refusal, Body(text=text))
         return Outgoing(msg, conversation_id)
 
     def refuse_unknown_request(self, msg: MsgHead) -> Outgoing | None:
@@ -379,24 +402,21 @@ class DialogService:
         envelope = read(msg, ctx.office)
         if envelope.is_reply or envelope.citizen is None:
             return None
-        try:
-            sender = office_organisation(ctx.office, ctx.addressee(envelope.receiver_gp_her_id))
-        except ServiceError:
-            return None
         ctx.citizens.require_active(envelope.citizen)
-        refusal = compose(
-            msg_type=envelope.msg_type,
-            msg_id=ctx.new_id(),
-            now=ctx.clock(),
-            sender=sender,
-            receiver=portal_organisation(ctx.portal),
-            citizen=envelope.citizen,
-            kind=coded(_refusal_kind("26")),
-            is_reply=True,
-            ack="J",
-            body=Body(text="Forespørselen kunne ikke behandles (SV001)."),
-            thread=(envelope.msg_id, envelope.msg_id),
-        )
+        try:
+            refusal = ctx.compose(
+                from_office=True,
+                gp_her_id=envelope.receiver_gp_her_id,
+                msg_type=envelope.msg_type,
+                citizen=envelope.citizen,
+                kind=_refusal_kind("26"),
+                is_reply=True,
+                ack="J",
+                body=Body(text="Forespørselen kunne ikke behandles (SV001)."),
+                thread=(envelope.msg_id, envelope.msg_id),
+            )
+        except ServiceError:  # SV017: addressed to no GP or front desk of ours
+            return None
         ctx.receipts.expect(refusal)
         return Outgoing(refusal, envelope.msg_id)
 
@@ -439,6 +459,12 @@ class DialogService:
                 f"message {envelope.msg_id} names no patient with name and national id",
                 rule="SV016",
                 hint="HITS 1217 §2.3: the patient's names and FNR/DNR are mandatory",
+            )
+        if ctx.store.get(envelope.msg_id) is not None:
+            raise ServiceError(
+                f"request {envelope.msg_id} was received before",
+                rule="SV008",
+                hint="a duplicate: drop it (the first copy was handled)",
             )
         conversation = Conversation.start(
             opening=turn_of(envelope, ctx.office.her_id),

@@ -24,7 +24,7 @@ from digidialog.codes import JaNei
 from digidialog.codes.processes import RequestKind, Requirement
 from digidialog.errors import ServiceError
 from digidialog.model import MsgHead
-from digidialog.services.base import DialogService, Incoming, Outgoing
+from digidialog.services.base import DialogService, Incoming, Outgoing, one_of
 from digidialog.services.conversation import Conversation
 from digidialog.services.messages import Body, Envelope, yes_no_code
 from digidialog.services.notify import SmsNotice
@@ -59,6 +59,9 @@ MAX_FREE_SLOT_PERIOD = timedelta(weeks=4)
 _ASSIGNING = frozenset(
     {ReplyKind.BOOKED, ReplyKind.CHANGED, ReplyKind.BOOKED_WITH_OTHER_PRACTITIONER}
 )
+
+#: What the office may push about an appointment made elsewhere (Avtaleutsending).
+_PUSHES = (ReplyKind.BOOKED, ReplyKind.CHANGED, ReplyKind.CANCELLED, ReplyKind.NO_SHOW)
 
 #: Per request: the reply that says yes and the one that says no.
 _YES_NO: dict[str, tuple[ReplyKind, ReplyKind]] = {
@@ -265,25 +268,17 @@ class Booking(DialogService):
         citizen: Citizen,
         gp_her_id: str | None,
         appointment: Slot,
-        kind: ReplyKind = ReplyKind.BOOKED,
+        kind: ReplyKind | str = ReplyKind.BOOKED,
         *,
         msg_type: str = TIMERESERVASJON,
     ) -> Outgoing:
         """Avtaleutsending: tell helsenorge.no about an appointment made in the journal —
         05 booked, 07 changed, 08 cancelled, 11 patient did not show up. One-way."""
-        if kind not in (
-            ReplyKind.BOOKED,
-            ReplyKind.CHANGED,
-            ReplyKind.CANCELLED,
-            ReplyKind.NO_SHOW,
-        ):
-            raise ServiceError(
-                f"{kind.value} is not an appointment push", rule="SV001", hint="use 05, 07, 08, 11"
-            )
+        push = one_of(kind, _PUSHES, rule="SV001", what="an appointment push")
         msg, conversation = self._office_request(
-            msg_type, kind.value, citizen, gp_her_id, Body(slots=(appointment,))
+            msg_type, push.value, citizen, gp_her_id, Body(slots=(appointment,))
         )
-        sms = SmsNotice.for_citizen(citizen) if kind in _ASSIGNING else None
+        sms = SmsNotice.for_citizen(citizen) if push in _ASSIGNING else None
         return Outgoing(msg, conversation.id, sms=sms)
 
     # -- handling ----------------------------------------------------------------------------

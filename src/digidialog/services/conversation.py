@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from digidialog.codes.processes import Party, RequestKind, find_request
+from digidialog.codes.processes import Party, RequestKind
 from digidialog.codes.processes import ReplyKind as CatalogueReply
 from digidialog.errors import ServiceError
 from digidialog.services.deadlines import Deadline, due_date
-from digidialog.services.messages import Envelope, read, service_for
+from digidialog.services.messages import Envelope, known_request, read, service_for
 from digidialog.services.types import Citizen, Office, ServiceName
 
 if TYPE_CHECKING:
@@ -128,12 +128,7 @@ class Conversation:
                 rule="SV005",
                 hint="a reply needs the conversation it belongs to; is it stored?",
             )
-        if find_request(msg_type, opening.code) is None:
-            raise ServiceError(
-                f"{opening.code!r} is not a request of {msg_type}",
-                rule="SV001",
-                hint="see digidialog.codes.processes for the requests each process allows",
-            )
+        known_request(msg_type, opening.code)  # SV001 for a code its process lacks
         return cls(
             id=opening.msg_id,
             msg_type=msg_type,
@@ -196,13 +191,9 @@ class Conversation:
 
     @property
     def request(self) -> RequestKind:
-        """The catalogue entry of the opening request."""
-        found = find_request(self.msg_type, self.opening.code)
-        if found is None:  # start() checked it; a hand-built Conversation may not have
-            raise ServiceError(
-                f"{self.opening.code!r} is not a request of {self.msg_type}", rule="SV001"
-            )
-        return found
+        """The catalogue entry of the opening request (SV001 for a hand-built thread whose opening
+        code its process lacks; `start()` refuses those)."""
+        return known_request(self.msg_type, self.opening.code)
 
     @property
     def last(self) -> Turn:
@@ -227,6 +218,15 @@ class Conversation:
 
     def turn(self, msg_id: str) -> Turn | None:
         return next((t for t in self.turns if t.msg_id == msg_id), None)
+
+    def _require_turn(self, parent_id: str | None) -> None:
+        """SV006 unless `parent_id` (a RefToParent) names a message of this thread."""
+        if parent_id is None or self.turn(parent_id) is None:
+            raise ServiceError(
+                f"message {parent_id} is not part of conversation {self.id}",
+                rule="SV006",
+                hint="RefToParent must name a message of the same conversation",
+            )
 
     # -- what may be said next ---------------------------------------------------------------
 
@@ -266,12 +266,7 @@ class Conversation:
         """RefToParent for a new message from `sender`: `parent_id` if given (it must be in this
         thread), else the latest message from the other side."""
         if parent_id is not None:
-            if self.turn(parent_id) is None:
-                raise ServiceError(
-                    f"message {parent_id} is not part of conversation {self.id}",
-                    rule="SV006",
-                    hint="RefToParent must name a message of the same conversation",
-                )
+            self._require_turn(parent_id)
             return parent_id
         for turn in reversed(self.turns):
             if turn.sender is not sender:
@@ -287,12 +282,7 @@ class Conversation:
                 hint="a request opens its own conversation",
             )
         self.check_reply(turn.code, turn.sender)
-        if turn.parent_id is None or self.turn(turn.parent_id) is None:
-            raise ServiceError(
-                f"message {turn.msg_id} refers to {turn.parent_id}, not a message of {self.id}",
-                rule="SV006",
-                hint="RefToParent must name a message of the same conversation",
-            )
+        self._require_turn(turn.parent_id)
         if self.turn(turn.msg_id) is not None:
             raise ServiceError(
                 f"message {turn.msg_id} is already in conversation {self.id}",

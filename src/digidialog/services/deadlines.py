@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from holidays.countries.norway import Norway
 
 from digidialog.errors import ServiceError
+from digidialog.services.types import require_aware
 
 __all__ = [
     "E_CONSULTATION_WORKING_DAYS",
@@ -64,12 +65,7 @@ def add_working_days(start: date, days: int) -> date:
 
 def due_date(received: datetime, working_days: int = E_CONSULTATION_WORKING_DAYS) -> date:
     """The Norwegian calendar day by whose end a message received at `received` must be answered."""
-    if received.tzinfo is None or received.utcoffset() is None:
-        raise ServiceError(
-            f"received time {received.isoformat()} has no time zone",
-            rule="SV100",
-            hint="pass an aware datetime",
-        )
+    require_aware(received, "received time")
     return add_working_days(received.astimezone(NORWAY).date(), working_days)
 
 
@@ -81,10 +77,6 @@ class Deadline:
     due: date
 
     def overdue_at(self, now: datetime) -> bool:
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise ServiceError(
-                f"'now' {now.isoformat()} has no time zone",
-                rule="SV100",
-                hint="pass an aware datetime",
-            )
+        """Late from the Norwegian day after `due`: the office has all of the due day."""
+        require_aware(now, "'now'")
         return now.astimezone(NORWAY).date() > self.due

@@ -49,6 +49,10 @@ REDIRECT_TEXT = (
 )
 
 
+def _body(reply: Reply) -> Body:
+    return Body(text=reply.text, attachments=reply.attachments, responder=reply.responder)
+
+
 class _TwoWayDialog(DialogService):
     """What e-consultation and contact-the-office share: ask, answer, close, start, reply."""
 
@@ -136,12 +140,7 @@ class _TwoWayDialog(DialogService):
         """Send the journal's `Reply` (any kind the thread allows)."""
         if reply.kind is self.answer_kind:
             return self._answer(conversation_id, reply, parent_id=parent_id)
-        msg, _ = self._office_reply(
-            conversation_id,
-            reply.kind,
-            Body(text=reply.text, attachments=reply.attachments, responder=reply.responder),
-            parent_id=parent_id,
-        )
+        msg, _ = self._office_reply(conversation_id, reply.kind, _body(reply), parent_id=parent_id)
         return Outgoing(msg, conversation_id)
 
     def answer(
@@ -171,10 +170,7 @@ class _TwoWayDialog(DialogService):
         self, conversation_id: str, reply: Reply, *, parent_id: str | None, billable: bool = True
     ) -> Outgoing:
         msg, conversation = self._office_reply(
-            conversation_id,
-            reply.kind,
-            Body(text=reply.text, attachments=reply.attachments, responder=reply.responder),
-            parent_id=parent_id,
+            conversation_id, reply.kind, _body(reply), parent_id=parent_id
         )
         answered_by = reply.responder or self.context.office.practitioner(
             conversation.practitioner_her_id or ""

@@ -35,7 +35,7 @@ from digidialog.codes import (
 )
 from digidialog.codes.identifiers import kind as id_kind
 from digidialog.codes.processes import Party, ReplyKind, RequestKind, find_process, find_request
-from digidialog.errors import DigidialogError, ServiceError
+from digidialog.errors import DigidialogError, ParseError, ServiceError
 from digidialog.model import (
     Base64Container,
     CalComponent,
@@ -238,8 +238,20 @@ def _local_text(value: datetime) -> str:
     return value.astimezone(NORWAY).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def _read_time(text: str) -> datetime:
-    value = parse_datetime(text)
+def _unreadable(text: str, what: str) -> ServiceError:
+    return ServiceError(
+        f"{what} {text!r} is not an ISO 8601 date or time",
+        rule="SV023",
+        hint="write e.g. 2027-04-06 or 2027-04-06T09:45:00",
+    )
+
+
+def _read_time(text: str, what: str = "time") -> datetime:
+    """A received date-time; without zone it is Norwegian local time, as the examples write it."""
+    try:
+        value = parse_datetime(text)
+    except ValueError:
+        raise _unreadable(text, what) from None
     return value if value.tzinfo is not None else value.replace(tzinfo=NORWAY)
 
 
@@ -283,8 +295,8 @@ def _event_slot(event: CalComponent, office: Office | None) -> Slot:
         slot_type = AppointmentType.ORDINARY
     return Slot(
         uid=uid.strip(),
-        start=_read_time(start),
-        end=_read_time(end),
+        start=_read_time(start, "xCal dtstart"),
+        end=_read_time(end, "xCal dtend"),
         type=slot_type,
         location=event.text("location"),
         practitioner=office.practitioner(contact) if office and contact else None,
@@ -330,7 +342,14 @@ def yes_no_code(value: bool) -> CodedValue:
 
 
 def _m1_raw(data: bytes, index: int) -> RawXml:
-    element = parse_bytes(data, source=f"M1 document {index + 1}").getroot()
+    try:
+        element = parse_bytes(data, source=f"M1 document {index + 1}").getroot()
+    except ParseError as exc:
+        raise ServiceError(
+            f"M1 document {index + 1} is not XML: {exc.message}",
+            rule="SV015",
+            hint="pass the M1 (ER-M1) XML the e-prescription module produced, untouched",
+        ) from exc
     namespace = etree.QName(element).namespace or ""
     if not namespace.startswith(_M1_NAMESPACE_PREFIX):
         raise ServiceError(
@@ -527,10 +546,6 @@ class Envelope:
         """Which side sent it: the office (its HER-id at any level) or the citizen."""
         return Party.HELSEPERSONELL if office_her_id in self.sender_her_ids else Party.INNBYGGER
 
-    @property
-    def expects_apprec(self) -> bool:
-        return self.ack != "N"
-
 
 def _her_ids(org: Organisation) -> tuple[str, ...]:
     ids = [h for h in org.her_ids if h]
@@ -540,8 +555,13 @@ def _her_ids(org: Organisation) -> tuple[str, ...]:
     return tuple(ids)
 
 
-def _date(text: str | None) -> date | None:
-    return None if not text else date.fromisoformat(text.strip()[:10])
+def _date(text: str | None, what: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        raise _unreadable(text, what) from None
 
 
 def read(msg: MsgHead, office: Office | None = None) -> Envelope:
@@ -569,7 +589,7 @@ def read(msg: MsgHead, office: Office | None = None) -> Envelope:
         subject = request.emne_sporsmal or ""
         text = request.sporsmal_text or ""
         coded = request.kodet_opplysning.v if request.kodet_opplysning else None
-        from_date, to_date = _date(request.fra_dato), _date(request.til_dato)
+        from_date, to_date = _date(request.fra_dato, "FraDato"), _date(request.til_dato, "TilDato")
         is_reply = False
     slots = tuple(
         _event_slot(event, office)
@@ -624,7 +644,7 @@ def read(msg: MsgHead, office: Office | None = None) -> Envelope:
         is_reply=is_reply,
         parent_id=msg.ref_to_parent,
         conversation_id=msg.ref_to_conversation,
-        sent=_read_time(msg.msg_info.gen_date),
+        sent=_read_time(msg.msg_info.gen_date, "GenDate"),
         sender_her_ids=_her_ids(msg.sender),
         receiver_her_ids=_her_ids(msg.receiver),
         sender_gp_her_id=sender_professional.her_id if sender_professional else None,

@@ -81,4 +81,5 @@ class SmsNotice:
         return cls(citizen.mobile) if citizen.sms_notification else None
 
     def send(self, notifier: Notifier) -> None:
+        """Text `SMS_TEXT` (never anything from the message) once the message itself was sent."""
         notifier.send_sms(self.mobile, SMS_TEXT)

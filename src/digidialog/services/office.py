@@ -14,18 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from digidialog.codes import AppRecFeil, JaNei
+from digidialog.codes.processes import Party
 from digidialog.errors import ServiceError
 from digidialog.model import AppRec, MsgHead
 from digidialog.services.base import DialogService, Incoming, Outgoing, ServiceContext
 from digidialog.services.booking import Booking
 from digidialog.services.conversation import Conversation, overdue_conversations
 from digidialog.services.dialogs import ContactOffice, EConsultation
-from digidialog.services.messages import (
-    Body,
-    known_request,
-    read,
-    yes_no_code,
-)
+from digidialog.services.messages import Body, read, yes_no_code
 from digidialog.services.receipts import ReceiptError, ReceiptOutcome, TransportInfo
 from digidialog.services.renewal import PrescriptionRenewal
 from digidialog.services.types import Citizen, ReplyKind
@@ -44,7 +40,8 @@ class Received:
     incoming: Incoming | None = None
     """The handled message; None when rejected or refused."""
     refusal: Outgoing | None = None
-    """The 26 refusal sent after an OK AppRec when the content does not fit the process."""
+    """The 26 refusal sent after an OK AppRec when the content does not fit the process (None
+    when there is no thread to answer in or the citizen is not digitally active)."""
     error: ServiceError | None = None
     """Why the content was refused (rule ID inside)."""
     digitally_active: bool | None = None
@@ -74,6 +71,7 @@ class GpOffice:
     def receive(self, msg: MsgHead, transport: TransportInfo | None = None) -> Received:
         """Receipt and handle one received message (see the module docs)."""
         receipts = self.context.receipts
+        receipts.require_new(msg.msg_id)  # before handling: a redelivery must not touch threads
         errors = receipts.check(msg, transport)
         if errors:
             return Received(receipts.issue(msg, errors))
@@ -104,21 +102,21 @@ class GpOffice:
 
     def status_notice(self, citizen: Citizen, gp_her_id: str | None, *, active: bool) -> MsgHead:
         """A Digitalbruker status notice (SDAB) as helsenorge.no sends it (for demos and tests)."""
-        request = known_request(DIGITALBRUKER, "SDAB")
-        return self.context.compose(
-            from_office=False,
-            gp_her_id=gp_her_id,
-            msg_type=DIGITALBRUKER,
-            citizen=citizen,
-            kind=request,
-            is_reply=False,
-            ack=request.ack,
-            body=Body(coded=yes_no_code(active)),
+        return self.context.new_request(
+            DIGITALBRUKER,
+            "SDAB",
+            citizen,
+            gp_her_id,
+            Body(coded=yes_no_code(active)),
+            sender=Party.INNBYGGER,
         )
 
     def _digital_status(self, msg: MsgHead) -> Received:
         receipts = self.context.receipts
-        envelope = read(msg, self.context.office)
+        try:
+            envelope = read(msg, self.context.office)
+        except ServiceError as unreadable:  # SV010/SV023: readable XML, but no notice in it
+            return Received(receipts.issue(msg), error=unreadable)
         if envelope.code != "SDAB" or envelope.citizen is None or envelope.coded is None:
             error = ServiceError(
                 f"Digitalbruker message {msg.msg_id} is not a status notice with a patient",
@@ -133,11 +131,18 @@ class GpOffice:
         return Received(receipts.issue(msg), digitally_active=active)
 
     def _refuse(self, service: DialogService, msg: MsgHead, error: ServiceError) -> Outgoing | None:
-        """26 in the conversation `msg` opened, when it was stored before its content failed."""
-        conversation = self.context.store.get(msg.msg_id)
-        if conversation is None and error.rule == "SV001":
-            return service.refuse_unknown_request(msg)
-        if conversation is None or conversation.closed:
+        """26 in the conversation `msg` opened, when it was stored before its content failed.
+        None when there is nothing to answer in, or nothing may be sent (SV009: the citizen is
+        not digitally active): the OK AppRec is already issued, so `receive` must not raise."""
+        try:
+            conversation = self.context.store.get(msg.msg_id)
+            if error.rule == "SV008":  # a repeated message: its thread is answered already
+                return None
+            if conversation is None and error.rule == "SV001":
+                return service.refuse_unknown_request(msg)
+            if conversation is None or conversation.closed:
+                return None
+            detail = f"Forespørselen kunne ikke behandles ({error.rule or 'feil'})."
+            return service.refuse(conversation.id, ReplyKind.REJECTED, detail)
+        except ServiceError:
             return None
-        detail = f"Forespørselen kunne ikke behandles ({error.rule or 'feil'})."
-        return service.refuse(conversation.id, ReplyKind.REJECTED, detail)

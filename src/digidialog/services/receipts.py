@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -152,6 +152,15 @@ def _cs(v: str, dn: str) -> CodedValue:
     return CodedValue(v=v, dn=dn)
 
 
+def _her() -> CodedValue:
+    return _cs("HER", "HER-id")  # a fresh one each time: models are mutable
+
+
+def _synchronous(msg: MsgHead) -> bool:
+    """Ack N (HLT, the communication test): answered at once, never receipted."""
+    return msg.msg_info.ack is not None and msg.msg_info.ack.v == "N"
+
+
 def _inst(org: Organisation) -> HCP:
     """Map MsgHead addressing to AppRec HCP: levels → Inst/Dept, the professional → HCPerson."""
     her = org.her_id
@@ -160,7 +169,7 @@ def _inst(org: Organisation) -> HCP:
         Dept(
             name=level.organisation_name,
             id=level.her_id,
-            type_id=_cs("HER", "HER-id") if level.her_id else None,
+            type_id=_her() if level.her_id else None,
         )
         for level in org.levels[1:]
     ]
@@ -172,14 +181,14 @@ def _inst(org: Organisation) -> HCP:
             HCPerson(
                 name=name or None,
                 id=professional.her_id,
-                type_id=_cs("HER", "HER-id") if professional.her_id else None,
+                type_id=_her() if professional.her_id else None,
             )
         )
     return HCP(
         inst=Inst(
             name=org.organisation_name,
             id=her,
-            type_id=_cs("HER", "HER-id") if her else None,
+            type_id=_her() if her else None,
             dept=depts,
             additional_id=[
                 AdditionalId(id=i.id, type=_cs(i.type_id.v or "", i.type_id.dn or ""))
@@ -298,33 +307,18 @@ class Receipts:
     ) -> AppRec | None:
         """The one AppRec for `msg`: OK without errors, rejected with them; None when `msg` is
         synchronous (Ack N). A second AppRec for the same MsgId is refused (SV020)."""
-        if msg.msg_info.ack is not None and msg.msg_info.ack.v == "N":
+        if _synchronous(msg):
             return None
-        with self._lock:
-            if msg.msg_id in self._issued:
-                raise ServiceError(
-                    f"message {msg.msg_id} already has an AppRec",
-                    rule="SV020",
-                    hint="an AppRec is final (HIS 80415 §3.3.4); refuse later in the Dialogmelding"
-                    " with 26/30/31",
-                )
-            status = StatusMottak.AVVIST if errors else StatusMottak.OK
-            receipt = AppRec(
-                software_name=self._software,
-                gen_date=self._clock().astimezone(UTC).isoformat(timespec="milliseconds"),
-                id=self._new_id(),
-                sender=AppRecParty(role=_cs("PRIM", "Primærmottaker"), hcp=_inst(msg.receiver)),
-                receiver=AppRecParty(hcp=_inst(msg.sender)),
-                status=_cs(status.value, status.display_name),
-                error=[e.coded() for e in errors],
-                original_msg_id=OriginalMsgId(
-                    msg_type=_cs(msg.msg_type or "", msg.msg_info.type.dn or ""),
-                    issue_date=msg.msg_info.gen_date,
-                    id=msg.msg_id,
-                ),
-            )
-            self._issued[msg.msg_id] = receipt
-            return receipt
+        return self._record(
+            _inst(msg.receiver),
+            _inst(msg.sender),
+            errors,
+            OriginalMsgId(
+                msg_type=_cs(msg.msg_type or "", msg.msg_info.type.dn or ""),
+                issue_date=msg.msg_info.gen_date,
+                id=msg.msg_id,
+            ),
+        )
 
     def receipt_for(self, msg: MsgHead, transport: TransportInfo | None = None) -> AppRec | None:
         """`check()` then `issue()`: the AppRec a readable received message gets."""
@@ -332,43 +326,55 @@ class Receipts:
 
     def reject_unreadable(self, transport: TransportInfo, error: ReceiptError) -> AppRec:
         """A rejection (T01 not XML, T02 schema-invalid …) built from what the transport knows."""
+        return self._record(
+            HCP(inst=Inst(name=self._office.name, id=transport.to_her_id, type_id=_her())),
+            HCP(inst=Inst(id=transport.from_her_id, type_id=_her())),
+            [error],
+            OriginalMsgId(
+                msg_type=_cs(transport.msg_type, ""),
+                issue_date=transport.sent.astimezone(UTC).isoformat(timespec="milliseconds"),
+                id=transport.message_id,
+            ),
+        )
+
+    def _record(
+        self,
+        sender: HCP,
+        receiver: HCP,
+        errors: Sequence[ReceiptError],
+        original: OriginalMsgId,
+    ) -> AppRec:
+        """Build and keep the AppRec for `original`; SV020 when it already has one, because an
+        AppRec is final and a later refusal goes in the Dialogmelding instead."""
         with self._lock:
-            if transport.message_id in self._issued:
-                raise ServiceError(
-                    f"message {transport.message_id} already has an AppRec", rule="SV020"
-                )
+            self._require_new(original.id)
+            status = StatusMottak.AVVIST if errors else StatusMottak.OK
             receipt = AppRec(
                 software_name=self._software,
                 gen_date=self._clock().astimezone(UTC).isoformat(timespec="milliseconds"),
                 id=self._new_id(),
-                sender=AppRecParty(
-                    role=_cs("PRIM", "Primærmottaker"),
-                    hcp=HCP(
-                        inst=Inst(
-                            name=self._office.name,
-                            id=transport.to_her_id,
-                            type_id=_cs("HER", "HER-id"),
-                        )
-                    ),
-                ),
-                receiver=AppRecParty(
-                    hcp=HCP(
-                        inst=Inst(
-                            id=transport.from_her_id,
-                            type_id=_cs("HER", "HER-id"),
-                        )
-                    )
-                ),
-                status=_cs(StatusMottak.AVVIST.value, StatusMottak.AVVIST.display_name),
-                error=[error.coded()],
-                original_msg_id=OriginalMsgId(
-                    msg_type=_cs(transport.msg_type, ""),
-                    issue_date=transport.sent.astimezone(UTC).isoformat(timespec="milliseconds"),
-                    id=transport.message_id,
-                ),
+                sender=AppRecParty(role=_cs("PRIM", "Primærmottaker"), hcp=sender),
+                receiver=AppRecParty(hcp=receiver),
+                status=_cs(status.value, status.display_name),
+                error=[e.coded() for e in errors],
+                original_msg_id=original,
             )
-            self._issued[transport.message_id] = receipt
+            self._issued[original.id] = receipt
             return receipt
+
+    def require_new(self, msg_id: str) -> None:
+        """SV020 when `msg_id` already has its AppRec: a redelivered message, handled before."""
+        with self._lock:
+            self._require_new(msg_id)
+
+    def _require_new(self, msg_id: str) -> None:
+        if msg_id in self._issued:
+            raise ServiceError(
+                f"message {msg_id} already has an AppRec",
+                rule="SV020",
+                hint="an AppRec is final (HIS 80415 §3.3.4): drop a redelivery; refuse later in"
+                " the Dialogmelding with 26/30/31",
+            )
 
     def issued(self, msg_id: str) -> AppRec | None:
         """The AppRec issued for `msg_id`, if any."""
@@ -379,7 +385,7 @@ class Receipts:
 
     def expect(self, msg: MsgHead) -> None:
         """Remember a sent asynchronous message so its AppRec can be matched (Ack N: ignored)."""
-        if msg.msg_info.ack is not None and msg.msg_info.ack.v == "N":
+        if _synchronous(msg):
             return
         with self._lock:
             self._sent[msg.msg_id] = msg

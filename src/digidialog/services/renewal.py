@@ -43,13 +43,21 @@ class PrescriptionRenewal(DialogService):
         citizen: Citizen,
         gp_her_id: str | None,
         text: str,
-        delivery: DeliveryMethod,
+        delivery: DeliveryMethod | str,
         *,
         m1_documents: Sequence[bytes] = (),
         acting_person: Citizen | None = None,
     ) -> Outgoing:
         """The citizen's renewal request: RF (free text, one medicine per line) or, with
-        `m1_documents`, RFER (one M1 per medicine)."""
+        `m1_documents`, RFER (one M1 per medicine). SV012 for a delivery method not in 8324."""
+        try:
+            method = DeliveryMethod(delivery)
+        except ValueError:
+            raise ServiceError(
+                f"{delivery!r} is not a delivery method of code list 8324",
+                rule="SV012",
+                hint="use DeliveryMethod: " + ", ".join(m.value for m in DeliveryMethod),
+            ) from None
         return self._citizen_request(
             _MSG_TYPE,
             "RFER" if m1_documents else "RF",
@@ -57,7 +65,7 @@ class PrescriptionRenewal(DialogService):
             gp_her_id,
             Body(
                 text=text,
-                coded=delivery_code(delivery.value),
+                coded=delivery_code(method.value),
                 m1_documents=tuple(m1_documents),
                 acting_person=acting_person,
             ),

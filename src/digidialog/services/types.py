@@ -52,7 +52,8 @@ _HER_ID = re.compile(r"^[0-9]{1,9}$")
 _NATIONAL_ID = re.compile(r"^[0-9]{11}$")
 
 
-def _require_aware(value: datetime, what: str) -> None:
+def require_aware(value: datetime, what: str) -> None:
+    """SV100 for a naive time: appointment times and deadlines need a zone."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ServiceError(
             f"{what} {value.isoformat()} has no time zone",
@@ -272,8 +273,8 @@ class Slot:
     appointment_id: str | None = None
 
     def __post_init__(self) -> None:
-        _require_aware(self.start, "slot start")
-        _require_aware(self.end, "slot end")
+        require_aware(self.start, "slot start")
+        require_aware(self.end, "slot end")
         if self.end <= self.start:
             raise ServiceError(
                 f"slot {self.uid!r} ends ({self.end.isoformat()}) before it starts",
@@ -329,7 +330,7 @@ class InboxItem:
     acting_for: Citizen | None = None
 
     def __post_init__(self) -> None:
-        _require_aware(self.received, "received time")
+        require_aware(self.received, "received time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +356,7 @@ class RenewalRequest:
     acting_for: Citizen | None = None
 
     def __post_init__(self) -> None:
-        _require_aware(self.received, "received time")
+        require_aware(self.received, "received time")
 
     def assigned_to(self, assignee: str) -> RenewalRequest:
         """A copy with `assignee` set (the office decides who prepares the renewal)."""

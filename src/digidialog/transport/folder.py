@@ -6,7 +6,8 @@ to a temporary name, fsync'd and renamed into place, payload first: the ``.json`
 and is the commit marker, so a reader never sees half an envelope. A reader claims an envelope by
 renaming its ``.json`` file (rename is atomic, so two readers never take the same one); after its
 handler returns, the files are removed. If the handler raises, the claim is undone and the envelope
-is there for the next poll.
+is there for the next poll. A claim left by a reader that died while handling (older than
+``stale_claim_after``) is put back by the next poll, so a crash never strands an envelope.
 An envelope that cannot be read at all is moved to ``error/`` beside a ``<id>.reason.txt``.
 """
 
@@ -16,6 +17,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -88,9 +90,40 @@ class FolderTransport(BaseTransport):
 class FolderInbox:
     """The receiving side of `FolderTransport` for one party (HER-id)."""
 
-    def __init__(self, root: str | os.PathLike[str], her_id: str) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], her_id: str, *, stale_claim_after: float = 600.0
+    ) -> None:
         self.folder = Path(root) / her_id
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.stale_claim_after = stale_claim_after
+        """Seconds after which a claim is taken to be a dead reader's and is put back; longer
+        than any handler runs (a handler that does run longer may see its envelope twice, which
+        the pipeline's deduplication absorbs)."""
+
+    def recover_stale_claims(self) -> list[str]:
+        """Put back the envelopes claimed longer than `stale_claim_after` ago (their reader died
+        mid-handling); return their message ids."""
+        recovered = []
+        now = time.time()
+        for claim in self.folder.glob(f"*{_META}{_CLAIM}-*"):
+            try:
+                if now - claim.stat().st_mtime < self.stale_claim_after:
+                    continue
+            except FileNotFoundError:
+                continue  # finished or recovered meanwhile
+            message_id = claim.name.split(f"{_META}{_CLAIM}-", 1)[0]
+            meta = self.folder / f"{message_id}{_META}"
+            try:
+                if meta.exists():  # sent again meanwhile: that copy is the one to read
+                    claim.unlink()
+                else:
+                    os.rename(claim, meta)
+            except FileNotFoundError:
+                continue  # another reader recovered it first
+            log.warning("put back envelope %s, claimed by a reader that did not finish",
+                        message_id)  # fmt: skip
+            recovered.append(message_id)
+        return recovered
 
     def pending(self) -> list[str]:
         """Message ids of the complete, unclaimed envelopes, oldest first."""
@@ -109,6 +142,7 @@ class FolderInbox:
         sees the failure and the envelope is not lost.
         """
         taken = 0
+        self.recover_stale_claims()
         for message_id in self.pending():
             envelope, claim = self._claim(message_id)
             if envelope is None or claim is None:
@@ -131,6 +165,8 @@ class FolderInbox:
             os.rename(meta_path, claim)
         except FileNotFoundError:
             return None, None
+        with contextlib.suppress(OSError):
+            os.utime(claim)  # the claim's age counts from now (rename keeps the writer's time)
         try:
             meta = json.loads(claim.read_bytes())
             payload = (self.folder / f"{message_id}{_PAYLOAD}").read_bytes()

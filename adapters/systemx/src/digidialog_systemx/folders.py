@@ -3,7 +3,8 @@
 Rules both sides follow: a file is written under a hidden temporary name, flushed to disk and then
 renamed into place, so a reader never sees half a file; names starting with "." are never read; a
 reader claims a file by creating `<name>.lock` exclusively (O_EXCL) before touching it, and a lock
-older than the stale limit may be broken — by renaming it away first, so only one reader wins.
+older than the stale limit may be broken — by renaming it away first, so only one reader wins; a
+breaker that finds it renamed a fresh lock (another breaker's, taken in between) puts it back.
 """
 
 from __future__ import annotations
@@ -89,12 +90,26 @@ def claim(path: Path, owner: str, *, stale_after: float) -> bool:
                 os.rename(lock, broken)  # only one breaker can win this rename
             except FileNotFoundError:
                 continue
+            if _is_fresh(broken, stale_after):
+                # Another reader broke the stale lock and took the file between our look and our
+                # rename: we moved *its* live lock. Put it back (unless a third took the name).
+                with contextlib.suppress(FileExistsError, FileNotFoundError):
+                    os.link(broken, lock)
+                broken.unlink(missing_ok=True)
+                return False
             broken.unlink(missing_ok=True)
             continue
         with os.fdopen(fd, "w") as handle:
             handle.write(owner)
         return True
     return False
+
+
+def _is_fresh(lock: Path, stale_after: float) -> bool:
+    try:
+        return time.time() - lock.stat().st_mtime < stale_after
+    except FileNotFoundError:
+        return False
 
 
 def release(path: Path) -> None:

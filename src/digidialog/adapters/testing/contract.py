@@ -416,9 +416,25 @@ class AdapterContract:
             backend.adapter.inbox.deliver(item)
         assert time.monotonic() - started < self.stall_seconds * 5
         backend.faults.clear()
-        time.sleep(self.stall_seconds)  # let the stalled journal finish what it started
+        # Let the stalled journal finish what it started: no condition to wait on is common to
+        # every vendor (a folder journal may have done the work and still be busy answering).
+        time.sleep(self.stall_seconds)
         backend.adapter.inbox.deliver(item)
         assert [i.msg_id for i in backend.journal.inbox_items()] == ["m-slow"]
+
+    def test_timeout_on_a_booking_and_the_retry_books_once(self, backend: ContractBackend) -> None:
+        slot = _slot(KARI, 0, 8)
+        backend.journal.open_slots([slot])
+        calendar = backend.adapter.calendar
+        backend.faults.stall_next(10, self.stall_seconds)
+        with pytest.raises(JournalUnavailableError):
+            calendar.reserve(slot.uid, PER, request_id="rt-slow")
+        backend.faults.clear()
+        time.sleep(self.stall_seconds)  # as above: the stalled journal finishes first
+        # The answer was lost, not the booking: the same request again is the same booking,
+        # not "taken" (which would tell the citizen 06 for the slot they hold).
+        assert calendar.reserve(slot.uid, PER, request_id="rt-slow") == slot
+        assert calendar.appointments(PER) == [slot]
 
     def test_transient_failures_never_duplicate(self, backend: ContractBackend) -> None:
         item = _item("m-flaky")

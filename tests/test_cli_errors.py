@@ -872,3 +872,68 @@ def test_dev_pki_into_a_file_or_nowhere_exits_2(
         result = call(capsys, "dev-pki", folder)
         assert result.code == 2, (folder, result.err)
         assert says in result.err, (folder, result.err)
+
+
+# --- odd paths and interrupted work -------------------------------------------------------------
+
+
+def test_stdin_on_a_terminal_is_a_usage_error(
+    pki: DevPki, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminal = io.TextIOWrapper(io.BytesIO(b""))
+    monkeypatch.setattr(terminal, "isatty", lambda: True)
+    monkeypatch.setattr(sys, "stdin", terminal)
+    for args in (["inspect", "-"], ["sign", "-", *_sign_args(pki)]):
+        result = call(capsys, *args)
+        assert result.code == 2, (args, result.err)
+        assert "standard input (-) is a terminal, not a file" in result.err
+
+
+def test_validate_a_symlink_loop_exits_2_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "loop"
+    folder.mkdir()
+    (folder / "self").symlink_to(folder, target_is_directory=True)
+    result = call(capsys, "validate", folder)
+    assert result.code == 2
+    assert "Too many levels of symbolic links" in result.err
+    assert f"digidialog validate: {folder}" in result.err
+
+
+def test_an_interrupted_write_leaves_no_partial_output(
+    pki: DevPki, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    out = tmp_path / "out.xml"
+    assert call(capsys, "sign", MESSAGE, *_sign_args(pki), "-o", out).code == 130
+    _no_leftovers(out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sign_in_place_replaces_the_file_whole(
+    pki: DevPki, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "message.xml"
+    path.write_bytes(MESSAGE.read_bytes())
+    assert call(capsys, "sign", path, *_sign_args(pki), "-o", path).code == 0
+    assert call(capsys, "verify", path, "--trust", pki.ca.cert_path).code == 0
+    again = call(capsys, "sign", path, *_sign_args(pki), "-o", path)
+    assert again.code == 1
+    assert f"{path}: the document is already signed" in again.err
+    assert call(capsys, "verify", path, "--trust", pki.ca.cert_path).code == 0
+
+
+def test_the_file_is_named_once_and_never_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("a").write_bytes(b"")  # a name that is part of every message's words
+    result = call(capsys, "inspect", "a")
+    assert result.code == 1
+    assert "digidialog inspect: parse:not-well-formed: a: document is empty" in result.err
+    missing = call(capsys, "inspect", "missing.xml")
+    assert missing.err == "digidialog inspect: cannot read missing.xml: No such file or directory\n"

@@ -243,6 +243,22 @@ def test_folder_claim_of_a_dead_reader_is_put_back(tmp_path: Path) -> None:
     assert list(folder.iterdir()) == []
 
 
+def test_folder_claim_of_a_reader_that_finished_is_just_removed(tmp_path: Path) -> None:
+    env = envelope()
+    FolderTransport(tmp_path).send(env)
+    folder = tmp_path / env.receiver
+    # The reader handled it and removed the payload, then died before removing its claim.
+    claim = folder / f"{env.message_id}.json.claimed-999999-deadbeef"
+    os.rename(folder / f"{env.message_id}.json", claim)
+    (folder / f"{env.message_id}.bin").unlink()
+    old = time.time() - 3600
+    os.utime(claim, (old, old))
+    got: list[Envelope] = []
+    assert FolderInbox(tmp_path, env.receiver, stale_claim_after=60).poll(got.append) == 0
+    assert got == []
+    assert list(folder.iterdir()) == []  # no second delivery, nothing in error/
+
+
 def test_folder_claim_is_aged_from_the_claim_not_the_write(tmp_path: Path) -> None:
     env = envelope()
     FolderTransport(tmp_path).send(env)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -64,13 +65,11 @@ def describe_error(exc: DigidialogError) -> str:
     """
     location = exc.location
     text = str(exc)
-    if (
-        location.source
-        and location.line is None
-        and not location.xpath
-        and location.source in exc.message
-    ):
-        text = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+    if location.source and location.line is None and not location.xpath:
+        # The name as a whole word of a path: a file "a" is not named by "cannot".
+        named = re.search(rf"(?<![\w./-]){re.escape(location.source)}(?![\w./-])", exc.message)
+        if named:
+            text = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
     if isinstance(exc, UsageError) and exc.code == UsageError.code:
         return text
     return f"{exc.code}: {text}"

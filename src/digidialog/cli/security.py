@@ -242,10 +242,17 @@ def _key_pair(args: argparse.Namespace) -> KeyPair:
         password = value.encode("utf-8")
     try:
         return load_key_pair(args.key, args.cert, password)
-    except UsageError:
-        if password is not None or sys.stdin is None or not sys.stdin.isatty():
+    except UsageError as exc:
+        # Ask on a terminal only when a password is what is missing (not for a missing file).
+        wants_password = "password" in exc.message.lower()
+        if password is not None or not wants_password or not _interactive():
             raise
         return load_key_pair(args.key, args.cert, password_from(None, prompt_for=args.key))
+
+
+def _interactive() -> bool:
+    """Whether a person can be asked (standard input is a terminal, and not the message)."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _warn_if_outside_validity(cert: x509.Certificate, option: str, path: str) -> None:

@@ -114,6 +114,9 @@ class FolderInbox:
             message_id = claim.name.split(f"{_META}{_CLAIM}-", 1)[0]
             meta = self.folder / f"{message_id}{_META}"
             try:
+                if not (self.folder / f"{message_id}{_PAYLOAD}").exists():
+                    claim.unlink()  # the reader finished (payload removed) and died tidying up
+                    continue
                 if meta.exists():  # sent again meanwhile: that copy is the one to read
                     claim.unlink()
                 else:

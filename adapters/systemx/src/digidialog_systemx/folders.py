@@ -93,8 +93,7 @@ def claim(path: Path, owner: str, *, stale_after: float) -> bool:
             if _is_fresh(broken, stale_after):
                 # Another reader broke the stale lock and took the file between our look and our
                 # rename: we moved *its* live lock. Put it back (unless a third took the name).
-                with contextlib.suppress(FileExistsError, FileNotFoundError):
-                    os.link(broken, lock)
+                _put_back(broken, lock)
                 broken.unlink(missing_ok=True)
                 return False
             broken.unlink(missing_ok=True)
@@ -103,6 +102,18 @@ def claim(path: Path, owner: str, *, stale_after: float) -> bool:
             handle.write(owner)
         return True
     return False
+
+
+def _put_back(moved: Path, lock: Path) -> None:
+    """Restore a lock moved away by mistake, unless the name was taken again meanwhile."""
+    try:
+        os.link(moved, lock)  # atomic, and fails if the name exists
+    except FileExistsError:
+        pass
+    except OSError:  # a share without hard links: by name (a narrow race remains there)
+        if not lock.exists():
+            with contextlib.suppress(OSError):
+                os.rename(moved, lock)
 
 
 def _is_fresh(lock: Path, stale_after: float) -> bool:

@@ -530,7 +530,7 @@ def test_sign_encrypted_keys_without_the_right_password_exit_2(
     monkeypatch.setenv("DD_WRONG_PASSWORD", "nope")
     cases: list[tuple[list[str | Path], str]] = [
         (["--key", key, "--cert", cred.cert_path],
-         f"{key}: Password was not given but private key is encrypted"),
+         f"{key} is encrypted and needs a password"),
         (["--key", key, "--cert", cred.cert_path, "--password-env", "DD_UNSET_PASSWORD"],
          f"--password-env DD_UNSET_PASSWORD: the environment variable DD_UNSET_PASSWORD is not "
          f"set (export it with the password for {key})"),

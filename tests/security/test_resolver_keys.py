@@ -75,10 +75,13 @@ def test_encrypted_pem_and_pkcs12(pki: DevPki, tmp_path: Path) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(b"hemmelig"),
     ))  # fmt: skip
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="is encrypted and needs a password"):
         load_private_key(encrypted)
-    with pytest.raises(UsageError):
+    with pytest.raises(UsageError, match="cannot load the private key"):
         load_private_key(encrypted, b"wrong")
+    with pytest.raises(UsageError, match="is not encrypted, but a password was given") as plain:
+        load_private_key(cred.key_path, b"hemmelig")
+    assert plain.value.hint == "leave out --password-env for this key"
     assert load_private_key(encrypted, b"hemmelig").private_numbers() == cred.key.private_numbers()
 
     p12 = tmp_path / "signing.p12"

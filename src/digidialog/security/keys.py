@@ -132,11 +132,16 @@ def _load(
                 key = p12.key
                 if p12.cert is not None:
                     cert = p12.cert.certificate
-    except TypeError as exc:
+    except TypeError as exc:  # cryptography: a password for a plain key, or none for a locked one
+        locked = password is None
         raise UsageError(
-            f"{path}: {exc}",
+            f"{path} is encrypted and needs a password"
+            if locked
+            else f"{path} is not encrypted, but a password was given",
             location=Location(str(path)),
-            hint="give the key password with --password-env VAR (or on the prompt)",
+            hint="give the key password with --password-env VAR (or on the prompt)"
+            if locked
+            else "leave out --password-env for this key",
         ) from exc
     except ValueError as exc:
         raise UsageError(

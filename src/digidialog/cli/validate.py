@@ -117,13 +117,19 @@ def _expand(paths: list[str], problems: list[str]) -> Iterator[str]:
             problems.append(f"{given}: no such file or directory")
 
 
-def _xml_files(directory: str) -> Iterator[str]:
+def _xml_files(directory: str, seen: set[tuple[int, int]] | None = None) -> Iterator[str]:
     """Every ``*.xml`` file below ``directory``; `os.scandir` answers file-or-folder without a stat
-    per file on common file systems."""
+    per file on common file systems. Linked folders are followed, each real folder once, so a
+    link loop ends instead of recursing until the system refuses."""
+    seen = set() if seen is None else seen
+    info = os.stat(directory)
+    if (info.st_dev, info.st_ino) in seen:
+        return
+    seen.add((info.st_dev, info.st_ino))
     with os.scandir(directory) as entries:
         for entry in entries:
             if entry.is_dir():
-                yield from _xml_files(entry.path)
+                yield from _xml_files(entry.path, seen)
             elif entry.name.endswith(".xml") and entry.is_file():
                 yield entry.path
 

@@ -65,6 +65,9 @@ _DIGESTS: Final[dict[bytes, hashes.HashAlgorithm]] = {
     _SHA384: hashes.SHA384(),
     _SHA512: hashes.SHA512(),
 }
+_HASHLIB: Final = {_SHA256: hashlib.sha256, _SHA384: hashlib.sha384, _SHA512: hashlib.sha512}
+"""Digest OID -> hashlib constructor, for the message-digest check (`hashlib.new` by name)."""
+_PKCS1V15: Final = padding.PKCS1v15()
 # Signature algorithm OID -> the digest it is bound to (b"" for plain rsaEncryption).
 _RSA_ENCRYPTION: Final = der.oid("1.2.840.113549.1.1.1")
 _SIGNATURES: Final[dict[bytes, bytes]] = {
@@ -402,7 +405,7 @@ class Opener:
                 thumbprint=thumbprint(signer),
             )
         if parsed.message_digest is None or not hmac.compare_digest(
-            parsed.message_digest, hashlib.new(hash_alg.name, parsed.content).digest()
+            parsed.message_digest, _HASHLIB[parsed.digest_oid](parsed.content).digest()
         ):
             raise InvalidSignatureError(
                 "the content does not match the signed message digest; it was altered",
@@ -413,9 +416,7 @@ class Opener:
         # Signed attributes are signed as a DER SET, not with the [0] IMPLICIT tag they carry.
         to_verify = b"\x31" + parsed.signed_attrs[1:]
         try:
-            _verification_key(signer).verify(
-                parsed.signature, to_verify, padding.PKCS1v15(), hash_alg
-            )
+            _verification_key(signer).verify(parsed.signature, to_verify, _PKCS1V15, hash_alg)
         except InvalidSignature:
             raise InvalidSignatureError(
                 "the CMS signature does not verify with the signer's certificate",
@@ -491,72 +492,289 @@ class _SignedData(NamedTuple):  # a NamedTuple: a frozen dataclass cost microsec
     signature: bytes
 
 
+_MISSING: Final = "a field is missing or extra"
+_CONTENT_TYPE_DATA_SIZE: Final = len(_CONTENT_TYPE_DATA_ATTRIBUTE)
+_MESSAGE_DIGEST_SIZE: Final = len(_MESSAGE_DIGEST_PREFIX) + 32
+_SIGNING_TIME_ATTRIBUTE: Final = _attribute(_ATTR_SIGNING_TIME, der.encode(der.UTC_TIME, bytes(13)))
+_SIGNING_TIME_SIZE: Final = len(_SIGNING_TIME_ATTRIBUTE)
+_SIGNING_TIME_PREFIX: Final = _SIGNING_TIME_ATTRIBUTE[:-13]
+"""The signing-time attribute (a UTCTime, as `Sealer` writes it) up to its 13 time octets."""
+_SIGNED_HEAD: Final = _VERSION_1 + der.encode(der.SET, _SHA256_ALGORITHM)
+_SIGNED_HEAD_SIZE: Final = len(_SIGNED_HEAD)
+_KNOWN_ALGORITHMS: Final[dict[bytes, bytes]] = {
+    der.encode(der.SEQUENCE, der.encode(der.OID, algorithm) + parameters): algorithm
+    for algorithm in (*_DIGESTS, *_SIGNATURES)
+    for parameters in (b"", _NULL_TLV)
+}
+"""The allowed AlgorithmIdentifiers as DER (parameters absent or NULL) -> their OIDs: `_parse_
+signed_data` takes one of these as is, without reading its headers (the outcome is the same)."""
+
+
+def _algorithm(data: bytes, field: der.TLV, what: str) -> bytes:
+    """The OID of an AlgorithmIdentifier whose parameters are absent or NULL (as
+    `der.Reader.algorithm`), ``field`` being its header, already read."""
+    tag, start, body, stop = field
+    known = _KNOWN_ALGORITHMS.get(data[start:stop])
+    if known is not None:
+        return known
+    if tag != der.SEQUENCE:
+        raise der.tag_error(tag, der.SEQUENCE, what)
+    if body == stop:
+        raise der.DerError(f"{what}: malformed AlgorithmIdentifier")
+    oid_tag, oid_body, oid_stop = der.head(data, body, stop)
+    if oid_stop != stop:
+        param_tag, param_body, param_stop = der.head(data, oid_stop, stop)
+        if param_stop != stop:
+            der.count(data, param_stop, stop)  # the extra fields' headers, as before
+            raise der.DerError(f"{what}: malformed AlgorithmIdentifier")
+        if param_tag != der.NULL or param_body != param_stop:
+            raise der.DerError(f"{what}: unexpected algorithm parameters")
+    if oid_tag != der.OID:
+        raise der.tag_error(oid_tag, der.OID, what)
+    return data[oid_body:oid_stop]
+
+
+def _read_attribute(
+    data: bytes, at: int, end: int
+) -> tuple[bytes, int, tuple[int, int, int] | None]:
+    """The Attribute at ``at``: its type, where it stops, and its value's header — None unless
+    the SET of values holds exactly one."""
+    tag, body, stop = der.head(data, at, end)
+    if tag != der.SEQUENCE:
+        raise der.tag_error(tag, der.SEQUENCE, "Attribute")
+    if body == stop:
+        raise der.DerError(_MISSING)
+    type_tag, type_body, type_stop = der.head(data, body, stop)
+    if type_stop == stop:
+        raise der.DerError(_MISSING)
+    values_tag, values_body, values_stop = der.head(data, type_stop, stop)
+    if values_stop != stop:
+        der.count(data, values_stop, stop)
+        raise der.DerError(_MISSING)
+    if type_tag != der.OID:
+        raise der.tag_error(type_tag, der.OID, "attrType")
+    if values_tag != der.SET:
+        raise der.tag_error(values_tag, der.SET, "attrValues")
+    if values_body == values_stop:
+        return data[type_body:type_stop], stop, None
+    value = der.head(data, values_body, values_stop)
+    if value[2] != values_stop:
+        der.count(data, value[2], values_stop)
+        return data[type_body:type_stop], stop, None
+    return data[type_body:type_stop], stop, value
+
+
 def _parse_signed_data(data: bytes) -> _SignedData:
-    """Take a ContentInfo(SignedData) apart, refusing anything outside the profile's shape."""
-    reader = der.Reader(data)
-    info = reader.children(reader.whole(), der.SEQUENCE, "ContentInfo")
-    if len(info) != 2 or reader.value(info[0], der.OID, "contentType") != _ID_SIGNED_DATA:
-        raise der.DerError(
-            "the envelope does not hold SignedData (the profile signs, then encrypts)"
-        )
-    (signed,) = reader.children(info[1], 0xA0, "content")
-    parts = reader.children(signed, der.SEQUENCE, "SignedData")
-    if len(parts) < 4:
-        raise der.DerError("SignedData is incomplete")
-    encap = reader.children(parts[2], der.SEQUENCE, "encapContentInfo")
-    if reader.value(encap[0], der.OID, "eContentType") != _ID_DATA:
-        raise der.DerError("the signed content type is not id-data")
-    if len(encap) != 2:
-        raise der.DerError("the signature is detached; the profile encapsulates the content")
-    (econtent,) = reader.children(encap[1], 0xA0, "eContent")
-    content = reader.value(econtent, der.OCTET_STRING, "eContent")
-    certificates: list[bytes] = []
-    rest = parts[3:]
-    if rest[0][0] == 0xA0:
-        certificates = [
-            reader.raw(c)
-            for c in reader.children(rest[0], 0xA0, "certificates")
-            if c[0] == der.SEQUENCE
-        ]
-        rest = rest[1:]
-    if rest and rest[0][0] == 0xA1:
-        rest = rest[1:]
-    if len(rest) != 1:
-        raise der.DerError("unexpected fields after the certificates")
-    signer_infos = reader.children(rest[0], der.SET, "signerInfos")
-    if len(signer_infos) != 1:
-        raise der.DerError(f"{len(signer_infos)} signers; the profile has exactly one")
-    fields = reader.children(signer_infos[0], der.SEQUENCE, "SignerInfo")
-    if len(fields) < 5:
-        raise der.DerError("SignerInfo is incomplete")
-    sid = fields[1]
-    sid_issuer = sid_serial = sid_ski = None
-    if sid[0] == der.SEQUENCE:
-        issuer, serial = reader.children(sid, der.SEQUENCE, "issuerAndSerialNumber")
-        sid_issuer = reader.raw(der.expect(issuer, der.SEQUENCE, "issuer"))
-        sid_serial = reader.integer(serial, "serialNumber")
+    """Take a ContentInfo(SignedData) apart, refusing anything outside the profile's shape.
+
+    One forward cursor (`der.head`) reads each header in place where the profile fixes the shape;
+    only the certificates and the signed attributes are iterated, and each value is sliced once.
+    Every header `der.Reader.children` would check is checked, of fields not looked at too; the
+    parts `Sealer` writes from templates are recognised by their DER. Accepts and refuses exactly
+    as the list-based reader did (`tests/security/test_cms_reader.py` holds it as an oracle).
+    """
+    head = der.head
+    end = len(data)
+    if not end:
+        raise der.DerError("no DER value")
+    tag, pos, stop = head(data, 0, end)
+    if stop != end:
+        raise der.DerError(f"{end - stop} trailing bytes after the DER value")
+    if tag != der.SEQUENCE:
+        raise der.tag_error(tag, der.SEQUENCE, "ContentInfo")
+    # ContentInfo: contentType (id-signedData), content [0] EXPLICIT; nothing else.
+    not_signed_data = "the envelope does not hold SignedData (the profile signs, then encrypts)"
+    if pos == end:
+        raise der.DerError(not_signed_data)
+    tag, body, stop = head(data, pos, end)
+    if stop == end:
+        raise der.DerError(not_signed_data)
+    outer_tag, outer_body, outer_stop = head(data, stop, end)
+    if outer_stop != end:
+        der.count(data, outer_stop, end)
+        raise der.DerError(not_signed_data)
+    if tag != der.OID:
+        raise der.tag_error(tag, der.OID, "contentType")
+    if data[body:stop] != _ID_SIGNED_DATA:
+        raise der.DerError(not_signed_data)
+    if outer_tag != 0xA0:
+        raise der.tag_error(outer_tag, 0xA0, "content")
+    if outer_body == outer_stop:
+        raise der.DerError(_MISSING)
+    tag, pos, end = head(data, outer_body, outer_stop)
+    if end != outer_stop:
+        der.count(data, end, outer_stop)
+        raise der.DerError(_MISSING)
+    # SignedData: version, digestAlgorithms, encapContentInfo, [0] certificates, [1] crls,
+    # signerInfos. The first two are not looked at (the SignerInfo names the digest).
+    if tag != der.SEQUENCE:
+        raise der.tag_error(tag, der.SEQUENCE, "SignedData")
+    if data.startswith(_SIGNED_HEAD, pos) and pos + _SIGNED_HEAD_SIZE < end:
+        pos += _SIGNED_HEAD_SIZE  # version 1, digestAlgorithms {SHA-256}: what `Sealer` writes
     else:
-        sid_ski = reader.value(sid, 0x80, "subjectKeyIdentifier")
-    digest_oid = reader.algorithm(fields[2], "digestAlgorithm")
+        for _ in range(2):
+            if pos == end:
+                raise der.DerError("SignedData is incomplete")
+            pos = head(data, pos, end)[2]
+    if pos == end:
+        raise der.DerError("SignedData is incomplete")
+    encap_tag, encap_body, encap_stop = head(data, pos, end)
+    pos = encap_stop
+    if pos == end:
+        raise der.DerError("SignedData is incomplete")
+    # encapContentInfo: eContentType id-data, eContent [0] EXPLICIT OCTET STRING.
+    if encap_tag != der.SEQUENCE:
+        raise der.tag_error(encap_tag, der.SEQUENCE, "encapContentInfo")
+    if encap_body == encap_stop:
+        raise der.DerError(_MISSING)
+    tag, body, stop = head(data, encap_body, encap_stop)
+    if stop == encap_stop:
+        if tag != der.OID:
+            raise der.tag_error(tag, der.OID, "eContentType")
+        if data[body:stop] != _ID_DATA:
+            raise der.DerError("the signed content type is not id-data")
+        raise der.DerError("the signature is detached; the profile encapsulates the content")
+    wrapper_tag, wrapper_body, wrapper_stop = head(data, stop, encap_stop)
+    if wrapper_stop != encap_stop:
+        der.count(data, wrapper_stop, encap_stop)
+    if tag != der.OID:
+        raise der.tag_error(tag, der.OID, "eContentType")
+    if data[body:stop] != _ID_DATA:
+        raise der.DerError("the signed content type is not id-data")
+    if wrapper_stop != encap_stop:
+        raise der.DerError("the signature is detached; the profile encapsulates the content")
+    if wrapper_tag != 0xA0:
+        raise der.tag_error(wrapper_tag, 0xA0, "eContent")
+    if wrapper_body == wrapper_stop:
+        raise der.DerError(_MISSING)
+    tag, body, stop = head(data, wrapper_body, wrapper_stop)
+    if stop != wrapper_stop:
+        der.count(data, stop, wrapper_stop)
+        raise der.DerError(_MISSING)
+    if tag != der.OCTET_STRING:
+        raise der.tag_error(tag, der.OCTET_STRING, "eContent")
+    content = data[body:stop]
+    # [0] certificates (the SEQUENCEs, as received), [1] crls (skipped), signerInfos.
+    certificates: list[bytes] = []
+    tag, body, stop = head(data, pos, end)
+    pos = stop
+    unexpected = "unexpected fields after the certificates"
+    if tag == 0xA0:
+        at = body
+        while at < stop:
+            cert_tag, _, cert_stop = head(data, at, stop)
+            if cert_tag == der.SEQUENCE:
+                certificates.append(data[at:cert_stop])
+            at = cert_stop
+        if pos == end:
+            raise der.DerError(unexpected)
+        tag, body, stop = head(data, pos, end)
+        pos = stop
+    if tag == 0xA1:
+        if pos == end:
+            raise der.DerError(unexpected)
+        tag, body, stop = head(data, pos, end)
+        pos = stop
+    if pos != end:
+        der.count(data, pos, end)
+        raise der.DerError(unexpected)
+    if tag != der.SET:
+        raise der.tag_error(tag, der.SET, "signerInfos")
+    if body == stop:
+        raise der.DerError("0 signers; the profile has exactly one")
+    tag, pos, end = head(data, body, stop)
+    if end != stop:
+        raise der.DerError(f"{1 + der.count(data, end, stop)} signers; the profile has exactly one")
+    # SignerInfo: version, sid, digestAlgorithm, [0] signedAttrs, signatureAlgorithm, signature,
+    # [1] unsignedAttrs (not looked at).
+    if tag != der.SEQUENCE:
+        raise der.tag_error(tag, der.SEQUENCE, "SignerInfo")
+    fields: list[der.TLV] = []  # the first five
+    while len(fields) < 5:
+        if pos == end:
+            raise der.DerError("SignerInfo is incomplete")
+        tag, body, stop = head(data, pos, end)
+        fields.append((tag, pos, body, stop))
+        pos = stop
+    sid_tag, _, sid_body, sid_stop = fields[1]
+    sid_issuer = sid_serial = sid_ski = None
+    if sid_tag == der.SEQUENCE:
+        if sid_body == sid_stop:
+            raise der.DerError(_MISSING)
+        issuer_tag, _, issuer_stop = head(data, sid_body, sid_stop)
+        if issuer_stop == sid_stop:
+            raise der.DerError(_MISSING)
+        serial_tag, serial_body, serial_stop = head(data, issuer_stop, sid_stop)
+        if serial_stop != sid_stop:
+            der.count(data, serial_stop, sid_stop)
+            raise der.DerError(_MISSING)
+        if issuer_tag != der.SEQUENCE:
+            raise der.tag_error(issuer_tag, der.SEQUENCE, "issuer")
+        sid_issuer = data[sid_body:issuer_stop]
+        if serial_tag != der.INTEGER:
+            raise der.tag_error(serial_tag, der.INTEGER, "serialNumber")
+        sid_serial = int.from_bytes(data[serial_body:serial_stop], "big", signed=True)
+    elif sid_tag != 0x80:
+        raise der.tag_error(sid_tag, 0x80, "subjectKeyIdentifier")
+    else:
+        sid_ski = data[sid_body:sid_stop]
+    digest_oid = _algorithm(data, fields[2], "digestAlgorithm")
     index = 3
     signed_attrs = content_type = message_digest = None
-    if fields[index][0] == 0xA0:
-        signed_attrs = reader.raw(fields[index])
+    tag, start, body, stop = fields[3]
+    if tag == 0xA0:
+        signed_attrs = data[start:stop]
         seen: set[bytes] = set()
-        for attribute in reader.children(fields[index], 0xA0, "signedAttrs"):
-            attr_type, values = reader.children(attribute, der.SEQUENCE, "Attribute")
-            kind = reader.value(attr_type, der.OID, "attrType")
-            members = reader.children(values, der.SET, "attrValues")
-            if kind in seen or len(members) != 1:
+        at = body
+        while at < stop:
+            # The content-type (id-data) and SHA-256 message-digest attributes `Sealer` writes
+            # are taken as they are; any other attribute is read header by header.
+            value: tuple[int, int, int] | None = None
+            if (
+                data.startswith(_CONTENT_TYPE_DATA_ATTRIBUTE, at)
+                and at + _CONTENT_TYPE_DATA_SIZE <= stop
+            ):
+                at += _CONTENT_TYPE_DATA_SIZE
+                kind = _ATTR_CONTENT_TYPE
+                content_type = _ID_DATA
+            elif data.startswith(_MESSAGE_DIGEST_PREFIX, at) and at + _MESSAGE_DIGEST_SIZE <= stop:
+                at += _MESSAGE_DIGEST_SIZE
+                kind = _ATTR_MESSAGE_DIGEST
+                message_digest = data[at - 32 : at]
+            elif data.startswith(_SIGNING_TIME_PREFIX, at) and at + _SIGNING_TIME_SIZE <= stop:
+                at += _SIGNING_TIME_SIZE  # a UTCTime; its value is not looked at
+                kind = _ATTR_SIGNING_TIME
+            else:
+                kind, at, value = _read_attribute(data, at, stop)
+                if value is None:
+                    raise der.DerError("a signed attribute appears twice or has several values")
+            if kind in seen:
                 raise der.DerError("a signed attribute appears twice or has several values")
             seen.add(kind)
-            if kind == _ATTR_CONTENT_TYPE:
-                content_type = reader.value(members[0], der.OID, "content-type")
-            elif kind == _ATTR_MESSAGE_DIGEST:
-                message_digest = reader.value(members[0], der.OCTET_STRING, "message-digest")
+            if value is not None:
+                value_tag, value_body, value_stop = value
+                if kind == _ATTR_CONTENT_TYPE:
+                    if value_tag != der.OID:
+                        raise der.tag_error(value_tag, der.OID, "content-type")
+                    content_type = data[value_body:value_stop]
+                elif kind == _ATTR_MESSAGE_DIGEST:
+                    if value_tag != der.OCTET_STRING:
+                        raise der.tag_error(value_tag, der.OCTET_STRING, "message-digest")
+                    message_digest = data[value_body:value_stop]
         index += 1
-    signature_oid = reader.algorithm(fields[index], "signatureAlgorithm")
-    signature = reader.value(fields[index + 1], der.OCTET_STRING, "signature")
+    signature_oid = _algorithm(data, fields[index], "signatureAlgorithm")
+    if index == 4:
+        if pos == end:
+            raise der.DerError(_MISSING)
+        tag, body, stop = head(data, pos, end)
+        pos = stop
+    else:
+        tag, _, body, stop = fields[4]
+    if pos < end:
+        der.count(data, pos, end)  # the headers of what follows (unsignedAttrs)
+    if tag != der.OCTET_STRING:
+        raise der.tag_error(tag, der.OCTET_STRING, "signature")
+    signature = data[body:stop]
     return _SignedData(
         content, certificates, sid_issuer, sid_serial, sid_ski, digest_oid, signature_oid,
         signed_attrs, content_type, message_digest, signature,

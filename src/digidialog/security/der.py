@@ -71,6 +71,56 @@ def _tlvs(data: bytes, pos: int, end: int, *, first_only: bool = False) -> list[
     return found
 
 
+def head(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """The TLV at ``pos`` inside ``data[:end]`` (``pos < end``) as ``(tag, body, stop)``: the
+    identifier octet, where the content octets start and where they end — for readers that walk
+    a fixed shape with one forward cursor instead of listing every container's children. The
+    checks are `_tlvs`'s: one-octet tags, definite minimal lengths, nothing past ``end``."""
+    if pos + 2 > end:
+        raise DerError("truncated: no room for a tag and a length")
+    tag = data[pos]
+    if tag & 0x1F == 0x1F:
+        raise DerError("multi-octet tags are not used in CMS")
+    length = data[pos + 1]
+    body = pos + 2
+    if length >= 0x80:
+        # Long form, the one- and two-octet lengths CMS messages use read without a slice.
+        count = length & 0x7F
+        if not count:
+            raise DerError("indefinite length (BER) is not DER")
+        if count > 4 or body + count > end:
+            raise DerError("truncated or oversized length")
+        if count == 1:
+            length = data[body]
+        elif count == 2:
+            length = data[body] << 8 | data[body + 1]
+        else:
+            length = int.from_bytes(data[body : body + count], "big")
+        if length < 0x80 or data[body] == 0:
+            raise DerError("non-minimal length encoding is not DER")
+        body += count
+    stop = body + length
+    if stop > end:
+        raise DerError("truncated: the value runs past the end of its container")
+    return tag, body, stop
+
+
+def count(data: bytes, pos: int, end: int) -> int:
+    """How many TLVs fill ``data[pos:end]`` exactly (each header checked as `head` does)."""
+    found = 0
+    while pos < end:
+        pos = head(data, pos, end)[2]
+        found += 1
+    return found
+
+
+def tag_error(found: int, tag: int, what: str) -> DerError:
+    """The refusal of a value tagged ``found`` where ``tag`` was expected."""
+    if found == tag:
+        return DerError(f"{what}: tag {tag:#x} is primitive, expected a constructed value")
+    return DerError(f"{what}: found tag {found:#x}, expected {tag:#x}")
+
+
 class Reader:
     """Reads TLVs out of one buffer, handing out offsets (`TLV`), never copies, until a value
     is asked for — signed parts are then verified byte for byte as received. Tuples rather than
@@ -127,9 +177,7 @@ def expect(tlv: TLV, tag: int, what: str) -> TLV:
 
 
 def _wrong_tag(tlv: TLV, tag: int, what: str) -> DerError:
-    if tlv[0] == tag:
-        return DerError(f"{what}: tag {tag:#x} is primitive, expected a constructed value")
-    return DerError(f"{what}: found tag {tlv[0]:#x}, expected {tag:#x}")
+    return tag_error(tlv[0], tag, what)
 
 
 def header(tag: int, size: int) -> bytes:

@@ -84,14 +84,6 @@ def test_in_process_routes_by_receiver() -> None:
     assert info.value.retryable
 
 
-def test_write_atomic_leaves_no_temporary_files(tmp_path: Path) -> None:
-    target = tmp_path / "sub" / "file.xml"
-    write_atomic(target, b"one")
-    write_atomic(target, b"two")
-    assert target.read_bytes() == b"two"
-    assert [p.name for p in target.parent.iterdir()] == ["file.xml"]
-
-
 def test_folder_round_trip_with_real_files(tmp_path: Path) -> None:
     env = envelope()
     FolderTransport(tmp_path).send(env)

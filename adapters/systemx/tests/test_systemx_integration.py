@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from digidialog_systemx import SystemXSimulator
-from digidialog_systemx.folders import Folders, claim, move_to_error, write_whole
+from digidialog_systemx.folders import Folders, claim, move_to_error
 
 from digidialog.adapters import registry
 from digidialog.adapters.memory import OSLO, MemoryJournal
@@ -21,6 +21,7 @@ from digidialog.adapters.ports import Adapter, OfficeMessage
 from digidialog.adapters.simulator import SimulatorOptions
 from digidialog.adapters.testing import contract_journal
 from digidialog.errors import AdapterError, JournalUnavailableError
+from digidialog.files import write_atomic
 from digidialog.services.types import Citizen, InboxItem, Reply, ReplyKind, ServiceName
 
 CITIZEN = Citizen("01017012345", "Per", "Pasient")
@@ -97,7 +98,7 @@ def test_unreadable_export_goes_to_error_with_reason(
     sim: SystemXSimulator, journal: MemoryJournal, tmp_path: Path
 ) -> None:
     _queue_replies(journal, 1)
-    write_whole(tmp_path / "export" / "out-broken.json", b"{not json")
+    write_atomic(tmp_path / "export" / "out-broken.json", b"{not json")
     with _adapter(sim) as adapter:
         (good,) = adapter.inbox.outgoing()
     assert good.content == OfficeMessage("DI", "Melding 0", "Husk timen.")
@@ -114,7 +115,7 @@ def _wait_for(path: Path, seconds: float = 5.0) -> None:
 
 
 def test_unreadable_request_gets_an_error_receipt(sim: SystemXSimulator, tmp_path: Path) -> None:
-    write_whole(tmp_path / "import" / "bad.request.json", b"\xff\xfe")
+    write_atomic(tmp_path / "import" / "bad.request.json", b"\xff\xfe")
     receipt = tmp_path / "export" / "bad.receipt.json"
     _wait_for(receipt)
     assert json.loads(receipt.read_text())["status"] == "error"
@@ -194,7 +195,7 @@ def test_bad_receipt_is_an_adapter_error(tmp_path: Path) -> None:
                 waiting = list((tmp_path / "import").glob("*.request.json"))
                 if waiting:
                     name = waiting[0].name.replace(".request.", ".receipt.")
-                    write_whole(tmp_path / "export" / name, b"[1, 2")
+                    write_atomic(tmp_path / "export" / name, b"[1, 2")
                     return
                 time.sleep(0.005)
 
@@ -206,7 +207,7 @@ def test_bad_receipt_is_an_adapter_error(tmp_path: Path) -> None:
     assert any(p.name.endswith(".receipt.json") for p in (tmp_path / "error").iterdir())
 
 
-def test_write_whole_syncs_the_data_before_the_rename_and_the_folder_after(
+def test_exchange_files_are_synced_before_the_rename_and_the_folder_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events: list[str] = []
@@ -222,6 +223,6 @@ def test_write_whole_syncs_the_data_before_the_rename_and_the_folder_after(
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    write_whole(tmp_path / "x.request.json", b"{}")
+    write_atomic(tmp_path / "x.request.json", b"{}")
     assert events == ["fsync-file", "replace", "fsync-dir"]
     assert [p.name for p in tmp_path.iterdir()] == ["x.request.json"]

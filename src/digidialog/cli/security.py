@@ -16,13 +16,13 @@ import contextlib
 import datetime as dt
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography import x509
 
 from digidialog.errors import DigidialogError, Location, UsageError
+from digidialog.files import write_atomic
 from digidialog.security import (
     CertificateValidator,
     DirectoryResolver,
@@ -152,26 +152,11 @@ def write_atomically(path: str, data: bytes) -> None:
         raise UsageError(f"cannot write {path}: it is a directory", location=Location(path))
     try:
         mode = target.stat().st_mode & 0o7777 if target.exists() else _default_mode()
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        write_atomic(target, data, mode=mode)
     except OSError as exc:
         raise UsageError(
             f"cannot write {path}: {exc.strerror or exc}", location=Location(path)
         ) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(exc, OSError):
-            raise UsageError(
-                f"cannot write {path}: {exc.strerror or exc}", location=Location(path)
-            ) from exc
-        raise
 
 
 def _default_mode() -> int:

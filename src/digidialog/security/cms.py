@@ -628,20 +628,17 @@ def _parse_signed_data(data: bytes) -> _SignedData:
     if encap_body == encap_stop:
         raise der.DerError(_MISSING)
     tag, body, stop = head(data, encap_body, encap_stop)
-    if stop == encap_stop:
-        if tag != der.OID:
-            raise der.tag_error(tag, der.OID, "eContentType")
-        if data[body:stop] != _ID_DATA:
-            raise der.DerError("the signed content type is not id-data")
-        raise der.DerError("the signature is detached; the profile encapsulates the content")
-    wrapper_tag, wrapper_body, wrapper_stop = head(data, stop, encap_stop)
-    if wrapper_stop != encap_stop:
-        der.count(data, wrapper_stop, encap_stop)
+    detached = stop == encap_stop
+    if not detached:
+        wrapper_tag, wrapper_body, wrapper_stop = head(data, stop, encap_stop)
+        if wrapper_stop != encap_stop:
+            der.count(data, wrapper_stop, encap_stop)
+            detached = True
     if tag != der.OID:
         raise der.tag_error(tag, der.OID, "eContentType")
     if data[body:stop] != _ID_DATA:
         raise der.DerError("the signed content type is not id-data")
-    if wrapper_stop != encap_stop:
+    if detached:
         raise der.DerError("the signature is detached; the profile encapsulates the content")
     if wrapper_tag != 0xA0:
         raise der.tag_error(wrapper_tag, 0xA0, "eContent")

@@ -1,5 +1,6 @@
 """How bytes move between parties: in-process, exchange folders, HTTP. Bytes only, never parsed."""
 
+from digidialog.files import write_atomic
 from digidialog.transport.base import (
     CMS_CONTENT_TYPE,
     XML_CONTENT_TYPE,
@@ -8,7 +9,7 @@ from digidialog.transport.base import (
     Handler,
     TransportError,
 )
-from digidialog.transport.folder import FolderInbox, FolderTransport, write_atomic
+from digidialog.transport.folder import FolderInbox, FolderTransport
 from digidialog.transport.http import HttpTransport, LoopbackServer
 from digidialog.transport.memory import InProcessTransport, MockTransport
 

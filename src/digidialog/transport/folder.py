@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 
 from digidialog.errors import Location
+from digidialog.files import write_atomic
 from digidialog.transport.base import BaseTransport, Envelope, Handler, TransportError
 
 _META = ".json"
@@ -30,26 +31,6 @@ _CLAIM = ".claimed"
 _ERRORS = "error"
 
 log = logging.getLogger(__name__)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file, or all of the new one.
-
-    Temporary file in the same folder, fsync, rename, then fsync of the folder so the rename
-    survives a crash.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -76,6 +57,7 @@ class FolderTransport(BaseTransport):
             "subject": envelope.subject,
         }
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             write_atomic(folder / f"{envelope.message_id}{_PAYLOAD}", envelope.payload)
             write_atomic(folder / f"{envelope.message_id}{_META}", json.dumps(meta).encode("utf-8"))
         except OSError as exc:

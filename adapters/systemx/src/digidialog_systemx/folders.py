@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from digidialog.errors import AdapterError, Location
+from digidialog.files import write_atomic
 
 IMPORT, EXPORT, ERROR, ARCHIVE = "import", "export", "error", "archive"
 
@@ -38,23 +39,8 @@ class Folders:
         return self
 
 
-def write_whole(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see either nothing or all of it."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # make the rename itself durable
-    finally:
-        os.close(directory)
-
-
 def write_json(path: Path, payload: Any) -> None:
-    write_whole(path, json.dumps(payload, ensure_ascii=False, indent=1).encode())
+    write_atomic(path, json.dumps(payload, ensure_ascii=False, indent=1).encode())
 
 
 def read_json(path: Path) -> Any:
@@ -134,6 +120,6 @@ def move_to_error(path: Path, folders: Folders, reason: str) -> Path:
     target = folders.error_dir / path.name
     with contextlib.suppress(FileNotFoundError):
         os.replace(path, target)
-    write_whole(target.with_name(target.name + ".reason.txt"), (reason + "\n").encode())
+    write_atomic(target.with_name(target.name + ".reason.txt"), (reason + "\n").encode())
     path.with_name(path.name + ".lock").unlink(missing_ok=True)
     return target

@@ -39,8 +39,17 @@ SLOT = Slot("s-1", START, START.replace(hour=9), practitioner=GP, location="Rom 
     "record",
     [
         InboxItem(
-            ServiceName.E_CONSULTATION, "P", "SB", "c", "m", PER, GP.her_id, "Emne", "Tekst",
-            START, attachments=(Attachment(bytes(range(256)), "application/pdf", "Bilde"),),
+            ServiceName.E_CONSULTATION,
+            "P",
+            "SB",
+            "c",
+            "m",
+            PER,
+            GP.her_id,
+            "Emne",
+            "Tekst",
+            START,
+            attachments=(Attachment(bytes(range(256)), "application/pdf", "Bilde"),),
             due=date(2030, 4, 5),
         ),
         OfficeSettings(
@@ -49,16 +58,29 @@ SLOT = Slot("s-1", START, START.replace(hour=9), practitioner=GP, location="Rom 
             }
         ),
         OutgoingMessage(
-            "o-1", ServiceName.E_CONSULTATION, PER, GP.her_id,
-            Reply(ReplyKind.ANSWER, "Svar", appointment=SLOT,
-                  clinical_flags=frozenset({ClinicalFlag.REFERRAL})),
-            conversation_id="c", in_reply_to="m", created=START,
+            "o-1",
+            ServiceName.E_CONSULTATION,
+            PER,
+            GP.her_id,
+            Reply(
+                ReplyKind.ANSWER,
+                "Svar",
+                appointment=SLOT,
+                clinical_flags=frozenset({ClinicalFlag.REFERRAL}),
+            ),
+            conversation_id="c",
+            in_reply_to="m",
+            created=START,
         ),
         OutgoingMessage(
             "o-2", ServiceName.CONTACT_OFFICE, PER, None, OfficeMessage("DI", "S", "T")
         ),
         RenewalDecision(
-            "d-1", "m", "c", PER, GP.her_id,
+            "d-1",
+            "m",
+            "c",
+            PER,
+            GP.her_id,
             RenewalOutcome(RenewalResult.RENEWED, "OK", (b"\x00\xffM1",), GP),
         ),
     ],

@@ -113,6 +113,22 @@ def test_booking_free_slots_and_reservation(parties: Parties) -> None:
     assert replies_to(parties, again.msg_id) == ["06"]
 
 
+def test_communication_test_is_answered_through_the_pipeline(parties: Parties) -> None:
+    """HITS 1217 §3.10: helsenorge.no's KT gets RKT back, signed and sealed, with no AppRec either
+    way and nothing in the journal."""
+    kt = parties.portal.services.communication_test(CITIZEN, GP)
+    inbox_before = len(parties.journal.inbox_items())
+    parties.portal.send(kt)
+    parties.exchange()
+    assert kt.msg_id not in parties.portal.receipts_received  # synchronous: no AppRec
+    [rkt] = [m for m in parties.portal.messages.values() if m.ref_to_parent == kt.msg_id]
+    assert rkt.msg_type == "DIALOG_INNBYGGER_TEST"
+    assert code_of(rkt) == "RKT"
+    assert rkt.msg_id not in parties.office.receipts.awaiting()  # nor for the answer
+    assert state_of(parties.office.store.received("8093248", kt.msg_id)) == "answered"
+    assert len(parties.journal.inbox_items()) == inbox_before
+
+
 def test_duplicate_is_delivered_once(parties: Parties) -> None:
     request = parties.portal.services.contact.request(CITIZEN, GP, "Adresse", "Ny adresse.")
     packed = parties.portal.send(request)
@@ -384,7 +400,8 @@ def test_concurrent_http_deliveries_are_each_kept_once(
     contact = parties.portal.services.contact
     for n in range(6):
         parties.portal.send(contact.request(CITIZEN, GP, f"Sak {n}", "Tekst"))
-    envelopes = [item.envelope for item in parties.portal.store.due_outbox(parties.clock())]
+    envelopes = [item.envelope for item in parties.portal.store.outbox("pending")]
+    assert len(envelopes) == 6
     failures: list[BaseException] = []
     with LoopbackServer(parties.office.receive) as server:
 
@@ -528,7 +545,7 @@ def test_sms_only_after_the_confirmation_is_sent_and_only_once(
     assert notifier.sent == []  # built and queued, not sent: no SMS
 
     failed = parties.office.flush()
-    assert len(failed.deferred) == 2
+    assert len(failed.deferred) == 1  # the AppRec; the 05 waits behind it (FIFO per receiver)
     assert notifier.sent == []  # the send failed: still no SMS
 
     parties.clock.advance(3600)

@@ -13,11 +13,13 @@ from digidialog.services import SmsNotice
 from digidialog.transport import CMS_CONTENT_TYPE, Envelope
 
 
-def envelope(message_id: str = "m-1", payload: bytes = b"\x30\x80sealed") -> Envelope:
+def envelope(
+    message_id: str = "m-1", payload: bytes = b"\x30\x80sealed", receiver: str = "8140001"
+) -> Envelope:
     return Envelope(
         payload,
         sender="8093248",
-        receiver="8140001",
+        receiver=receiver,
         content_type=CMS_CONTENT_TYPE,
         message_id=message_id,
         subject="X",
@@ -28,8 +30,12 @@ def state_of(row: StoredMessage | None) -> str | None:
     return None if row is None else row.state
 
 
-def queued(message_id: str, sms: SmsNotice | None = None) -> Queued:
-    return Queued(envelope(message_id), f"<m id='{message_id}'/>".encode(), sms)
+def queued(message_id: str, sms: SmsNotice | None = None, receiver: str = "8140001") -> Queued:
+    return Queued(envelope(message_id, receiver=receiver), f"<m id='{message_id}'/>".encode(), sms)
+
+
+def due_ids(store: MessageStore, now: float) -> list[str]:
+    return [i.envelope.message_id for i in store.due_outbox(now=now)]
 
 
 def test_wal_and_full_sync_are_on(tmp_path: Path) -> None:
@@ -126,9 +132,7 @@ def test_settle_moves_state_and_queues_in_one_step(tmp_path: Path) -> None:
         sender="1", msg_id="a", msg_type="T", envelope=envelope(), signed_xml=b"<x/>", now=0.0
     )
     assert row is not None
-    store.settle(
-        row.id, "pending", [queued("apprec-1")], error="down", next_attempt=50.0, now=0.0
-    )
+    store.settle(row.id, "pending", [queued("apprec-1")], error="down", next_attempt=50.0, now=0.0)
     assert store.due_received(now=49.0) == []
     due = store.due_received(now=50.0)
     assert [(m.state, m.attempts, m.last_error) for m in due] == [("pending", 1, "down")]
@@ -152,9 +156,10 @@ def test_outbox_retry_and_failure(tmp_path: Path) -> None:
     store = MessageStore(tmp_path / "s.db")
     assert store.enqueue(queued("o-1", SmsNotice("+4799999999")), now=0.0)
     assert not store.enqueue(queued("o-1"), now=0.0)  # same message id: queued once
-    assert store.enqueue(queued("o-2"), now=0.0)
+    assert store.enqueue(queued("o-2", receiver="8140002"), now=0.0)
     first, second = store.due_outbox(now=0.0)
     assert first.envelope == envelope("o-1")
+    assert second.envelope == envelope("o-2", receiver="8140002")
     assert (first.xml, first.sms) == (b"<m id='o-1'/>", SmsNotice("+4799999999"))
     assert second.sms is None
     store.defer_outbox(first.id, "503", 30.0)
@@ -186,3 +191,29 @@ def test_unopenable_store_is_a_store_error(tmp_path: Path) -> None:
 def test_backoff_grows_and_is_capped() -> None:
     policy = RetryPolicy(first=5, factor=2, cap=30)
     assert [policy.delay(n) for n in range(1, 6)] == [5, 10, 20, 30, 30]
+
+
+def test_outbox_is_first_in_first_out_per_receiver(tmp_path: Path) -> None:
+    store = MessageStore(tmp_path / "s.db")
+    for message_id, receiver in [("a-1", "1"), ("b-1", "2"), ("a-2", "1"), ("a-3", "1")]:
+        store.enqueue(queued(message_id, receiver=receiver), now=0.0)
+    # Only the oldest pending envelope of each receiver is due: a-2 waits for a-1.
+    assert due_ids(store, 0.0) == ["a-1", "b-1"]
+    [a1, b1] = store.due_outbox(now=0.0)
+    # a-1 is deferred: a-2 (due by its own time) still waits behind it, also while a-1 is not
+    # due; the other receiver's line is not held up.
+    store.defer_outbox(a1.id, "503", 30.0)
+    assert store.mark_sent(b1.id)
+    assert due_ids(store, 10.0) == []
+    assert due_ids(store, 30.0) == ["a-1"]
+    assert store.mark_sent(a1.id)
+    assert due_ids(store, 30.0) == ["a-2"]
+
+
+def test_an_envelope_given_up_on_does_not_hold_up_its_receiver(tmp_path: Path) -> None:
+    store = MessageStore(tmp_path / "s.db")
+    store.enqueue(queued("a-1"), now=0.0)
+    store.enqueue(queued("a-2"), now=0.0)
+    [a1] = store.due_outbox(now=0.0)
+    store.fail_outbox(a1.id, "400 bad request")  # failed for good: kept for a person, not pending
+    assert due_ids(store, 0.0) == ["a-2"]

@@ -350,7 +350,7 @@ def test_redelivered_synchronous_request_is_reported_not_refused(office: GpOffic
 
 def test_communication_test_gets_no_receipt(office: GpOffice) -> None:
     """The communication test (DIALOG_INNBYGGER_TEST, Ack N) is synchronous like HLT: no AppRec,
-    although the services do not handle that process (SV013)."""
+    also for a message the office cannot answer (HE is not a request of that process: SV001)."""
     probe = wire(office.contact.request(CITIZEN, GP.her_id, "Test", "Test").message)
     probe.msg_info.type.v = "DIALOG_INNBYGGER_TEST"
     assert probe.msg_info.ack is not None
@@ -358,5 +358,6 @@ def test_communication_test_gets_no_receipt(office: GpOffice) -> None:
     received = office.receive(probe)
     assert received.receipt is None
     assert received.error is not None
-    assert received.error.rule == "SV013"
+    assert received.error.rule == "SV001"
+    assert received.answer is None
     assert office.context.receipts.issued(probe.msg_id) is None

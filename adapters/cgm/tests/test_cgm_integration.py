@@ -145,7 +145,7 @@ def test_deliver_keeps_text_exact(sim: CgmSimulator, journal: MemoryJournal) -> 
         msg_id="m-1",
         citizen=CITIZEN,
         practitioner_her_id="100001",
-        subject="Spørsmål om <dosering> & \"bivirkninger\"",
+        subject='Spørsmål om <dosering> & "bivirkninger"',
         text="  Linje 1\nLinje 2\t]]> slutt  ",
         received=datetime(2030, 1, 7, 9, 0, tzinfo=OSLO),
     )

@@ -78,9 +78,7 @@ def send(
             hint="the journal system is down or slow; the message is kept and retried",
         ) from exc
     except requests.RequestException as exc:
-        raise JournalUnavailableError(
-            f"{method} {url}: {exc}", location=Location(url)
-        ) from exc
+        raise JournalUnavailableError(f"{method} {url}: {exc}", location=Location(url)) from exc
 
 
 class HttpClient:

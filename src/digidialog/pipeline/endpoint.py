@@ -7,9 +7,10 @@ A security failure gets no AppRec: its transport error code is the outcome (HITS
 that is not XML gets AppRec T01, a schema-invalid message T02.
 
 Sending: every message is packed (signed, sealed) and put in the durable outbox in the same
-transaction as the state change that produced it; `flush()` hands due envelopes to the transport
-and reschedules failures with backoff. An SMS a message owes (`Outgoing.sms`: it gives the citizen
-a time) goes out only after the transport accepted that message, once.
+transaction as the state change that produced it; `flush()` hands due envelopes to the transport,
+first in, first out per receiver, and reschedules failures with backoff. An SMS a message owes
+(`Outgoing.sms`: it gives the citizen a time) goes out only after the transport accepted that
+message, once.
 """
 
 from __future__ import annotations
@@ -206,12 +207,16 @@ class Endpoint(ABC):
             to_her_id=envelope.receiver,
             sent=datetime.fromtimestamp(self.clock(), UTC),
         )
-        try:
+        # Answered before (the receipts refuse a second AppRec, SV020): queue that answer again.
+        # The outbox keeps one row per AppRec id, so this only adds it when queueing it failed
+        # the first time (the store was locked, say); otherwise the envelope is a duplicate.
+        apprec = self.receipts.issued(envelope.message_id)
+        if apprec is None:
             apprec = self.receipts.reject_unreadable(transport, error)
-        except ServiceError:  # SV020: this envelope was answered before
+        queued = self._queued(self._pack(apprec, envelope.sender))
+        if not self.store.enqueue(queued, now=self.clock()):
             return Outcome(Status.DUPLICATE, envelope.message_id, code=error.code.value,
                            detail="already answered")  # fmt: skip
-        self.store.enqueue(self._queued(self._pack(apprec, envelope.sender)), now=self.clock())
         return Outcome(
             Status.REJECTED, envelope.message_id, code=error.code.value,
             detail=error.detail or error.code.display_name, apprec=apprec,
@@ -264,27 +269,44 @@ class Endpoint(ABC):
         return Queued(packed.envelope, packed.xml, sms)
 
     def flush(self, limit: int = 100) -> FlushResult:
-        """Send every due envelope; reschedule retryable failures, give up on the others."""
+        """Send what is due, trying at most `limit` envelopes; reschedule retryable failures,
+        give up on the others.
+
+        The outbox is first in, first out per receiver (`MessageStore.due_outbox`: only the
+        oldest pending envelope of a receiver is due), so the flush asks again after each round:
+        the envelope behind one just sent (or given up on) goes next, the one behind a deferred
+        envelope waits for it. No envelope is tried twice in one flush.
+        """
         result = FlushResult()
-        for item in self.store.due_outbox(self.clock(), limit):
-            message_id = item.envelope.message_id
-            try:
-                self.transport.send(item.envelope)
-            except TransportError as exc:
-                if exc.retryable:
-                    wait = self.retry.delay(item.attempts + 1)
-                    self.store.defer_outbox(item.id, str(exc), self.clock() + wait)
-                    result.deferred.append(message_id)
-                    log.info("send of %s deferred %.0fs: %s", message_id, wait, exc)
-                else:
-                    self.store.fail_outbox(item.id, str(exc))
-                    result.failed.append(message_id)
-                    log.error("send of %s failed for good: %s", message_id, exc)
-                continue
-            result.sent.append(message_id)
-            if self.store.mark_sent(item.id):  # False: a flush running alongside marked it first
-                self._notify(item)
+        tried: set[int] = set()
+        while len(tried) < limit:
+            due = self.store.due_outbox(self.clock(), limit - len(tried))
+            fresh = [item for item in due if item.id not in tried]
+            if not fresh:
+                break
+            for item in fresh:
+                tried.add(item.id)
+                self._send(item, result)
         return result
+
+    def _send(self, item: OutboxItem, result: FlushResult) -> None:
+        message_id = item.envelope.message_id
+        try:
+            self.transport.send(item.envelope)
+        except TransportError as exc:
+            if exc.retryable:
+                wait = self.retry.delay(item.attempts + 1)
+                self.store.defer_outbox(item.id, str(exc), self.clock() + wait)
+                result.deferred.append(message_id)
+                log.info("send of %s deferred %.0fs: %s", message_id, wait, exc)
+            else:
+                self.store.fail_outbox(item.id, str(exc))
+                result.failed.append(message_id)
+                log.error("send of %s failed for good: %s", message_id, exc)
+            return
+        result.sent.append(message_id)
+        if self.store.mark_sent(item.id):  # False: a flush running alongside marked it first
+            self._notify(item)
 
     def _notify(self, item: OutboxItem) -> None:
         """The SMS `item` owes, now that the transport has it. Sent after the row is marked sent,

@@ -59,6 +59,19 @@ class Restored:
     refused when it came (a reply to a closed thread, a refusal of an unknown request)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Settlement:
+    """How a handled message is settled: its new state and what goes out for it (its AppRec, the
+    replies), queued in the same transaction, and the outcome to report."""
+
+    state: str
+    outcome: Outcome
+    apprec: AppRec | None = None
+    replies: tuple[Outgoing, ...] = ()
+    error: str | None = None
+    next_attempt: float | None = None
+
+
 # Received messages the services threaded: settled for good. ``stored``/``pending`` ones are
 # threaded by `retry_pending()`, ``rejected`` ones never were.
 _THREADED = ("delivered", "answered", "failed")
@@ -95,6 +108,9 @@ class OfficePipeline(Endpoint):
         self.office = office
         self.bridge = JournalBridge(office, adapter)
         self._waiting: dict[int, Incoming] = {}
+        self._unsettled: dict[int, _Settlement] = {}
+        """Messages handled (AppRec issued, thread updated, journal called) whose settling failed,
+        by row id: the retry commits these instead of asking the services a second time."""
         self._unsendable: set[str] = set()
         self.restored = self.restore()
         """What was rebuilt from the store when this pipeline started."""
@@ -153,8 +169,9 @@ class OfficePipeline(Endpoint):
         apprec = received.receipt
         if apprec is not None and not apprec.is_ok:
             return self._settle(row, message, "rejected", apprec, [])
-        if received.refusal is not None:
-            return self._settle(row, message, "answered", apprec, [received.refusal])
+        answer = received.refusal or received.answer  # a 26, or RKT to a communication test
+        if answer is not None:
+            return self._settle(row, message, "answered", apprec, [answer])
         incoming = received.incoming
         if incoming is None:
             if received.error is not None:
@@ -171,30 +188,27 @@ class OfficePipeline(Endpoint):
             replies = self.bridge.deliver(incoming)
         except ServiceError as exc:  # the journal answered, but no valid reply can be built
             log.error("message %s cannot be answered: %s", row.msg_id, exc)
-            outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
-            self.store.settle(row.id, "failed", outgoing, error=str(exc), now=self.clock())
-            return Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
-                           code=exc.rule, detail=str(exc), apprec=apprec)  # fmt: skip
+            failed = Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
+                             code=exc.rule, detail=str(exc), apprec=apprec)  # fmt: skip
+            return self._commit(row, _Settlement("failed", failed, apprec, error=str(exc)))
         except JournalUnavailableError as exc:
             self._waiting[row.id] = incoming
             wait = self.retry.delay(row.attempts + 1)
             log.warning("journal unavailable for %s, retry in %.0fs: %s", row.msg_id, wait, exc)
-            outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
-            self.store.settle(row.id, "pending", outgoing, error=str(exc),
-                              next_attempt=self.clock() + wait, now=self.clock())  # fmt: skip
-            return Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
-                           code=exc.code, detail=str(exc), apprec=apprec)  # fmt: skip
+            pending = Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
+                              code=exc.code, detail=str(exc), apprec=apprec)  # fmt: skip
+            return self._commit(row, _Settlement("pending", pending, apprec, error=str(exc),
+                                                 next_attempt=self.clock() + wait))  # fmt: skip
         except Exception as exc:  # a bug in the adapter: the message is stored; keep and retry
             self._waiting[row.id] = incoming
             wait = self.retry.delay(row.attempts + 1)
             log.exception("journal delivery of %s failed unexpectedly, retry in %.0fs",
                           row.msg_id, wait)  # fmt: skip
             detail = f"{type(exc).__name__}: {exc}"
-            outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
-            self.store.settle(row.id, "pending", outgoing, error=detail,
-                              next_attempt=self.clock() + wait, now=self.clock())  # fmt: skip
-            return Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
-                           code="pipeline:internal", detail=detail, apprec=apprec)  # fmt: skip
+            pending = Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
+                              code="pipeline:internal", detail=detail, apprec=apprec)  # fmt: skip
+            return self._commit(row, _Settlement("pending", pending, apprec, error=detail,
+                                                 next_attempt=self.clock() + wait))  # fmt: skip
         self._waiting.pop(row.id, None)
         return self._settle(row, message, "delivered", apprec, replies)
 
@@ -206,18 +220,35 @@ class OfficePipeline(Endpoint):
         apprec: AppRec | None,
         replies: Sequence[Outgoing],
     ) -> Outcome:
-        outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
-        outgoing += [self._queued(self.pack_reply(r.message), r.sms) for r in replies]
-        self.store.settle(row.id, state, outgoing, now=self.clock())
         if state == "rejected":
             errors = apprec.error if apprec is not None else []
-            return Outcome(
+            outcome = Outcome(
                 Status.REJECTED, row.msg_id, row.msg_id, row.msg_type,
                 code=",".join(e.v or "" for e in errors) or None,
                 detail="; ".join(e.ot or e.dn or "" for e in errors), apprec=apprec,
             )  # fmt: skip
-        return Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, message.msg_type,
-                       apprec=apprec, replies=tuple(r.message for r in replies))  # fmt: skip
+        else:
+            outcome = Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, message.msg_type,
+                              apprec=apprec, replies=tuple(r.message for r in replies))  # fmt: skip
+        return self._commit(row, _Settlement(state, outcome, apprec, tuple(replies)))
+
+    def _commit(self, row: StoredMessage, settlement: _Settlement) -> Outcome:
+        """Pack the AppRec and the replies, and queue them with the row's new state in one
+        transaction.
+
+        By now the services have issued the AppRec (and refuse a second one, SV020), threaded the
+        message, and the journal may have taken it: the settlement is all that is left to do. So
+        it is kept until it is committed; when packing or the transaction fails, the retry
+        (`retry_pending`) commits this same settlement instead of handling the message again.
+        """
+        self._unsettled[row.id] = settlement
+        apprec = settlement.apprec
+        outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
+        outgoing += [self._queued(self.pack_reply(r.message), r.sms) for r in settlement.replies]
+        self.store.settle(row.id, settlement.state, outgoing, error=settlement.error,
+                          next_attempt=settlement.next_attempt, now=self.clock())  # fmt: skip
+        del self._unsettled[row.id]
+        return settlement.outcome
 
     def retry_pending(self, limit: int = 100) -> list[Outcome]:
         """Deliver again what the journal could not take before (due by the backoff)."""
@@ -242,9 +273,16 @@ class OfficePipeline(Endpoint):
         return outcomes
 
     def _retry_one(self, row: StoredMessage) -> Outcome:
+        settlement = self._unsettled.get(row.id)
+        if settlement is not None:  # handled, but settling it failed: settle it now
+            return self._commit(row, settlement)
         tree = parse_bytes(row.signed_xml, source=row.msg_id)
         message = MsgHead.from_tree(tree, source=row.msg_id)
-        if row.state == "stored":  # kept but never handled (a crash in between)
+        if row.state == "stored":
+            issued = self.receipts.issued(row.msg_id)
+            if issued is not None:  # receipted, then the services raised: keep it for a person
+                return self._commit(row, self._lost(row, issued))
+            # kept but never handled (a crash in between, or a failure before the AppRec)
             return self._on_message(row, message, validate_tree(tree).errors)
         incoming = self._waiting.get(row.id)
         if incoming is None:  # after a restart: thread it again (no second AppRec)
@@ -259,6 +297,18 @@ class OfficePipeline(Endpoint):
                 return Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
                                code=exc.rule, detail=str(exc))  # fmt: skip
         return self._deliver(row, message, incoming, None)
+
+    def _lost(self, row: StoredMessage, apprec: AppRec) -> _Settlement:
+        """A stored message whose AppRec the services issued before they raised (a bug): what
+        they made of it went with the exception, and they will not receipt it again (SV020). That
+        AppRec goes out and the message is kept as ``failed``, for a person."""
+        detail = "handling failed after the AppRec was issued"
+        if row.last_error:
+            detail += f" ({row.last_error})"
+        log.error("message %s: %s; AppRec sent, message kept as failed", row.msg_id, detail)
+        failed = Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
+                         code="pipeline:internal", detail=detail, apprec=apprec)  # fmt: skip
+        return _Settlement("failed", failed, apprec, error=detail)
 
     # -- sending -----------------------------------------------------------------------------
 

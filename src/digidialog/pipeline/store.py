@@ -10,7 +10,9 @@ Three tables, each answering one question after a crash:
   reply could be built; ``last_error`` says why). The AppRec and any reply enter the outbox in
   the same transaction as the state change, so a crash never loses one.
 - ``outbox`` — envelopes to send, with attempts and the time of the next try (retry with backoff);
-  ``pending`` → ``sent``, or ``failed`` when the transport says retrying cannot help. Each row also
+  ``pending`` → ``sent``, or ``failed`` when the transport says retrying cannot help. First in,
+  first out per receiver: an envelope is not due while an earlier one for its receiver is
+  ``pending`` (`due_outbox`). Each row also
   keeps the plain signed XML it carries (the sealed payload is readable only by its receiver), so
   a party can rebuild its conversations after a restart, and the SMS owed once it is sent.
 - ``collected`` — ids of the journal's outgoing messages (and renewal decisions) already turned into
@@ -67,6 +69,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt);
+CREATE INDEX IF NOT EXISTS outbox_line ON outbox (receiver, state, id);
 CREATE TABLE IF NOT EXISTS collected (
     journal_id TEXT PRIMARY KEY,
     msg_id TEXT NOT NULL,
@@ -279,9 +282,20 @@ class MessageStore:
             return _enqueue(db, item, at)
 
     def due_outbox(self, now: float | None = None, limit: int = 100) -> list[OutboxItem]:
+        """The envelopes to send now, oldest first: first in, first out per receiver.
+
+        Only the oldest ``pending`` envelope of each receiver can be due, and only once its next
+        attempt has come: an envelope waits while an earlier one for the same receiver is still
+        pending (due or deferred), so a reply never overtakes the AppRec queued before it. A
+        ``sent`` or ``failed`` (given up, for a person) envelope holds nothing up. After one is
+        sent, the next for its receiver becomes due: `flush()` asks again.
+        """
         at = time.time() if now is None else now
         rows = self._query(
-            "SELECT * FROM outbox WHERE state='pending' AND next_attempt<=? ORDER BY id LIMIT ?",
+            "SELECT * FROM outbox AS o WHERE state='pending' AND next_attempt<=?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox AS e"
+            " WHERE e.receiver=o.receiver AND e.state='pending' AND e.id<o.id)"
+            " ORDER BY id LIMIT ?",
             (at, limit),
         )
         return [_outbox(r) for r in rows]

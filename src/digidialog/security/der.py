@@ -185,6 +185,10 @@ def header(tag: int, size: int) -> bytes:
     callers that join a large value with its headers once instead of copying it per level."""
     if size < 0x80:
         return bytes((tag, size))
+    if size < 0x100:
+        return bytes((tag, 0x81, size))
+    if size < 0x10000:
+        return bytes((tag, 0x82, size >> 8, size & 0xFF))
     octets = (size.bit_length() + 7) // 8
     return bytes((tag, 0x80 | octets)) + size.to_bytes(octets, "big")
 

@@ -5,7 +5,8 @@ message for AppRec errors, routes it to its service by MsgInfo/Type, and returns
 holding exactly one AppRec for an asynchronous message (none for a synchronous one), the handled
 `Incoming`, and — when the message was readable but its content does not fit the process — the
 business refusal (7602 26) that follows the OK AppRec (HITS 1217 §2.13). Digitalbruker status
-notices (SDAB) update the citizens' digital-active status.
+notices (SDAB) update the citizens' digital-active status. A communication test (KT, HITS 1217
+§3.10: every office must answer one) is answered at once with RKT, without the journal.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from digidialog.services.base import DialogService, Incoming, Outgoing, ServiceC
 from digidialog.services.booking import Booking
 from digidialog.services.conversation import Conversation, overdue_conversations
 from digidialog.services.dialogs import ContactOffice, EConsultation
-from digidialog.services.messages import Body, read, yes_no_code
+from digidialog.services.messages import Body, known_request, read, yes_no_code
 from digidialog.services.receipts import ReceiptError, ReceiptOutcome, TransportInfo
 from digidialog.services.renewal import PrescriptionRenewal
 from digidialog.services.types import Citizen, ReplyKind
 
-__all__ = ["DIGITALBRUKER", "GpOffice", "Received"]
+__all__ = ["COMMUNICATION_TEST", "DIGITALBRUKER", "GpOffice", "Received"]
 
 DIGITALBRUKER = "DIALOG_INNBYGGER_DIGITALBRUKER"
+COMMUNICATION_TEST = "DIALOG_INNBYGGER_TEST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,9 @@ class Received:
     """Why the content was refused (rule ID inside)."""
     digitally_active: bool | None = None
     """For a Digitalbruker status notice: the citizen's new status."""
+    answer: Outgoing | None = None
+    """What the office answers by itself, at once and without the journal: RKT to a
+    communication test (KT)."""
 
 
 class GpOffice:
@@ -78,6 +83,8 @@ class GpOffice:
         msg_type = msg.msg_type or ""
         if msg_type == DIGITALBRUKER:
             return self._digital_status(msg)
+        if msg_type == COMMUNICATION_TEST:
+            return self._communication_test(msg)
         service = self.service_for(msg_type)
         if service is None:
             unsupported = ReceiptError(AppRecFeil.T10, f"process {msg_type} is not supported here")
@@ -111,6 +118,13 @@ class GpOffice:
             sender=Party.INNBYGGER,
         )
 
+    def communication_test(self, citizen: Citizen, gp_her_id: str | None = None) -> MsgHead:
+        """A communication test (KT) as helsenorge.no sends it (for demos and tests): synchronous,
+        about a test person, to the GP `gp_her_id` or the front desk."""
+        return self.context.new_request(
+            COMMUNICATION_TEST, "KT", citizen, gp_her_id, Body(), sender=Party.INNBYGGER
+        )
+
     def _digital_status(self, msg: MsgHead) -> Received:
         receipts = self.context.receipts
         try:
@@ -129,6 +143,37 @@ class GpOffice:
         else:
             self.context.citizens.mark_inactive(envelope.citizen.national_id)
         return Received(receipts.issue(msg), digitally_active=active)
+
+    def _communication_test(self, msg: MsgHead) -> Received:
+        """RKT for a KT (HITS 1217 §3.10): a reply in the test's own thread, with its Ack (N:
+        synchronous), no patient and no conversation kept; anything else in the process is
+        receipted and reported (SV001 for another request, SV005 for a reply: we send no KT)."""
+        ctx = self.context
+        receipts = ctx.receipts
+        try:
+            envelope = read(msg, ctx.office)
+            if envelope.is_reply or envelope.parent_id is not None:
+                raise ServiceError(
+                    f"{envelope.code} {envelope.msg_id} answers a communication test this"
+                    " office did not send",
+                    rule="SV005",
+                )
+            request = known_request(envelope.msg_type, envelope.code)
+            answer = ctx.compose(
+                from_office=True,
+                gp_her_id=envelope.receiver_gp_her_id,
+                msg_type=COMMUNICATION_TEST,
+                citizen=None,
+                kind=request.replies[0],
+                is_reply=True,
+                ack=request.ack,
+                body=Body(),
+                thread=(envelope.msg_id, envelope.conversation_id or envelope.msg_id),
+            )
+        except ServiceError as error:  # SV010/SV023 unreadable, SV001, SV005, SV017
+            return Received(receipts.issue(msg), error=error)
+        receipts.expect(answer)
+        return Received(receipts.issue(msg), answer=Outgoing(answer, envelope.msg_id))
 
     def _refuse(self, service: DialogService, msg: MsgHead, error: ServiceError) -> Outgoing | None:
         """26 in the conversation `msg` opened, when it was stored before its content failed.

@@ -82,7 +82,11 @@ def make_parties(
     channels: tuple[SecureChannel, SecureChannel],
     adapter: Adapter,
     journal: MemoryJournal,
+    *,
+    office_busy_timeout: float = 5.0,
 ) -> tuple[Parties, InProcessTransport]:
+    """Office and portal on one in-process wire. A short ``office_busy_timeout`` makes the
+    office's store give up at once when a test holds its database locked."""
     office_channel, portal_channel = channels
     clock = Clock()
     wire = InProcessTransport()
@@ -90,7 +94,7 @@ def make_parties(
         GpOffice(ServiceContext(OFFICE, notifier=RecordingNotifier())),
         adapter,
         channel=office_channel,
-        store=MessageStore(workdir / "office.db"),
+        store=MessageStore(workdir / "office.db", busy_timeout=office_busy_timeout),
         transport=wire,
         retry=RetryPolicy(first=10, factor=2, cap=60),
         clock=clock,

@@ -566,9 +566,9 @@ def test_no_apprec_before_the_message_is_stored(
     # The office's store cannot be written (another process holds it): the message must not be
     # receipted, and the carrier keeps the envelope until the store takes it.
     journal = office_journal()
-    parties, _ = make_parties(tmp_path, channels, memory_adapter(journal), journal)
-    parties.office.store.close()
-    parties.office.store = MessageStore(tmp_path / "office.db", busy_timeout=0.05)
+    parties, _ = make_parties(
+        tmp_path, channels, memory_adapter(journal), journal, office_busy_timeout=0.05
+    )
     exchange = tmp_path / "exchange"
     parties.portal.transport = FolderTransport(exchange)
     parties.office.transport = FolderTransport(exchange)
@@ -611,11 +611,11 @@ def test_no_sms_when_the_sent_mark_is_not_stored(
     # right there, no SMS yet; the next flush sends again (the receiver drops the duplicate)
     # and texts once.
     journal = office_journal()
-    parties, _ = make_parties(tmp_path, channels, memory_adapter(journal), journal)
+    parties, _ = make_parties(
+        tmp_path, channels, memory_adapter(journal), journal, office_busy_timeout=0.05
+    )
     notifier = parties.office.office.context.notifier
     assert isinstance(notifier, RecordingNotifier)
-    parties.office.store.close()
-    parties.office.store = MessageStore(tmp_path / "office.db", busy_timeout=0.05)
     _book(parties)
     holder = sqlite3.connect(tmp_path / "office.db", isolation_level=None)
 

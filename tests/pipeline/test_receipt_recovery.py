@@ -81,9 +81,9 @@ def test_a_booking_settled_after_a_store_failure_is_not_booked_again(
     tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
 ) -> None:
     journal = office_journal()
-    parties, _ = make_parties(tmp_path, channels, memory_adapter(journal), journal)
-    parties.office.store.close()
-    parties.office.store = MessageStore(tmp_path / "office.db", busy_timeout=0.05)
+    parties, _ = make_parties(
+        tmp_path, channels, memory_adapter(journal), journal, office_busy_timeout=0.05
+    )
     holder = sqlite3.connect(tmp_path / "office.db", isolation_level=None)
 
     def lock_at_the_confirmation(message: Message, packed: Packed) -> None:

@@ -103,14 +103,32 @@ _CONTENT_TYPE_DATA_ATTRIBUTE: Final = der.encode(
 )
 
 
+class _SigningTime(NamedTuple):
+    """What a `Sealer` writes the same way for every message signed within one second."""
+
+    start: dt.datetime
+    """The second (UTC) these octets were written for; ``stop`` is one second later."""
+    stop: dt.datetime
+    attributes: bytes
+    """The signed attributes as signed (a SET), up to the message digest's 32 octets."""
+    signer_info: bytes
+    """The certificates, signerInfos up to the same point (the attributes with their [0] tag)."""
+    signature_head: bytes
+    """signatureAlgorithm and the signature's header, for a signature of ``signature_size``."""
+    signature_size: int
+    tail_size: int
+    """How long the SignedData is after the encapsulated content."""
+
+
 class Sealer:
     """Signs and encrypts payloads for one sender; build once (keys are loaded by the caller).
 
     The fixed parts of the SignedData (certificate, signer identifier, algorithms, content-type
-    attribute) are encoded once, here, so a message costs one SHA-256, one RSA signature, the
-    envelope (AES-256-CBC, one RSA public-key operation) and a few concatenations. The shape is
-    `cryptography`'s `PKCS7SignatureBuilder`'s: version 1, issuer-and-serial signer, signed
-    attributes content-type, signing-time and message-digest, rsaEncryption.
+    attribute) are encoded once, here, and the signed attributes with the signer information
+    around them once per second of signing time, so a message costs one SHA-256, one RSA
+    signature, the envelope (AES-256-CBC, one RSA public-key operation) and a few headers and
+    joins. The shape is `cryptography`'s `PKCS7SignatureBuilder`'s: version 1, issuer-and-serial
+    signer, signed attributes content-type, signing-time and message-digest, rsaEncryption.
     """
 
     def __init__(
@@ -130,6 +148,8 @@ class Sealer:
         # SignedData up to the content: version 1, digestAlgorithms {SHA-256}.
         self._signed_head = _VERSION_1 + der.encode(der.SET, _SHA256_ALGORITHM)
         self._certificates = der.encode(0xA0, certificate.public_bytes(serialization.Encoding.DER))
+        # An RSA signature is as long as the modulus.
+        self._time = self._signing_time(dt.datetime.now(dt.UTC), (key.key_size + 7) // 8)
 
     def seal(
         self,
@@ -143,91 +163,137 @@ class Sealer:
         at = verification_time or now
         if self.validator is not None:
             self.validator.validate(recipient, KeyPurpose.ENCRYPTION, at)
-        public_key, recipient_id, valid_from, valid_until = _recipient(recipient)
+        public_key, recipient_id, recipients, valid_from, valid_until = _recipient(recipient)
         if not valid_from <= at <= valid_until:
             check_validity(recipient, at)  # raises, saying which way
-        return _envelope(self._signed_data(content, now), public_key, recipient_id)
+        parts = self._signed_parts(content, now)
+        # PKCS#7 padding (always at least one octet), joined with the rest: one copy, one update.
+        size = len(content) + parts[-1]
+        padded = b"".join((*parts[:-1], _PADDING[size % 16]))
+        secret = os.urandom(48)
+        key, iv = secret[:32], secret[32:]
+        encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
+        encrypted, final = encryptor.update(padded), encryptor.finalize()
+        encrypted_key = public_key.encrypt(key, _PKCS1V15)
+        if recipients[1] != len(encrypted_key):  # never: it is as long as the modulus
+            recipients = _recipient_infos(recipient_id, len(encrypted_key))
+        # EnvelopedData: version 0, recipientInfos (one, ending with the encrypted key),
+        # encryptedContentInfo: id-data, aes256-CBC with the IV, [0] IMPLICIT the ciphertext.
+        size = len(encrypted) + len(final)
+        content_head = der.header(0x80, size)
+        size += _ENCRYPTED_CONTENT_INFO_SIZE + len(content_head)
+        info_head = der.header(der.SEQUENCE, size)
+        size += len(info_head) + len(recipients[0]) + len(encrypted_key) + len(_VERSION_0)
+        enveloped_head = der.header(der.SEQUENCE, size)
+        size += len(enveloped_head)
+        explicit_head = der.header(0xA0, size)
+        size += len(explicit_head) + len(_ID_ENVELOPED_DATA_TLV)
+        return b"".join((
+            der.header(der.SEQUENCE, size), _ID_ENVELOPED_DATA_TLV, explicit_head, enveloped_head,
+            _VERSION_0, recipients[0], encrypted_key, info_head, _ENCRYPTED_CONTENT_INFO_HEAD, iv,
+            content_head, encrypted, final,
+        ))  # fmt: skip
 
     def _signed_data(self, content: bytes, signing_time: dt.datetime) -> bytes:
         """DER ContentInfo(SignedData) with ``content`` encapsulated (the inner layer of `seal`)."""
-        attributes = der.encode_set_of((
-            _CONTENT_TYPE_DATA_ATTRIBUTE,
-            _attribute(_ATTR_SIGNING_TIME, der.encode_time(signing_time)),
-            _MESSAGE_DIGEST_PREFIX + hashlib.sha256(content).digest(),
-        ))  # fmt: skip
+        return b"".join(self._signed_parts(content, signing_time)[:-1])
+
+    def _signed_parts(
+        self, content: bytes, signing_time: dt.datetime
+    ) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes, int]:
+        """`_signed_data` in the parts to join, and how long it is beyond the content."""
+        time = self._time
+        if not time.start <= signing_time < time.stop:
+            time = self._time = self._signing_time(signing_time, time.signature_size)
+        digest = hashlib.sha256(content).digest()
         # Signed as a SET; carried with the [0] IMPLICIT tag.
-        signature = self._key.sign(attributes, padding.PKCS1v15(), hashes.SHA256())
-        signer_info = der.encode(
-            der.SEQUENCE,
-            self._signer_head
-            + b"\xa0"
-            + attributes[1:]
-            + _RSA_ALGORITHM
-            + der.encode(der.OCTET_STRING, signature),
+        signature = self._key.sign(time.attributes + digest, _PKCS1V15, _SHA256_HASH)
+        if len(signature) != time.signature_size:  # never: it is as long as the modulus
+            time = self._time = self._signing_time(signing_time, len(signature))
+        # ContentInfo { id-signedData, [0] SignedData { version, digestAlgorithms,
+        # encapContentInfo { id-data, [0] OCTET STRING content }, certificates, signerInfos } }
+        size = len(content)
+        octets_head = der.header(der.OCTET_STRING, size)
+        size += len(octets_head)
+        e_content_head = der.header(0xA0, size)
+        size += len(e_content_head) + len(_ID_DATA_TLV)
+        encap_head = der.header(der.SEQUENCE, size)
+        size += len(encap_head) + len(self._signed_head) + time.tail_size
+        signed_data_head = der.header(der.SEQUENCE, size)
+        size += len(signed_data_head)
+        explicit_head = der.header(0xA0, size)
+        size += len(explicit_head) + len(_ID_SIGNED_DATA_TLV)
+        head = b"".join((
+            der.header(der.SEQUENCE, size), _ID_SIGNED_DATA_TLV, explicit_head, signed_data_head,
+            self._signed_head, encap_head, _ID_DATA_TLV, e_content_head, octets_head,
+        ))  # fmt: skip
+        return (
+            head, content, time.signer_info, digest, time.signature_head, signature,
+            len(head) + time.tail_size,
+        )  # fmt: skip
+
+    def _signing_time(self, when: dt.datetime, signature_size: int) -> _SigningTime:
+        """The signed attributes and the signer information for ``when``'s second and a
+        signature of ``signature_size`` octets."""
+        start = when.astimezone(dt.UTC).replace(microsecond=0)
+        signing_time = _attribute(_ATTR_SIGNING_TIME, der.encode_time(start))
+        low, high = (
+            der.encode_set_of(
+                (_CONTENT_TYPE_DATA_ATTRIBUTE, signing_time, _MESSAGE_DIGEST_PREFIX + digest)
+            )
+            for digest in (bytes(32), b"\xff" * 32)
         )
-        return der.wrap(
-            (content,),
-            (
-                (der.OCTET_STRING, b"", b""),
-                (0xA0, b"", b""),  # eContent
-                (der.SEQUENCE, _ID_DATA_TLV, b""),  # encapContentInfo
-                (
-                    der.SEQUENCE,  # SignedData
-                    self._signed_head,
-                    self._certificates + der.encode(der.SET, signer_info),
-                ),
-                (0xA0, b"", b""),
-                (der.SEQUENCE, _ID_SIGNED_DATA_TLV, b""),  # ContentInfo
-            ),
-        )
+        if low[:-32] != high[:-32]:  # never: the message digest sorts last, whatever its value
+            raise AssertionError("the signed attributes have no fixed order")
+        attributes = low[:-32]
+        # The certificates; signerInfos { SignerInfo { version, sid, digestAlgorithm, [0] the
+        # attributes, signatureAlgorithm, signature } }, split around the digest.
+        body = self._signer_head + b"\xa0" + attributes[1:]
+        signature_head = _RSA_ALGORITHM + der.header(der.OCTET_STRING, signature_size)
+        size = len(body) + 32 + len(signature_head) + signature_size
+        info_head = der.header(der.SEQUENCE, size)
+        size += len(info_head)
+        infos_head = der.header(der.SET, size)
+        size += len(infos_head) + len(self._certificates)
+        return _SigningTime(
+            start, start + dt.timedelta(seconds=1), attributes,
+            self._certificates + infos_head + info_head + body, signature_head, signature_size,
+            size,
+        )  # fmt: skip
 
 
-def _envelope(content: bytes, public_key: rsa.RSAPublicKey, recipient_id: bytes) -> bytes:
-    """DER ContentInfo(EnvelopedData): ``content`` under a fresh AES-256-CBC key and IV, the key
-    RSA-encrypted (PKCS#1 v1.5, as CMS key transport and .NET's EnvelopedCms use) for the
-    recipient with ``public_key``, identified by ``recipient_id`` (issuer and serial number)."""
-    secret = os.urandom(48)
-    key, iv = secret[:32], secret[32:]
-    pad = 16 - len(content) % 16  # PKCS#7 padding, always at least one octet
-    encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
-    encrypted = (
-        encryptor.update(content),
-        encryptor.update(bytes((pad,)) * pad),
-        encryptor.finalize(),
-    )
-    recipient_info = der.encode(
-        der.SEQUENCE,
-        _VERSION_0
-        + recipient_id
-        + _RSA_ALGORITHM
-        + der.encode(der.OCTET_STRING, public_key.encrypt(key, padding.PKCS1v15())),
-    )
-    algorithm = der.encode(der.SEQUENCE, _AES256_CBC_TLV + der.encode(der.OCTET_STRING, iv))
-    return der.wrap(
-        encrypted,
-        (
-            (0x80, b"", b""),  # [0] IMPLICIT encryptedContent
-            (der.SEQUENCE, _ID_DATA_TLV + algorithm, b""),  # EncryptedContentInfo
-            (der.SEQUENCE, _VERSION_0 + der.encode(der.SET, recipient_info), b""),  # EnvelopedData
-            (0xA0, b"", b""),
-            (der.SEQUENCE, _ID_ENVELOPED_DATA_TLV, b""),  # ContentInfo
-        ),
-    )
+_PADDING: Final = tuple(bytes((16 - n,)) * (16 - n) for n in range(16))
+"""PKCS#7 padding for AES, by the length of the padded data modulo 16."""
+_SHA256_HASH: Final = _DIGESTS[_SHA256]
+_ENCRYPTED_CONTENT_INFO_HEAD: Final = (
+    _ID_DATA_TLV
+    + der.encode(der.SEQUENCE, _AES256_CBC_TLV + der.encode(der.OCTET_STRING, bytes(16)))[:-16]
+)
+"""EncryptedContentInfo's content type and algorithm (AES-256-CBC) up to the IV's 16 octets."""
+_ENCRYPTED_CONTENT_INFO_SIZE: Final = len(_ENCRYPTED_CONTENT_INFO_HEAD) + 16
 
 
 def _recipient_facts(
     cert: x509.Certificate,
-) -> tuple[rsa.RSAPublicKey, bytes, dt.datetime, dt.datetime]:
+) -> tuple[rsa.RSAPublicKey, bytes, tuple[bytes, int], dt.datetime, dt.datetime]:
     """A recipient certificate's RSA key (2048 bits or more, keyEncipherment), its
-    IssuerAndSerialNumber and validity period, worked out once per certificate; refusals are
-    not cached."""
+    IssuerAndSerialNumber, the recipientInfos for it (`_recipient_infos`) and its validity
+    period, worked out once per certificate; refusals are not cached."""
     check_key_usage(cert, KeyPurpose.ENCRYPTION)
-    return (
-        check_rsa_key(cert),
-        _issuer_and_serial(cert),
-        cert.not_valid_before_utc,
-        cert.not_valid_after_utc,
-    )
+    key = check_rsa_key(cert)
+    recipient_id = _issuer_and_serial(cert)
+    # The encrypted key is as long as the modulus.
+    recipients = _recipient_infos(recipient_id, (key.key_size + 7) // 8)
+    return key, recipient_id, recipients, cert.not_valid_before_utc, cert.not_valid_after_utc
+
+
+def _recipient_infos(recipient_id: bytes, key_size: int) -> tuple[bytes, int]:
+    """recipientInfos (one KeyTransRecipientInfo: version 0, ``recipient_id``, rsaEncryption,
+    the encrypted key of ``key_size`` octets as an OCTET STRING) up to the key's octets, and
+    ``key_size``."""
+    body = _VERSION_0 + recipient_id + _RSA_ALGORITHM + der.header(der.OCTET_STRING, key_size)
+    info = der.header(der.SEQUENCE, len(body) + key_size) + body
+    return der.header(der.SET, len(info) + key_size) + info, key_size
 
 
 _recipient = IdentityCache(_recipient_facts)

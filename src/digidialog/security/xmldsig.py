@@ -80,7 +80,20 @@ _DIGEST_VALUE = qname(DS, "DigestValue")
 _ID_VALUES = etree.XPath(
     "descendant-or-self::*/@*[local-name()='Id' or local-name()='ID' or local-name()='id']"
 )
+_ID_NAMES: Final = frozenset(("Id", "ID", "id"))
+# ``="`` preceded by ``id`` in any case: the regular expression engine finds the literal ``="``
+# quickly (faster than a search for ``id="`` in a lowered copy) and checks the two bytes before.
+_ID_HINT: Final = re.compile(rb'="(?<=[iI][dD]=")')
 _DS_URI: Final = DS.encode("ascii")
+_PKCS1: Final = padding.PKCS1v15()
+
+# The element children the profile allows, in order.
+_SIGNATURE_CHILDREN: Final = [_SIGNED_INFO, _SIGNATURE_VALUE, _KEY_INFO]
+_SIGNED_INFO_CHILDREN: Final = [_C14N_METHOD, _SIGNATURE_METHOD, _REFERENCE]
+_REFERENCE_CHILDREN: Final = [_TRANSFORMS_EL, _DIGEST_METHOD, _DIGEST_VALUE]
+_TRANSFORMS_CHILDREN: Final = [_TRANSFORM, _TRANSFORM]
+_KEY_INFO_CHILDREN: Final = [_X509_DATA]
+_X509_DATA_CHILDREN: Final = [_X509_CERTIFICATE]
 
 
 def _c14n(node: etree._Element | etree._ElementTree) -> bytes:
@@ -239,17 +252,15 @@ def _fail(
 
 
 def _children(
-    element: etree._Element, expected: Sequence[str], source: str | None
+    element: etree._Element, expected: list[str], source: str | None
 ) -> list[etree._Element]:
     """The element children of ``element``, which must be exactly ``expected`` in order, with no
     text between them (comments and processing instructions are skipped)."""
-    nodes = list(element)
+    nodes: list[etree._Element] = element[:]  # type: ignore[index, assignment]  # cheaper than list()
     children = nodes
-    if len(nodes) != len(expected) or not all(
-        c.tag == t for c, t in zip(nodes, expected, strict=True)
-    ):
+    if [c.tag for c in nodes] != expected:
         children = [c for c in nodes if isinstance(c.tag, str)]
-        if [c.tag for c in children] != list(expected):
+        if [c.tag for c in children] != expected:
             found = ", ".join(etree.QName(c).localname for c in children) or "nothing"
             wanted = ", ".join(etree.QName(t).localname for t in expected)
             raise _fail(
@@ -258,7 +269,13 @@ def _children(
                 f"{wanted}",
                 source,
             )
-    if (element.text and element.text.strip()) or any(c.tail and c.tail.strip() for c in nodes):
+    text = element.text
+    stray = bool(text and not text.isspace())  # the same as a non-empty text.strip()
+    for node in nodes:
+        tail = node.tail
+        if tail and not tail.isspace():
+            stray = True
+    if stray:
         raise _fail(
             "unexpected-structure",
             f"{etree.QName(element).localname} contains stray text",
@@ -284,10 +301,24 @@ def _algorithm(element: etree._Element, allowed: Sequence[str], source: str | No
 
 
 def _b64(element: etree._Element, what: str, source: str | None) -> bytes:
+    text = element.text or ""
     try:
-        return base64.b64decode("".join((element.text or "").split()), validate=True)
+        # What ``b64decode(validate=True)`` does, minus its wrapping; the strict mode refuses
+        # blanks, so text it accepts as it is has none to remove.
+        return binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        pass  # line-wrapped, or refused: the full path below decides, with its own message
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
     except binascii.Error as exc:
         raise _fail("unexpected-structure", f"{what} is not base64: {exc}", source) from exc
+
+
+def _may_hold_ids(canonical: bytes) -> bool:
+    """Whether ``canonical`` holds ``id="`` in any case (``Id="``, ``ID="``, ``id="``, ``iD="``),
+    as ``b'id="' in canonical.lower()`` says, without the copy: `_ID_HINT` scans for ``="``
+    and looks behind each."""
+    return _ID_HINT.search(canonical) is not None
 
 
 class Verifier:
@@ -308,6 +339,7 @@ class Verifier:
         self.resolver = resolver
         self._root = root
         self._certs: dict[str, tuple[x509.Certificate, rsa.RSAPublicKey]] = {}
+        self._last_cert: tuple[str, tuple[x509.Certificate, rsa.RSAPublicKey]] | None = None
         self._shapes: dict[bytes, tuple[hashes.HashAlgorithm, str]] = {}
         self._lock = threading.Lock()
 
@@ -333,15 +365,13 @@ class Verifier:
                 source,
                 hint="the signer's certificate must be in the signature so it can be checked",
             )
-        signed_info, signature_value, key_info = _children(
-            signature, (_SIGNED_INFO, _SIGNATURE_VALUE, _KEY_INFO), source
-        )
+        signed_info, signature_value, key_info = _children(signature, _SIGNATURE_CHILDREN, source)
         canonical_signed_info = _c14n(signed_info)
         hash_alg, digest_name, digest_value = self._signed_info(
             signed_info, canonical_signed_info, source
         )
-        (x509_data,) = _children(key_info, (_X509_DATA,), source)
-        (cert_element,) = _children(x509_data, (_X509_CERTIFICATE,), source)
+        (x509_data,) = _children(key_info, _KEY_INFO_CHILDREN, source)
+        (cert_element,) = _children(x509_data, _X509_DATA_CHILDREN, source)
         cert, key = self._certificate(cert_element, source)
 
         # The enveloped transform: drop the Signature element, keep the text around it.
@@ -352,12 +382,19 @@ class Verifier:
             root.text = (root.text or "") + (signature.tail or "")
         root.remove(signature)
         signed = _c14n(tree)
-        self._no_strays(root, signature, signed, source)
+        self._no_strays(
+            root,
+            signed,
+            signed_info=signed_info,
+            canonical_signed_info=canonical_signed_info,
+            outside_signed_info=(signature, signature_value, key_info, x509_data, cert_element),
+            source=source,
+        )
         try:
             key.verify(
                 _b64(signature_value, "SignatureValue", source),
                 canonical_signed_info,
-                padding.PKCS1v15(),
+                _PKCS1,
                 hash_alg,
             )
         except InvalidSignature:
@@ -404,7 +441,7 @@ class Verifier:
         if known is not None:
             return known[0], known[1], signed_info[2][2]
         c14n_method, signature_method, reference = _children(
-            signed_info, (_C14N_METHOD, _SIGNATURE_METHOD, _REFERENCE), source
+            signed_info, _SIGNED_INFO_CHILDREN, source
         )
         _algorithm(c14n_method, (EXC_C14N,), source)
         hash_alg = _SIGNATURE_METHODS[
@@ -417,11 +454,9 @@ class Verifier:
                 f"found URI={reference.get('URI')!r}",
                 source,
             )
-        transforms, digest_method, digest_value = _children(
-            reference, (_TRANSFORMS_EL, _DIGEST_METHOD, _DIGEST_VALUE), source
-        )
+        transforms, digest_method, digest_value = _children(reference, _REFERENCE_CHILDREN, source)
         for transform, algorithm in zip(
-            _children(transforms, (_TRANSFORM, _TRANSFORM), source), _TRANSFORMS, strict=True
+            _children(transforms, _TRANSFORMS_CHILDREN, source), _TRANSFORMS, strict=True
         ):
             _algorithm(transform, (algorithm,), source)
         digest_name = _DIGEST_METHODS[_algorithm(digest_method, tuple(_DIGEST_METHODS), source)]
@@ -454,15 +489,28 @@ class Verifier:
         return signature
 
     def _no_strays(
-        self, root: etree._Element, signature: etree._Element, signed: bytes, source: str | None
+        self,
+        root: etree._Element,
+        signed: bytes,
+        *,
+        signed_info: etree._Element,
+        canonical_signed_info: bytes,
+        outside_signed_info: tuple[etree._Element, ...],
+        source: str | None,
     ) -> None:
         """No XML-DSig element outside the (already removed) signature, no ID value twice.
 
-        ``signed`` (the canonical document without the signature) rules most documents out
-        cheaply: exclusive C14N writes every attribute as `` name="value"`` and declares a
-        namespace where an element uses it, so without the XML-DSig namespace URI there is no
-        XML-DSig element, and without ``Id="``/``ID="``/``id="`` (in any case) no ID attribute.
-        Only when those bytes occur is the tree searched.
+        Canonical bytes rule most cases out cheaply: exclusive C14N writes every attribute of
+        every element as `` name="value"`` and declares a namespace where an element uses it, so
+        without the XML-DSig namespace URI in ``signed`` (the document without the signature)
+        there is no XML-DSig element in it, and without ``Id="``/``ID="``/``id="`` (in any case)
+        in ``signed`` or ``canonical_signed_info`` no ID attribute in the document or in
+        `SignedInfo`. Only when those bytes occur is that tree searched. The rest of the
+        signature is, once the profile's structure checks passed, the five elements in
+        ``outside_signed_info`` (`Signature`, `SignatureValue`, `KeyInfo`, `X509Data`,
+        `X509Certificate`) besides comments and processing instructions; their attributes are
+        read directly, unless `SignatureValue` or `X509Certificate` has children, when the
+        whole signature is searched.
         """
         if _DS_URI in signed and next(root.iter(f"{{{DS}}}*"), None) is not None:
             raise _fail(
@@ -470,8 +518,20 @@ class Verifier:
                 "XML-DSig elements (ds:Object, ds:Manifest, …) appear outside the signature",
                 source,
             )
-        ids: list[str] = [str(v) for v in _ID_VALUES(signature)]  # type: ignore[union-attr]
-        if b'id="' in signed.lower():  # one scan for Id=", ID=" and id=" (iD=" costs a search)
+        signature, signature_value, _, _, cert_element = outside_signed_info
+        ids: list[str]
+        if len(signature_value) or len(cert_element):
+            ids = [str(v) for v in _ID_VALUES(signature)]  # type: ignore[union-attr]
+        else:
+            ids = [
+                str(value)
+                for element in outside_signed_info
+                for name, value in element.items()
+                if str(name).rpartition("}")[2] in _ID_NAMES
+            ]
+            if _may_hold_ids(canonical_signed_info):
+                ids += [str(v) for v in _ID_VALUES(signed_info)]  # type: ignore[union-attr]
+        if _may_hold_ids(signed):
             ids += [str(v) for v in _ID_VALUES(root)]  # type: ignore[union-attr]
         if len(ids) != len(set(ids)):
             duplicates = sorted({v for v in ids if ids.count(v) > 1})
@@ -485,11 +545,16 @@ class Verifier:
         self, element: etree._Element, source: str | None
     ) -> tuple[x509.Certificate, rsa.RSAPublicKey]:
         """The signer certificate and its RSA key, decoded once per distinct certificate (keyed
-        by the element's text as it is, so a hit costs one dictionary lookup)."""
+        by the element's text as it is: the last one is compared first — a string comparison,
+        no hashing of the 1-2 KB — then the dictionary is asked)."""
         text = element.text or ""
+        last = self._last_cert
+        if last is not None and last[0] == text:
+            return last[1]
         with self._lock:
             cached = self._certs.get(text)
         if cached is not None:
+            self._last_cert = (text, cached)
             return cached
         try:
             der = base64.b64decode("".join(text.split()), validate=True)
@@ -505,4 +570,5 @@ class Verifier:
             if len(self._certs) > 1024:
                 self._certs.clear()
             self._certs[text] = entry
+        self._last_cert = (text, entry)
         return entry

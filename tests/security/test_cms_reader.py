@@ -99,11 +99,21 @@ def _outcome(parse: object, data: bytes) -> object:
         return "refused"
 
 
-def _built(pki: DevPki, digest: hashes.HashAlgorithm, *options: pkcs7.PKCS7Options) -> bytes:
+CONTENT = b"<MsgHead/>"
+LARGE = b"<MsgHead>" + b"<Notat>Kan jeg f\xc3\xa5 time neste uke?</Notat>\n" * 120 + b"</MsgHead>"
+"""Content of 256 octets or more: every length in the SignedData takes the two-octet form."""
+
+
+def _built(
+    pki: DevPki,
+    digest: hashes.HashAlgorithm,
+    *options: pkcs7.PKCS7Options,
+    content: bytes = CONTENT,
+) -> bytes:
     signing = pki.helsenorge.signing
     return (
         pkcs7.PKCS7SignatureBuilder()
-        .set_data(b"<MsgHead/>")
+        .set_data(content)
         .add_signer(signing.certificate, signing.key, digest)  # type: ignore[arg-type]
         .sign(Encoding.DER, [pkcs7.PKCS7Options.Binary, *options])
     )
@@ -113,9 +123,11 @@ def _built(pki: DevPki, digest: hashes.HashAlgorithm, *options: pkcs7.PKCS7Optio
 def shapes(pki: DevPki) -> dict[str, bytes]:
     signing = pki.helsenorge.signing
     sealer = Sealer(signing.key, signing.certificate)
-    ours = sealer._signed_data(b"<MsgHead/>", dt.datetime(2026, 11, 30, tzinfo=dt.UTC))
+    when = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
     return {
-        "sealer": ours,
+        "sealer": sealer._signed_data(CONTENT, when),
+        "sealer-large": sealer._signed_data(LARGE, when),
+        "builder-large": _built(pki, hashes.SHA256(), content=LARGE),
         "builder-sha256": _built(pki, hashes.SHA256()),
         "builder-sha384": _built(pki, hashes.SHA384()),
         "builder-sha512": _built(pki, hashes.SHA512()),
@@ -129,7 +141,8 @@ def test_shapes_in_use_are_read_as_before(shapes: dict[str, bytes]) -> None:
     for name, data in shapes.items():
         parsed = cms._parse_signed_data(data)
         assert parsed == _reference_parse(data), name
-        assert parsed.content == b"<MsgHead/>"
+        assert parsed.content == (LARGE if name.endswith("large") else CONTENT)
+    assert len(LARGE) > 4000
 
 
 def _headers(data: bytes, pos: int, end: int, found: list[int], depth: int = 0) -> list[int]:
@@ -201,7 +214,8 @@ def _tree(data: bytes, pos: int, end: int, depth: int = 0) -> list[object]:
     nodes: list[object] = []
     while pos < end:
         tag, body, stop = der.head(data, pos, end)
-        if tag & 0x20 and (depth < 4 or stop - body < 600):  # certificates kept whole
+        # Certificates (large SEQUENCEs from depth 4) are kept whole.
+        if tag & 0x20 and (depth < 4 or stop - body < 600 or tag != der.SEQUENCE):
             nodes.append([tag, _tree(data, body, stop, depth + 1)])
         else:
             nodes.append([tag, data[body:stop]])
@@ -415,16 +429,68 @@ EDITS: dict[str, tuple[bool, object]] = {
 }
 
 
-@pytest.mark.parametrize("name", EDITS)
-def test_hand_made_shapes_are_judged_as_before(shapes: dict[str, bytes], name: str) -> None:
-    accepted, edit = EDITS[name]
-    tree = _tree(shapes["sealer"], 0, len(shapes["sealer"]))
+def _edited(original: bytes, name: str) -> bytes:
+    tree = _tree(original, 0, len(original))
+    edit = EDITS[name][1]
     assert callable(edit)
     edit(tree)
-    data = _encode(tree)
+    return _encode(tree)
+
+
+@pytest.mark.parametrize("shape", ["sealer", "sealer-large"])
+@pytest.mark.parametrize("name", EDITS)
+def test_hand_made_shapes_are_judged_as_before(
+    shapes: dict[str, bytes], name: str, shape: str
+) -> None:
+    data = _edited(shapes[shape], name)
     expected = _outcome(_reference_parse, data)
     assert _outcome(cms._parse_signed_data, data) == expected
-    assert (expected != "refused") is accepted
+    assert (expected != "refused") is EDITS[name][0]
+
+
+def _verdict(data: bytes) -> object:
+    """What `_parse_signed_data` reads, or why it refuses."""
+    try:
+        return cms._parse_signed_data(data)
+    except (ValueError, IndexError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@pytest.mark.parametrize("shape", ["sealer", "sealer-large", "builder-sha256"])
+def test_damage_from_the_signed_attributes_on_is_judged_as_the_reference(
+    shapes: dict[str, bytes], shape: str
+) -> None:
+    """Same-length damage from the signed attributes on (where `Sealer`'s attributes are
+    recognised whole): the verdicts are the reference's."""
+    original = shapes[shape]
+    parsed = cms._parse_signed_data(original)
+    assert parsed.signed_attrs is not None
+    start = original.rindex(parsed.signed_attrs)  # the fourth SignerInfo field
+    headers = [at for at in _headers(original, 0, len(original), []) if at >= start]
+    rng = random.Random(shape)
+    cases: list[bytes] = []
+    # The signed attributes' header claiming all that follows: "SignerInfo is incomplete".
+    tag, body, _ = der.head(original, start, len(original))
+    rest = len(original) - start - 4
+    assert tag == 0xA0
+    assert 0x100 <= rest < 0x10000
+    grown = bytes((0xA0, 0x82)) + rest.to_bytes(2, "big")
+    cases.append(original[:start] + grown + original[body : body + rest])
+    for _ in range(1500):
+        damaged = bytearray(original)
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            at = rng.choice(headers) if rng.random() < 0.7 else rng.randrange(start, len(original))
+            damaged[at] = rng.randrange(256) if rng.random() < 0.5 else (damaged[at] + 1) % 256
+        cases.append(bytes(damaged))
+    accepted = 0
+    for data in cases:
+        assert len(data) == len(original)
+        verdict = _verdict(data)
+        expected = _outcome(_reference_parse, data)
+        assert (verdict if isinstance(verdict, cms._SignedData) else "refused") == expected
+        accepted += isinstance(verdict, cms._SignedData)
+    assert _verdict(cases[0]) == "DerError: SignerInfo is incomplete"
+    assert 0 < accepted < len(cases)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,10 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import re
+import struct
 import threading
+from collections.abc import Iterable
 from typing import Any, Final, NamedTuple
 
 from asn1crypto import cms as asn1_cms
@@ -101,6 +104,26 @@ _CONTENT_TYPE_DATA_ATTRIBUTE: Final = der.encode(
     der.SEQUENCE,
     der.encode(der.OID, _ATTR_CONTENT_TYPE) + der.encode(der.SET, _ID_DATA_TLV),
 )
+_SIGNED_HEAD: Final = _VERSION_1 + der.encode(der.SET, _SHA256_ALGORITHM)
+"""SignedData up to the content: version 1, digestAlgorithms {SHA-256}."""
+_SIGNED_HEAD_SIZE: Final = len(_SIGNED_HEAD)
+_ENCRYPTED_CONTENT_INFO_HEAD: Final = (
+    _ID_DATA_TLV
+    + der.encode(der.SEQUENCE, _AES256_CBC_TLV + der.encode(der.OCTET_STRING, bytes(16)))[:-16]
+)
+"""EncryptedContentInfo's content type and algorithm (AES-256-CBC) up to the IV's 16 octets."""
+# The headers `Sealer` writes around the content of either layer when every length takes two
+# octets (0x82: content of 256 octets or more, the whole under 64 KiB), packed in one go.
+_SIGNED_DATA_HEAD: Final = struct.Struct(
+    f">BBH{len(_ID_SIGNED_DATA_TLV)}s BBH BBH{_SIGNED_HEAD_SIZE}s BBH{len(_ID_DATA_TLV)}s BBH BBH"
+)
+"""ContentInfo, [0], SignedData (to the content), encapContentInfo, [0], OCTET STRING."""
+_ENVELOPED_DATA_HEAD: Final = struct.Struct(
+    f">BBH{len(_ID_ENVELOPED_DATA_TLV)}s BBH BBH{len(_VERSION_0)}s"
+)
+"""ContentInfo, [0], EnvelopedData up to its recipientInfos."""
+_ENCRYPTED_CONTENT_HEAD: Final = struct.Struct(f">BBH{len(_ENCRYPTED_CONTENT_INFO_HEAD)}s16s BBH")
+"""EncryptedContentInfo up to the ciphertext: content type, algorithm and IV, [0] IMPLICIT."""
 
 
 class _SigningTime(NamedTuple):
@@ -145,8 +168,6 @@ class Sealer:
         """When given, recipient certificates are checked against it (chain, revocation)."""
         # SignerInfo up to the signed attributes: version 1, issuer and serial, SHA-256.
         self._signer_head = _VERSION_1 + _issuer_and_serial(certificate) + _SHA256_ALGORITHM
-        # SignedData up to the content: version 1, digestAlgorithms {SHA-256}.
-        self._signed_head = _VERSION_1 + der.encode(der.SET, _SHA256_ALGORITHM)
         self._certificates = der.encode(0xA0, certificate.public_bytes(serialization.Encoding.DER))
         # An RSA signature is as long as the modulus.
         self._time = self._signing_time(dt.datetime.now(dt.UTC), (key.key_size + 7) // 8)
@@ -177,22 +198,36 @@ class Sealer:
         encrypted_key = public_key.encrypt(key, _PKCS1V15)
         if recipients[1] != len(encrypted_key):  # never: it is as long as the modulus
             recipients = _recipient_infos(recipient_id, len(encrypted_key))
-        # EnvelopedData: version 0, recipientInfos (one, ending with the encrypted key),
-        # encryptedContentInfo: id-data, aes256-CBC with the IV, [0] IMPLICIT the ciphertext.
+        # ContentInfo { id-envelopedData, [0] EnvelopedData { version 0, recipientInfos (one,
+        # ending with the encrypted key), encryptedContentInfo { id-data, aes256-CBC with the
+        # IV, [0] IMPLICIT the ciphertext } } }
         size = len(encrypted) + len(final)
-        content_head = der.header(0x80, size)
-        size += _ENCRYPTED_CONTENT_INFO_SIZE + len(content_head)
-        info_head = der.header(der.SEQUENCE, size)
-        size += len(info_head) + len(recipients[0]) + len(encrypted_key) + len(_VERSION_0)
-        enveloped_head = der.header(der.SEQUENCE, size)
-        size += len(enveloped_head)
-        explicit_head = der.header(0xA0, size)
-        size += len(explicit_head) + len(_ID_ENVELOPED_DATA_TLV)
-        return b"".join((
-            der.header(der.SEQUENCE, size), _ID_ENVELOPED_DATA_TLV, explicit_head, enveloped_head,
-            _VERSION_0, recipients[0], encrypted_key, info_head, _ENCRYPTED_CONTENT_INFO_HEAD, iv,
-            content_head, encrypted, final,
-        ))  # fmt: skip
+        info = _ENCRYPTED_CONTENT_HEAD.size - 4 + size
+        enveloped = len(_VERSION_0) + len(recipients[0]) + len(encrypted_key) + 4 + info
+        if size >= 0x100 and enveloped + 19 <= 0xFFFF:
+            head = _ENVELOPED_DATA_HEAD.pack(
+                der.SEQUENCE, 0x82, enveloped + 19, _ID_ENVELOPED_DATA_TLV,
+                0xA0, 0x82, enveloped + 4,
+                der.SEQUENCE, 0x82, enveloped, _VERSION_0,
+            )  # fmt: skip
+            info_head = _ENCRYPTED_CONTENT_HEAD.pack(
+                der.SEQUENCE, 0x82, info, _ENCRYPTED_CONTENT_INFO_HEAD, iv, 0x80, 0x82, size
+            )
+        else:
+            content_head = der.header(0x80, size)
+            size += _ENCRYPTED_CONTENT_INFO_SIZE + len(content_head)
+            info_head = der.header(der.SEQUENCE, size)
+            size += len(info_head) + len(recipients[0]) + len(encrypted_key) + len(_VERSION_0)
+            enveloped_head = der.header(der.SEQUENCE, size)
+            size += len(enveloped_head)
+            explicit_head = der.header(0xA0, size)
+            size += len(explicit_head) + len(_ID_ENVELOPED_DATA_TLV)
+            head = b"".join((
+                der.header(der.SEQUENCE, size), _ID_ENVELOPED_DATA_TLV, explicit_head,
+                enveloped_head, _VERSION_0,
+            ))  # fmt: skip
+            info_head += _ENCRYPTED_CONTENT_INFO_HEAD + iv + content_head
+        return b"".join((head, recipients[0], encrypted_key, info_head, encrypted, final))
 
     def _signed_data(self, content: bytes, signing_time: dt.datetime) -> bytes:
         """DER ContentInfo(SignedData) with ``content`` encapsulated (the inner layer of `seal`)."""
@@ -213,20 +248,32 @@ class Sealer:
         # ContentInfo { id-signedData, [0] SignedData { version, digestAlgorithms,
         # encapContentInfo { id-data, [0] OCTET STRING content }, certificates, signerInfos } }
         size = len(content)
-        octets_head = der.header(der.OCTET_STRING, size)
-        size += len(octets_head)
-        e_content_head = der.header(0xA0, size)
-        size += len(e_content_head) + len(_ID_DATA_TLV)
-        encap_head = der.header(der.SEQUENCE, size)
-        size += len(encap_head) + len(self._signed_head) + time.tail_size
-        signed_data_head = der.header(der.SEQUENCE, size)
-        size += len(signed_data_head)
-        explicit_head = der.header(0xA0, size)
-        size += len(explicit_head) + len(_ID_SIGNED_DATA_TLV)
-        head = b"".join((
-            der.header(der.SEQUENCE, size), _ID_SIGNED_DATA_TLV, explicit_head, signed_data_head,
-            self._signed_head, encap_head, _ID_DATA_TLV, e_content_head, octets_head,
-        ))  # fmt: skip
+        whole = _SIGNED_DATA_HEAD.size + size + time.tail_size
+        if size >= 0x100 and whole - 4 <= 0xFFFF:
+            head = _SIGNED_DATA_HEAD.pack(
+                der.SEQUENCE, 0x82, whole - 4, _ID_SIGNED_DATA_TLV,
+                0xA0, 0x82, whole - 19,
+                der.SEQUENCE, 0x82, whole - 23, _SIGNED_HEAD,
+                der.SEQUENCE, 0x82, size + 19, _ID_DATA_TLV,
+                0xA0, 0x82, size + 4,
+                der.OCTET_STRING, 0x82, size,
+            )  # fmt: skip
+        else:
+            octets_head = der.header(der.OCTET_STRING, size)
+            size += len(octets_head)
+            e_content_head = der.header(0xA0, size)
+            size += len(e_content_head) + len(_ID_DATA_TLV)
+            encap_head = der.header(der.SEQUENCE, size)
+            size += len(encap_head) + _SIGNED_HEAD_SIZE + time.tail_size
+            signed_data_head = der.header(der.SEQUENCE, size)
+            size += len(signed_data_head)
+            explicit_head = der.header(0xA0, size)
+            size += len(explicit_head) + len(_ID_SIGNED_DATA_TLV)
+            head = b"".join((
+                der.header(der.SEQUENCE, size), _ID_SIGNED_DATA_TLV, explicit_head,
+                signed_data_head, _SIGNED_HEAD, encap_head, _ID_DATA_TLV, e_content_head,
+                octets_head,
+            ))  # fmt: skip
         return (
             head, content, time.signer_info, digest, time.signature_head, signature,
             len(head) + time.tail_size,
@@ -263,13 +310,8 @@ class Sealer:
 
 
 _PADDING: Final = tuple(bytes((16 - n,)) * (16 - n) for n in range(16))
-"""PKCS#7 padding for AES, by the length of the padded data modulo 16."""
+"""PKCS#7 padding for AES (always at least one octet), by the length to pad modulo 16."""
 _SHA256_HASH: Final = _DIGESTS[_SHA256]
-_ENCRYPTED_CONTENT_INFO_HEAD: Final = (
-    _ID_DATA_TLV
-    + der.encode(der.SEQUENCE, _AES256_CBC_TLV + der.encode(der.OCTET_STRING, bytes(16)))[:-16]
-)
-"""EncryptedContentInfo's content type and algorithm (AES-256-CBC) up to the IV's 16 octets."""
 _ENCRYPTED_CONTENT_INFO_SIZE: Final = len(_ENCRYPTED_CONTENT_INFO_HEAD) + 16
 
 
@@ -493,17 +535,19 @@ class Opener:
         return parsed.content, signer
 
     def _find_signer(self, parsed: _SignedData, expected_sender: str | None) -> x509.Certificate:
-        candidates = [self._load(raw) for raw in parsed.certificates]
-        candidates.extend(self.validator.pinned)
+        # The candidates in order: the certificates in the message (all read first, so an
+        # unreadable one is refused wherever it is), the pinned ones, the sender's registered
+        # ones; the resolver is asked only when the others do not name the signer.
+        embedded = [self._load(raw) for raw in parsed.certificates]
+        signer = _named(parsed, embedded)
+        if signer is None:
+            signer = _named(parsed, self.validator.pinned)
+        if signer is not None:
+            return signer
         if expected_sender is not None and self.resolver is not None:
-            candidates.extend(self.resolver.certificates(expected_sender, KeyPurpose.SIGNING))
-        for cert in candidates:
-            serial, issuer, ski = _identifiers(cert)
-            if parsed.sid_ski is not None:
-                if ski == parsed.sid_ski:
-                    return cert
-            elif parsed.sid_serial == serial and parsed.sid_issuer == issuer:
-                return cert
+            signer = _named(parsed, self.resolver.certificates(expected_sender, KeyPurpose.SIGNING))
+            if signer is not None:
+                return signer
         raise InvalidSignatureError(
             "the signer's certificate is neither in the message nor known for the sender",
             reason="missing-certificate",
@@ -511,8 +555,7 @@ class Opener:
         )
 
     def _load(self, raw: bytes) -> x509.Certificate:
-        with self._lock:
-            cached = self._certs.get(raw)
+        cached = self._certs.get(raw)  # one dict lookup: atomic; writers hold the lock
         if cached is None:
             try:
                 cached = x509.load_der_x509_certificate(raw)
@@ -523,6 +566,18 @@ class Opener:
                     self._certs.clear()
                 self._certs[raw] = cached
         return cached
+
+
+def _named(parsed: _SignedData, candidates: Iterable[x509.Certificate]) -> x509.Certificate | None:
+    """The first of ``candidates`` that the SignerInfo's identifier names."""
+    for cert in candidates:
+        serial, issuer, ski = _identifiers(cert)
+        if parsed.sid_ski is not None:
+            if ski == parsed.sid_ski:
+                return cert
+        elif parsed.sid_serial == serial and parsed.sid_issuer == issuer:
+            return cert
+    return None
 
 
 _verification_key = IdentityCache(check_rsa_key)
@@ -565,8 +620,9 @@ _SIGNING_TIME_ATTRIBUTE: Final = _attribute(_ATTR_SIGNING_TIME, der.encode(der.U
 _SIGNING_TIME_SIZE: Final = len(_SIGNING_TIME_ATTRIBUTE)
 _SIGNING_TIME_PREFIX: Final = _SIGNING_TIME_ATTRIBUTE[:-13]
 """The signing-time attribute (a UTCTime, as `Sealer` writes it) up to its 13 time octets."""
-_SIGNED_HEAD: Final = _VERSION_1 + der.encode(der.SET, _SHA256_ALGORITHM)
-_SIGNED_HEAD_SIZE: Final = len(_SIGNED_HEAD)
+_SEALER_ATTRIBUTES_HEAD: Final = _CONTENT_TYPE_DATA_ATTRIBUTE + _SIGNING_TIME_PREFIX
+_SEALER_ATTRIBUTES_SIZE: Final = _CONTENT_TYPE_DATA_SIZE + _SIGNING_TIME_SIZE + _MESSAGE_DIGEST_SIZE
+"""The signed attributes `Sealer` writes, in their order (`_parse_signed_data`)."""
 _KNOWN_ALGORITHMS: Final[dict[bytes, bytes]] = {
     der.encode(der.SEQUENCE, der.encode(der.OID, algorithm) + parameters): algorithm
     for algorithm in (*_DIGESTS, *_SIGNATURES)
@@ -630,17 +686,46 @@ def _read_attribute(
     return data[type_body:type_stop], stop, value
 
 
-def _parse_signed_data(data: bytes) -> _SignedData:
-    """Take a ContentInfo(SignedData) apart, refusing anything outside the profile's shape.
+_SIGNED_DATA_START: Final = re.compile(
+    b"\x30\x82.."
+    + re.escape(_ID_SIGNED_DATA_TLV)
+    + b"\xa0\x82..\x30\x82.."
+    + re.escape(_SIGNED_HEAD)
+    + b"\x30\x82.."
+    + re.escape(_ID_DATA_TLV)
+    + b"\xa0\x82..\x04\x82..",
+    re.DOTALL,
+)
+"""ContentInfo(SignedData) up to the content as `Sealer` writes it for 256 octets or more: every
+header in the two-octet length form, version 1, digestAlgorithms {SHA-256}, eContentType id-data."""
+_SIGNED_DATA_LENGTHS: Final = struct.Struct(f">2xH11x2xH2xH{_SIGNED_HEAD_SIZE}x2xH11x2xH2xH")
+"""The six lengths in `_SIGNED_DATA_START`, outermost first."""
 
-    One forward cursor (`der.head`) reads each header in place where the profile fixes the shape;
-    only the certificates and the signed attributes are iterated, and each value is sliced once.
-    Every header `der.Reader.children` would check is checked, of fields not looked at too; the
-    parts `Sealer` writes from templates are recognised by their DER. Accepts and refuses exactly
-    as the list-based reader did (`tests/security/test_cms_reader.py` holds it as an oracle).
-    """
-    head = der.head
+
+def _encapsulated(data: bytes) -> tuple[bytes, int, int]:
+    """The encapsulated content of a ContentInfo(SignedData), where the field after its
+    encapContentInfo starts, and where the SignedData ends.
+
+    What `Sealer` writes is recognised by its shape (`_SIGNED_DATA_START`) and lengths, which
+    say as much as reading the headers one by one would (each a two-octet length of at least
+    256, so minimal, and each value ending where its container does); anything else is read
+    header by header."""
     end = len(data)
+    if _SIGNED_DATA_START.match(data) is not None:
+        outer, explicit, signed, encap, e_content, size = _SIGNED_DATA_LENGTHS.unpack_from(data)
+        start = _SIGNED_DATA_LENGTHS.size
+        stop = start + size
+        if (
+            size >= 0x100
+            and e_content == size + 4
+            and encap == size + 19
+            and signed == end - 23
+            and explicit == end - 19
+            and outer == end - 4
+            and stop < end
+        ):
+            return data[start:stop], stop, end
+    head = der.head
     if not end:
         raise der.DerError("no DER value")
     tag, pos, stop = head(data, 0, end)
@@ -716,7 +801,20 @@ def _parse_signed_data(data: bytes) -> _SignedData:
         raise der.DerError(_MISSING)
     if tag != der.OCTET_STRING:
         raise der.tag_error(tag, der.OCTET_STRING, "eContent")
-    content = data[body:stop]
+    return data[body:stop], pos, end
+
+
+def _parse_signed_data(data: bytes) -> _SignedData:
+    """Take a ContentInfo(SignedData) apart, refusing anything outside the profile's shape.
+
+    One forward cursor (`der.head`) reads each header in place where the profile fixes the shape;
+    only the certificates and the signed attributes are iterated, and each value is sliced once.
+    Every header `der.Reader.children` would check is checked, of fields not looked at too; the
+    parts `Sealer` writes from templates are recognised by their DER. Accepts and refuses exactly
+    as the list-based reader did (`tests/security/test_cms_reader.py` holds it as an oracle).
+    """
+    head = der.head
+    content, pos, end = _encapsulated(data)
     # [0] certificates (the SEQUENCEs, as received), [1] crls (skipped), signerInfos.
     certificates: list[bytes] = []
     tag, body, stop = head(data, pos, end)
@@ -748,8 +846,8 @@ def _parse_signed_data(data: bytes) -> _SignedData:
     tag, pos, end = head(data, body, stop)
     if end != stop:
         raise der.DerError(f"{1 + der.count(data, end, stop)} signers; the profile has exactly one")
-    # SignerInfo: version, sid, digestAlgorithm, [0] signedAttrs, signatureAlgorithm, signature,
-    # [1] unsignedAttrs (not looked at).
+    # SignerInfo: version, sid, digestAlgorithm, [0] signedAttrs, signatureAlgorithm,
+    # signature, [1] unsignedAttrs (not looked at).
     if tag != der.SEQUENCE:
         raise der.tag_error(tag, der.SEQUENCE, "SignerInfo")
     fields: list[der.TLV] = []  # the first five
@@ -782,11 +880,21 @@ def _parse_signed_data(data: bytes) -> _SignedData:
     else:
         sid_ski = data[sid_body:sid_stop]
     digest_oid = _algorithm(data, fields[2], "digestAlgorithm")
-    index = 3
+    third, fourth = fields[3], fields[4]
     signed_attrs = content_type = message_digest = None
-    tag, start, body, stop = fields[3]
+    tag, start, body, stop = third
     if tag == 0xA0:
         signed_attrs = data[start:stop]
+        if (
+            stop - body == _SEALER_ATTRIBUTES_SIZE
+            and data.startswith(_SEALER_ATTRIBUTES_HEAD, body)
+            and data.startswith(_MESSAGE_DIGEST_PREFIX, stop - _MESSAGE_DIGEST_SIZE)
+        ):
+            # What `Sealer` writes: content-type (id-data), signing-time (a UTCTime, its value
+            # not looked at), SHA-256 message-digest; the loop below would take them the same.
+            content_type = _ID_DATA
+            message_digest = data[stop - 32 : stop]
+            body = stop
         seen: set[bytes] = set()
         at = body
         while at < stop:
@@ -824,15 +932,14 @@ def _parse_signed_data(data: bytes) -> _SignedData:
                     if value_tag != der.OCTET_STRING:
                         raise der.tag_error(value_tag, der.OCTET_STRING, "message-digest")
                     message_digest = data[value_body:value_stop]
-        index += 1
-    signature_oid = _algorithm(data, fields[index], "signatureAlgorithm")
-    if index == 4:
+        signature_oid = _algorithm(data, fourth, "signatureAlgorithm")
         if pos == end:
             raise der.DerError(_MISSING)
         tag, body, stop = head(data, pos, end)
         pos = stop
     else:
-        tag, _, body, stop = fields[4]
+        signature_oid = _algorithm(data, third, "signatureAlgorithm")
+        tag, _, body, stop = fourth
     if pos < end:
         der.count(data, pos, end)  # the headers of what follows (unsignedAttrs)
     if tag != der.OCTET_STRING:

@@ -9,7 +9,7 @@ The `encode*` helpers write the SignedData `cms.Sealer` builds (the fixed parts 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Final
 
 from asn1crypto.core import ObjectIdentifier
@@ -191,23 +191,6 @@ def header(tag: int, size: int) -> bytes:
         return bytes((tag, 0x82, size >> 8, size & 0xFF))
     octets = (size.bit_length() + 7) // 8
     return bytes((tag, 0x80 | octets)) + size.to_bytes(octets, "big")
-
-
-def wrap(value: Sequence[bytes], levels: Sequence[tuple[int, bytes, bytes]]) -> bytes:
-    """``value`` (given in parts) inside nested TLVs, innermost level first: each level is
-    ``(tag, octets before, octets after)`` the level inside it. The value is copied once, however
-    deep it sits, where `encode` per level would copy it at every level."""
-    size = sum(len(part) for part in value)
-    before: list[bytes] = []
-    after: list[bytes] = []
-    for tag, head, tail in levels:
-        size += len(head) + len(tail)
-        outer = header(tag, size)
-        size += len(outer)
-        before.append(outer + head)
-        after.append(tail)
-    before.reverse()
-    return b"".join((*before, *value, *after))
 
 
 def encode(tag: int, body: bytes) -> bytes:

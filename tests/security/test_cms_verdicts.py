@@ -12,8 +12,6 @@ import pytest
 from asn1crypto import cms as asn1_cms
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
-from cryptography.hazmat.primitives.ciphers import algorithms
-from cryptography.hazmat.primitives.serialization import pkcs7
 
 from digidialog.security import (
     CertificateValidator,
@@ -26,18 +24,9 @@ from digidialog.security import (
 from digidialog.security.devpki import DevPki
 
 from .conftest import MESSAGE
+from .test_cms import _seal_signed
 
 LARGE = MESSAGE * 3
-
-
-def _envelope(inner: bytes, pki: DevPki) -> bytes:
-    return (
-        pkcs7.PKCS7EnvelopeBuilder()
-        .set_data(inner)
-        .set_content_encryption_algorithm(algorithms.AES256)
-        .add_recipient(pki.gp_office.encryption.certificate)
-        .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
-    )
 
 
 def _signed_data(
@@ -134,27 +123,27 @@ def cases(pki: DevPki) -> dict[str, tuple[bytes, str | None]]:
         "encrypted-key-damaged": (_flipped(good, 200), None),
         "not-der": (b"<MsgHead/>", None),
         "content-altered": (
-            _envelope(_signed_data(pki, LARGE, signed_content=MESSAGE), pki),
+            _seal_signed(_signed_data(pki, LARGE, signed_content=MESSAGE), pki),
             None,
         ),
         "signature-damaged": (
-            _envelope(_signed_data(pki, LARGE, damage_signature=True), pki),
+            _seal_signed(_signed_data(pki, LARGE, damage_signature=True), pki),
             None,
         ),
         "unreadable-certificate-after-the-signer's": (
-            _envelope(_signed_data(pki, LARGE, certificates=certificate + bogus), pki),
+            _seal_signed(_signed_data(pki, LARGE, certificates=certificate + bogus), pki),
             None,
         ),
         "unreadable-certificate-before-the-signer's": (
-            _envelope(_signed_data(pki, LARGE, certificates=bogus + certificate), pki),
+            _seal_signed(_signed_data(pki, LARGE, certificates=bogus + certificate), pki),
             None,
         ),
-        "no-certificate": (_envelope(_signed_data(pki, LARGE, certificates=b""), pki), None),
+        "no-certificate": (_seal_signed(_signed_data(pki, LARGE, certificates=b""), pki), None),
         "no-certificate-signer-registered": (
-            _envelope(_signed_data(pki, LARGE, certificates=b""), pki),
+            _seal_signed(_signed_data(pki, LARGE, certificates=b""), pki),
             hn.her_id,
         ),
-        "rebuilt-good": (_envelope(_signed_data(pki, LARGE), pki), hn.her_id),
+        "rebuilt-good": (_seal_signed(_signed_data(pki, LARGE), pki), hn.her_id),
     }
 
 

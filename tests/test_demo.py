@@ -40,6 +40,7 @@ EXPECTED = [
     ("AVTALEUTSENDING", "05", None, True),
     ("AVTALEUTSENDING", "07", None, True),
     ("AVTALEUTSENDING", "08", None, True),
+    ("TEST", "KT", "RKT", False),  # the communication test: synchronous, answered by the office
 ]
 TIME_ASSIGNED = {("TIMERESERVASJON", "RT"), ("TIMEONSKE", "OT"), ("TIMEONSKE", "OET"),
                  ("AVTALEUTSENDING", "05"), ("AVTALEUTSENDING", "07")}  # fmt: skip

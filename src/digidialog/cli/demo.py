@@ -107,7 +107,8 @@ class Recorder:
 @dataclass
 class Exchange:
     vendor: str
-    service: ServiceName
+    service: ServiceName | None
+    """None for the communication test, which the office answers by itself."""
     request: MsgHead
     reply: MsgHead | None
     apprec: AppRec | None
@@ -127,7 +128,7 @@ class Exchange:
     def as_dict(self) -> dict[str, Any]:
         return {
             "vendor": self.vendor,
-            "service": self.service.value,
+            "service": _service_label(self.service),
             "process": self.request.msg_type,
             "request": {"code": read(self.request).code, "file": _file(self.request.msg_id)},
             "reply": None
@@ -181,7 +182,10 @@ class Session:
                 return
 
     def exchange(
-        self, service: ServiceName, start: Callable[[], str], answer: Callable[[str], None] | None
+        self,
+        service: ServiceName | None,
+        start: Callable[[], str],
+        answer: Callable[[str], None] | None,
     ) -> Exchange:
         """Run one exchange: ``start`` sends the request (returns its MsgId); ``answer``, when
         given, lets the citizen answer an office-started message."""
@@ -205,6 +209,12 @@ class Session:
     def send(self, outgoing: Outgoing) -> str:
         self.portal.send(outgoing)
         return outgoing.msg_id
+
+    def communication_test(self) -> str:
+        """helsenorge.no's KT (HITS 1217 §3.10); the office answers RKT without the journal."""
+        kt = self.services.communication_test(CITIZEN, self.gp)
+        self.portal.send(kt)
+        return kt.msg_id
 
     def office_starts(self, service: ServiceName, kind: str, subject: str, text: str) -> str:
         """The GP writes first in the journal; the office pipeline collects and sends it."""
@@ -295,7 +305,7 @@ class Session:
         return slots[0]
 
 
-Scenario = tuple[ServiceName, Callable[[], str], Callable[[str], None] | None]
+Scenario = tuple[ServiceName | None, Callable[[], str], Callable[[str], None] | None]
 
 
 def scenarios(s: Session) -> list[Scenario]:
@@ -383,6 +393,7 @@ def scenarios(s: Session) -> list[Scenario]:
         (booking, lambda: s.push(ReplyKind.BOOKED), None),
         (booking, lambda: s.push(ReplyKind.CHANGED), None),
         (booking, lambda: s.push(ReplyKind.CANCELLED), None),
+        (None, s.communication_test, None),
     ]  # fmt: skip
 
 
@@ -420,7 +431,7 @@ def run_vendor(vendor: str, workdir: Path, channels: tuple[SecureChannel, Secure
                 try:
                     done.append(session.exchange(service, start, answer))
                 except DigidialogError as exc:
-                    log.error("%s: %s exchange failed: %s", vendor, service.value, exc)
+                    log.error("%s: %s exchange failed: %s", vendor, _service_label(service), exc)
         finally:
             office.store.close()
             portal.store.close()
@@ -456,7 +467,11 @@ def run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-_SCENARIOS = 20
+_SCENARIOS = 21
+
+
+def _service_label(service: ServiceName | None) -> str:
+    return "communication_test" if service is None else service.value
 
 
 def _check_workdir(workdir: Path) -> None:

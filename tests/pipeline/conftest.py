@@ -56,8 +56,9 @@ class Parties:
     workdir: Path
 
     def exchange(self, rounds: int = 3) -> None:
-        """Let both sides send and the office work until nothing moves."""
+        """Let both sides settle, send and (the office) work until nothing moves."""
         for _ in range(rounds):
+            self.portal.retry_pending()
             self.portal.flush()
             self.office.run_once()
 
@@ -84,9 +85,11 @@ def make_parties(
     journal: MemoryJournal,
     *,
     office_busy_timeout: float = 5.0,
+    portal_busy_timeout: float = 5.0,
 ) -> tuple[Parties, InProcessTransport]:
-    """Office and portal on one in-process wire. A short ``office_busy_timeout`` makes the
-    office's store give up at once when a test holds its database locked."""
+    """Office and portal on one in-process wire. A short ``office_busy_timeout`` (or
+    ``portal_busy_timeout``) makes that party's store give up at once when a test holds its
+    database locked."""
     office_channel, portal_channel = channels
     clock = Clock()
     wire = InProcessTransport()
@@ -102,7 +105,7 @@ def make_parties(
     portal = PortalEndpoint(
         ServiceContext(OFFICE),
         channel=portal_channel,
-        store=MessageStore(workdir / "portal.db"),
+        store=MessageStore(workdir / "portal.db", busy_timeout=portal_busy_timeout),
         transport=wire,
         clock=clock,
     )

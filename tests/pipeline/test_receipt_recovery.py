@@ -173,3 +173,67 @@ def test_an_apprec_issued_by_services_that_then_failed_still_goes_out(
     assert parties.portal.receipts_received[request.msg_id].is_ok
     assert len(apprecs_for(parties, request.msg_id)) == 1
     assert parties.office.retry_pending() == []
+
+
+def test_the_portal_receipts_a_reply_it_could_not_settle_at_first(
+    tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    # helsenorge.no's side has the same gap as the office: the reply is stored and its AppRec
+    # issued, then the transaction queueing that AppRec fails. The retry queues that same AppRec.
+    journal = office_journal()
+    parties, _ = make_parties(
+        tmp_path, channels, memory_adapter(journal), journal, portal_busy_timeout=0.05
+    )
+    holder = sqlite3.connect(tmp_path / "portal.db", isolation_level=None)
+
+    def lock_before_settling(message: Message, packed: Packed) -> None:
+        if isinstance(message, AppRec) and not holder.in_transaction:
+            holder.execute("BEGIN IMMEDIATE")
+
+    request = parties.portal.services.contact.request(CITIZEN, GP, "Adresse", "Ny adresse.")
+    parties.portal.send(request)
+    parties.portal.flush()
+    parties.portal.on_packed = lock_before_settling
+    flushed = parties.office.run_once().flushed  # AppRec for the request, then the reply (19)
+    holder.execute("ROLLBACK")
+    holder.close()
+    parties.portal.on_packed = None
+    [reply_id] = flushed.deferred  # the portal's receive raised for the reply: sent again later
+    row = parties.portal.store.received(OFFICE.her_id, reply_id)
+    assert row is not None
+    assert row.state == "stored"
+    assert reply_id in parties.portal.messages  # kept, its AppRec issued but not queued
+    assert parties.office.office.context.receipts.awaiting() == [reply_id]
+
+    [outcome] = parties.portal.retry_pending()
+    assert (outcome.status, outcome.msg_id) == (Status.ACCEPTED, reply_id)
+    assert outcome.apprec is not None
+    assert parties.portal.retry_pending() == []
+    parties.clock.advance(3600)
+    parties.exchange()  # the office sends the reply again (a duplicate now) and gets the AppRec
+    assert parties.office.office.context.receipts.awaiting() == []
+    row = parties.portal.store.received(OFFICE.her_id, reply_id)
+    assert row is not None
+    assert row.state == "delivered"
+    queued = [Message.from_tree(parse_bytes(item.xml)) for item in parties.portal.store.outbox()]
+    receipts = [m for m in queued if isinstance(m, AppRec) and m.original_msg_id.id == reply_id]
+    assert len(receipts) == 1
+    assert replies_to(parties, request.msg_id) == ["19"]
+
+
+def test_a_pending_message_in_the_portals_store_is_left_for_a_person(parties: Parties) -> None:
+    # Only the office keeps messages pending (its journal away); the portal never writes one.
+    # Should its store hold one anyway, the retry does not guess: it is failed, for a person.
+    request = parties.portal.services.contact.request(CITIZEN, GP, "Adresse", "Ny adresse.")
+    parties.portal.send(request)
+    parties.exchange()
+    [reply_id] = [m for m in parties.portal.messages if m != request.msg_id]
+    row = parties.portal.store.received(OFFICE.her_id, reply_id)
+    assert row is not None
+    parties.portal.store.settle(row.id, "pending", next_attempt=parties.clock())
+    [outcome] = parties.portal.retry_pending()
+    assert outcome.status is Status.FAILED
+    assert "PortalEndpoint keeps no pending messages" in outcome.detail
+    row = parties.portal.store.received(OFFICE.her_id, reply_id)
+    assert row is not None
+    assert row.state == "failed"

@@ -175,6 +175,7 @@ class Session:
     def pump(self) -> None:
         """Move messages both ways until nothing is left to send."""
         for _ in range(6):
+            self.portal.retry_pending()
             moved = len(self.portal.flush().sent)
             result = self.office.run_once()
             moved += len(result.flushed.sent) + len(result.collected.queued)

@@ -160,11 +160,6 @@ def read_file(name: str) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-_READ_SIZE = 1 << 20
-_MAX_CHUNK = 256
-"""Files per hand-over to a worker at most (5,000 files on 2 workers: chunks of 256)."""
-
-
 def _schemas(extra: list[Path]) -> SchemaSet:
     return SchemaSet.with_extra(extra) if extra else SchemaSet.default()
 

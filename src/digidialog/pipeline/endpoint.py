@@ -29,11 +29,19 @@ from digidialog.errors import ParseError, ServiceError
 from digidialog.model import AppRec, Message, MsgHead
 from digidialog.pipeline.channel import Packed, SecureChannel, Unpacked
 from digidialog.pipeline.retry import RetryPolicy
-from digidialog.pipeline.store import MessageStore, OutboxItem, Queued, StoredMessage
+from digidialog.pipeline.store import MessageStore, OutboxItem, Queued, StoredMessage, StoreError
 from digidialog.security import TransportSecurityError
-from digidialog.services import Notifier, ReceiptError, Receipts, SmsNotice, TransportInfo
+from digidialog.services import (
+    Notifier,
+    Outgoing,
+    ReceiptError,
+    Receipts,
+    SmsNotice,
+    TransportInfo,
+)
 from digidialog.transport import BaseTransport, Envelope, TransportError
 from digidialog.validation import XSD_RULE, Issue, validate_tree
+from digidialog.xml.parser import parse_bytes
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +100,19 @@ class _Read:
     rule_issues: tuple[Issue, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """How a handled message is settled: its new state and what goes out for it (its AppRec, the
+    replies), queued in the same transaction, and the outcome to report."""
+
+    state: str
+    outcome: Outcome
+    apprec: AppRec | None = None
+    replies: tuple[Outgoing, ...] = ()
+    error: str | None = None
+    next_attempt: float | None = None
+
+
 OnPacked = Callable[[Message, Packed], None]
 """Called for every message an endpoint packs for sending (the demo writes them to files)."""
 
@@ -132,6 +153,9 @@ class Endpoint(ABC):
         self.notifier = notifier
         """Sends the SMS an outbox entry owes once it is sent (None: this party sends none)."""
         self._lock = threading.RLock()
+        self._unsettled: dict[int, Settlement] = {}
+        """Messages handled (AppRec issued, the services and the journal done) whose settling
+        failed, by row id: the retry commits these instead of handling them a second time."""
 
     # -- receiving ---------------------------------------------------------------------------
 
@@ -251,6 +275,85 @@ class Endpoint(ABC):
             return errors
         detail = "; ".join(f"{i.rule}: {i.message}" for i in rule_issues[:3])
         return [ReceiptError(AppRecFeil.X99, _short(detail))]
+
+    # -- settling ----------------------------------------------------------------------------
+
+    def _commit(self, row: StoredMessage, settlement: Settlement) -> Outcome:
+        """Pack the AppRec and the replies, and queue them with the row's new state in one
+        transaction.
+
+        By now the services have issued the AppRec (and refuse a second one, SV020), threaded the
+        message, and the journal may have taken it: the settlement is all that is left to do. So
+        it is kept until it is committed; when packing or the transaction fails, the retry
+        (`retry_pending`) commits this same settlement instead of handling the message again.
+        """
+        self._unsettled[row.id] = settlement
+        apprec = settlement.apprec
+        outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
+        outgoing += [self._queued(self.pack_reply(r.message), r.sms) for r in settlement.replies]
+        self.store.settle(row.id, settlement.state, outgoing, error=settlement.error,
+                          next_attempt=settlement.next_attempt, now=self.clock())  # fmt: skip
+        del self._unsettled[row.id]
+        return settlement.outcome
+
+    def retry_pending(self, limit: int = 100) -> list[Outcome]:
+        """Settle again what is due: a handled message whose settling failed (its AppRec and
+        replies are queued now), a stored one never handled, a pending one (by the backoff)."""
+        with self._lock:
+            return self._retry_pending(limit)
+
+    def _retry_pending(self, limit: int) -> list[Outcome]:
+        outcomes = []
+        for row in self.store.due_received(self.clock(), limit):
+            try:
+                outcomes.append(self._retry_one(row))
+            except StoreError:
+                raise  # the store itself failed: stop, nothing was lost
+            except Exception as exc:  # a bug on this one message must not stall all the others
+                wait = self.retry.delay(row.attempts + 1)
+                log.exception("message %s failed unexpectedly, retry in %.0fs", row.msg_id, wait)
+                detail = f"{type(exc).__name__}: {exc}"
+                self.store.settle(row.id, row.state, error=detail,
+                                  next_attempt=self.clock() + wait, now=self.clock())  # fmt: skip
+                outcomes.append(Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
+                                        code="pipeline:internal", detail=detail))  # fmt: skip
+        return outcomes
+
+    def _retry_one(self, row: StoredMessage) -> Outcome:
+        settlement = self._unsettled.get(row.id)
+        if settlement is not None:  # handled, but settling it failed: settle it now
+            return self._commit(row, settlement)
+        tree = parse_bytes(row.signed_xml, source=row.msg_id)
+        message = MsgHead.from_tree(tree, source=row.msg_id)
+        if row.state == "stored":
+            issued = self.receipts.issued(row.msg_id)
+            if issued is not None:  # receipted, then the handling raised: keep it for a person
+                return self._commit(row, self._lost(row, issued))
+            # kept but never handled (a crash in between, or a failure before the AppRec)
+            return self._on_message(row, message, validate_tree(tree).errors)
+        return self._resume(row, message)
+
+    def _resume(self, row: StoredMessage, message: MsgHead) -> Outcome:
+        """Deliver a ``pending`` message again. Only the office keeps messages pending (while
+        its journal is unavailable); anywhere else one is a store this endpoint did not write,
+        and it is kept as ``failed``, for a person."""
+        detail = f"{type(self).__name__} keeps no pending messages; left for a person"
+        log.error("message %s: %s", row.msg_id, detail)
+        self.store.settle(row.id, "failed", error=detail, now=self.clock())
+        return Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type, detail=detail)
+
+    def _lost(self, row: StoredMessage, apprec: AppRec) -> Settlement:
+        """A stored message whose AppRec was issued before its handling raised (a bug): what
+        the handling made of it went with the exception, and the receipts will not issue a second
+        AppRec (SV020). That AppRec goes out and the message is kept as ``failed``, for a
+        person."""
+        detail = "handling failed after the AppRec was issued"
+        if row.last_error:
+            detail += f" ({row.last_error})"
+        log.error("message %s: %s; AppRec sent, message kept as failed", row.msg_id, detail)
+        failed = Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
+                         code="pipeline:internal", detail=detail, apprec=apprec)  # fmt: skip
+        return Settlement("failed", failed, apprec, error=detail)
 
     # -- sending -----------------------------------------------------------------------------
 

@@ -24,13 +24,20 @@ from digidialog.adapters import Adapter
 from digidialog.errors import DigidialogError, JournalUnavailableError, ServiceError
 from digidialog.model import AppRec, Message, MsgHead
 from digidialog.pipeline.channel import SecureChannel
-from digidialog.pipeline.endpoint import Endpoint, FlushResult, OnPacked, Outcome, Status
+from digidialog.pipeline.endpoint import (
+    Endpoint,
+    FlushResult,
+    OnPacked,
+    Outcome,
+    Settlement,
+    Status,
+)
 from digidialog.pipeline.journal import JournalBridge
 from digidialog.pipeline.retry import RetryPolicy
-from digidialog.pipeline.store import MessageStore, StoredMessage, StoreError
+from digidialog.pipeline.store import MessageStore, StoredMessage
 from digidialog.services import GpOffice, Incoming, Outgoing, rebuild_conversations
 from digidialog.transport import BaseTransport, Envelope
-from digidialog.validation import Issue, validate_tree
+from digidialog.validation import Issue
 from digidialog.xml.parser import parse_bytes
 
 log = logging.getLogger(__name__)
@@ -57,19 +64,6 @@ class Restored:
     left_out: list[tuple[str, ServiceError]] = field(default_factory=list)
     """Messages or whole threads not rebuilt (MsgId or conversation id, why): what the services
     refused when it came (a reply to a closed thread, a refusal of an unknown request)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Settlement:
-    """How a handled message is settled: its new state and what goes out for it (its AppRec, the
-    replies), queued in the same transaction, and the outcome to report."""
-
-    state: str
-    outcome: Outcome
-    apprec: AppRec | None = None
-    replies: tuple[Outgoing, ...] = ()
-    error: str | None = None
-    next_attempt: float | None = None
 
 
 # Received messages the services threaded: settled for good. ``stored``/``pending`` ones are
@@ -108,9 +102,6 @@ class OfficePipeline(Endpoint):
         self.office = office
         self.bridge = JournalBridge(office, adapter)
         self._waiting: dict[int, Incoming] = {}
-        self._unsettled: dict[int, _Settlement] = {}
-        """Messages handled (AppRec issued, thread updated, journal called) whose settling failed,
-        by row id: the retry commits these instead of asking the services a second time."""
         self._unsendable: set[str] = set()
         self.restored = self.restore()
         """What was rebuilt from the store when this pipeline started."""
@@ -190,14 +181,14 @@ class OfficePipeline(Endpoint):
             log.error("message %s cannot be answered: %s", row.msg_id, exc)
             failed = Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
                              code=exc.rule, detail=str(exc), apprec=apprec)  # fmt: skip
-            return self._commit(row, _Settlement("failed", failed, apprec, error=str(exc)))
+            return self._commit(row, Settlement("failed", failed, apprec, error=str(exc)))
         except JournalUnavailableError as exc:
             self._waiting[row.id] = incoming
             wait = self.retry.delay(row.attempts + 1)
             log.warning("journal unavailable for %s, retry in %.0fs: %s", row.msg_id, wait, exc)
             pending = Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
                               code=exc.code, detail=str(exc), apprec=apprec)  # fmt: skip
-            return self._commit(row, _Settlement("pending", pending, apprec, error=str(exc),
+            return self._commit(row, Settlement("pending", pending, apprec, error=str(exc),
                                                  next_attempt=self.clock() + wait))  # fmt: skip
         except Exception as exc:  # a bug in the adapter: the message is stored; keep and retry
             self._waiting[row.id] = incoming
@@ -207,7 +198,7 @@ class OfficePipeline(Endpoint):
             detail = f"{type(exc).__name__}: {exc}"
             pending = Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
                               code="pipeline:internal", detail=detail, apprec=apprec)  # fmt: skip
-            return self._commit(row, _Settlement("pending", pending, apprec, error=detail,
+            return self._commit(row, Settlement("pending", pending, apprec, error=detail,
                                                  next_attempt=self.clock() + wait))  # fmt: skip
         self._waiting.pop(row.id, None)
         return self._settle(row, message, "delivered", apprec, replies)
@@ -230,62 +221,12 @@ class OfficePipeline(Endpoint):
         else:
             outcome = Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, message.msg_type,
                               apprec=apprec, replies=tuple(r.message for r in replies))  # fmt: skip
-        return self._commit(row, _Settlement(state, outcome, apprec, tuple(replies)))
+        return self._commit(row, Settlement(state, outcome, apprec, tuple(replies)))
 
-    def _commit(self, row: StoredMessage, settlement: _Settlement) -> Outcome:
-        """Pack the AppRec and the replies, and queue them with the row's new state in one
-        transaction.
-
-        By now the services have issued the AppRec (and refuse a second one, SV020), threaded the
-        message, and the journal may have taken it: the settlement is all that is left to do. So
-        it is kept until it is committed; when packing or the transaction fails, the retry
-        (`retry_pending`) commits this same settlement instead of handling the message again.
-        """
-        self._unsettled[row.id] = settlement
-        apprec = settlement.apprec
-        outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
-        outgoing += [self._queued(self.pack_reply(r.message), r.sms) for r in settlement.replies]
-        self.store.settle(row.id, settlement.state, outgoing, error=settlement.error,
-                          next_attempt=settlement.next_attempt, now=self.clock())  # fmt: skip
-        del self._unsettled[row.id]
-        return settlement.outcome
-
-    def retry_pending(self, limit: int = 100) -> list[Outcome]:
-        """Deliver again what the journal could not take before (due by the backoff)."""
-        with self._lock:
-            return self._retry_pending(limit)
-
-    def _retry_pending(self, limit: int) -> list[Outcome]:
-        outcomes = []
-        for row in self.store.due_received(self.clock(), limit):
-            try:
-                outcomes.append(self._retry_one(row))
-            except StoreError:
-                raise  # the store itself failed: stop, nothing was lost
-            except Exception as exc:  # a bug on this one message must not stall all the others
-                wait = self.retry.delay(row.attempts + 1)
-                log.exception("message %s failed unexpectedly, retry in %.0fs", row.msg_id, wait)
-                detail = f"{type(exc).__name__}: {exc}"
-                self.store.settle(row.id, row.state, error=detail,
-                                  next_attempt=self.clock() + wait, now=self.clock())  # fmt: skip
-                outcomes.append(Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
-                                        code="pipeline:internal", detail=detail))  # fmt: skip
-        return outcomes
-
-    def _retry_one(self, row: StoredMessage) -> Outcome:
-        settlement = self._unsettled.get(row.id)
-        if settlement is not None:  # handled, but settling it failed: settle it now
-            return self._commit(row, settlement)
-        tree = parse_bytes(row.signed_xml, source=row.msg_id)
-        message = MsgHead.from_tree(tree, source=row.msg_id)
-        if row.state == "stored":
-            issued = self.receipts.issued(row.msg_id)
-            if issued is not None:  # receipted, then the services raised: keep it for a person
-                return self._commit(row, self._lost(row, issued))
-            # kept but never handled (a crash in between, or a failure before the AppRec)
-            return self._on_message(row, message, validate_tree(tree).errors)
+    def _resume(self, row: StoredMessage, message: MsgHead) -> Outcome:
+        """Deliver a ``pending`` message to the journal again (no second AppRec)."""
         incoming = self._waiting.get(row.id)
-        if incoming is None:  # after a restart: thread it again (no second AppRec)
+        if incoming is None:  # after a restart: thread it again
             service = self.office.service_for(row.msg_type)
             try:
                 if service is None:
@@ -297,18 +238,6 @@ class OfficePipeline(Endpoint):
                 return Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
                                code=exc.rule, detail=str(exc))  # fmt: skip
         return self._deliver(row, message, incoming, None)
-
-    def _lost(self, row: StoredMessage, apprec: AppRec) -> _Settlement:
-        """A stored message whose AppRec the services issued before they raised (a bug): what
-        they made of it went with the exception, and they will not receipt it again (SV020). That
-        AppRec goes out and the message is kept as ``failed``, for a person."""
-        detail = "handling failed after the AppRec was issued"
-        if row.last_error:
-            detail += f" ({row.last_error})"
-        log.error("message %s: %s; AppRec sent, message kept as failed", row.msg_id, detail)
-        failed = Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
-                         code="pipeline:internal", detail=detail, apprec=apprec)  # fmt: skip
-        return _Settlement("failed", failed, apprec, error=detail)
 
     # -- sending -----------------------------------------------------------------------------
 

@@ -4,7 +4,9 @@
 the same durable outbox) and reads what the office sends back with the same checks as the office.
 It answers every asynchronous message with an AppRec, as helsenorge.no does, threads dialogs the
 office starts (so the citizen can answer them) and keeps what arrived for inspection:
-`receipts` (AppRecs by original MsgId) and `messages` (MsgHeads by MsgId, in arrival order).
+`receipts_received` (AppRecs by original MsgId) and `messages` (MsgHeads by MsgId, in arrival
+order). When settling a message fails after its AppRec was issued (the store was locked, say),
+`retry_pending()` queues that same AppRec later, as the office's does.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from collections.abc import Callable, Sequence
 from digidialog.errors import DigidialogError
 from digidialog.model import AppRec, MsgHead
 from digidialog.pipeline.channel import Packed, SecureChannel
-from digidialog.pipeline.endpoint import Endpoint, OnPacked, Outcome, Status, receiver_her_id
+from digidialog.pipeline.endpoint import (
+    Endpoint,
+    OnPacked,
+    Outcome,
+    Settlement,
+    Status,
+    receiver_her_id,
+)
 from digidialog.pipeline.retry import RetryPolicy
 from digidialog.pipeline.store import MessageStore, StoredMessage
 from digidialog.services import (
@@ -86,17 +95,17 @@ class PortalEndpoint(Endpoint):
         transport = self._transport_info(row)
         errors = self._rule_receipt(message, transport, rule_issues)
         apprec = self.receipts.issue(message, errors)
-        outgoing = [] if apprec is None else [self._queued(self._pack(apprec, row.sender))]
-        state = "rejected" if errors else "delivered"
-        self.store.settle(row.id, state, outgoing, now=self.clock())
         if errors:
             codes = ",".join(e.code.value for e in errors)
-            return Outcome(Status.REJECTED, row.msg_id, row.msg_id, row.msg_type, code=codes,
-                           apprec=apprec)  # fmt: skip
+            rejected = Outcome(Status.REJECTED, row.msg_id, row.msg_id, row.msg_type, code=codes,
+                               apprec=apprec)  # fmt: skip
+            return self._commit(row, Settlement("rejected", rejected, apprec))
+        # Kept before settling: if settling fails, `retry_pending` queues this same AppRec.
         self.messages[message.msg_id] = message
         if message.ref_to_parent is None:
             self._thread(message)
-        return Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, row.msg_type, apprec=apprec)
+        accepted = Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, row.msg_type, apprec=apprec)
+        return self._commit(row, Settlement("delivered", accepted, apprec))
 
     def _thread(self, message: MsgHead) -> None:
         """Open the conversation an office-started message begins, so the citizen can answer."""

@@ -3,6 +3,7 @@ T02, E10, E20, E3x rejections; matching incoming AppRecs; E35 and the Digitalbru
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -11,7 +12,7 @@ import pytest
 
 from digidialog.codes import AppRecFeil
 from digidialog.errors import ServiceError
-from digidialog.model import AppRec
+from digidialog.model import AppRec, MsgHead
 from digidialog.services import (
     CitizenStatus,
     DeliveryMethod,
@@ -19,12 +20,15 @@ from digidialog.services import (
     GpSettings,
     Office,
     OfficeSettings,
+    Outgoing,
     ReceiptError,
     Receipts,
+    Received,
+    ServiceContext,
     TransportInfo,
 )
 
-from .conftest import CITIZEN, GP, wire, wire_apprec
+from .conftest import CITIZEN, GP, OFFICE, wire, wire_apprec
 
 PORTAL = Office("115851", "DIREKTORATET FOR E-HELSE")
 
@@ -361,3 +365,94 @@ def test_communication_test_gets_no_receipt(office: GpOffice) -> None:
     assert received.error.rule == "SV001"
     assert received.answer is None
     assert office.context.receipts.issued(probe.msg_id) is None
+
+
+def _refusal_of(received_refusal: Outgoing | None, request_id: str) -> MsgHead:
+    """The 26 that answers request `request_id` in its own thread, checked as such."""
+    assert received_refusal is not None
+    refusal = received_refusal.message
+    dialog = refusal.dialogmelding
+    assert dialog is not None
+    assert dialog.notat[0].tema_kodet.v == "26"
+    assert refusal.ref_to_parent == request_id
+    return refusal
+
+
+def _rejected_hlt(
+    office: GpOffice, change: Callable[[MsgHead], None], code: AppRecFeil
+) -> tuple[str, Received]:
+    """A free-slots request (HLT, synchronous) changed by `change` on the wire, and what
+    receiving it gave: rejected for `code` with no AppRec (SV024), nothing taken in."""
+    hlt = office.booking.fetch_free_slots(CITIZEN, GP.her_id, date(2027, 4, 5), date(2027, 4, 9))
+    message = wire(hlt.message)
+    change(message)
+    received = office.receive(message)
+    assert received.receipt is None
+    assert [e.code for e in received.errors] == [code]
+    assert received.error is not None
+    assert received.error.rule == "SV024"
+    assert "rejected, so answered with 26" in received.error.message
+    assert office.context.receipts.issued(hlt.msg_id) is None
+    assert office.context.store.get(hlt.msg_id) is None
+    return hlt.msg_id, received
+
+
+def _to_a_gp_not_here(message: MsgHead) -> None:
+    professional = message.receiver.healthcare_professional
+    assert professional is not None
+    professional.ident[0].id = "7777777"
+
+
+def _with_a_bad_national_id(message: MsgHead) -> None:
+    patient = message.msg_info.patient
+    assert patient is not None
+    patient.ident[0].id = "13116900217"
+
+
+@pytest.mark.parametrize("front_desk", ["112374", None])
+def test_synchronous_request_to_a_gp_not_here_is_answered_from_the_front_desk(
+    front_desk: str | None, check: Callable[..., None]
+) -> None:
+    # HLT is synchronous (Ack N): no AppRec can carry E20, so a 26 from the front desk answers
+    # it. Without a front desk nobody here can answer: the reason stays in `error`.
+    office = GpOffice(ServiceContext(dataclasses.replace(OFFICE, front_desk_her_id=front_desk)))
+    hlt_id, received = _rejected_hlt(office, _to_a_gp_not_here, AppRecFeil.E20)
+    if front_desk is None:
+        assert received.refusal is None
+        return
+    refusal = _refusal_of(received.refusal, hlt_id)
+    assert refusal.msg_info.ack is not None
+    assert refusal.msg_info.ack.v == "N"  # the answer to a synchronous call is synchronous
+    assert refusal.sender.healthcare_professional is None  # not from a GP who is not here
+    assert refusal.sender.her_ids == [OFFICE.her_id, front_desk]
+    check(refusal)
+
+
+def test_synchronous_request_with_an_invalid_patient_is_rejected_without_an_answer(
+    office: GpOffice,
+) -> None:
+    # E31: no valid fødselsnummer to write back to, so no 26 either; the reason stays in `error`.
+    _, received = _rejected_hlt(office, _with_a_bad_national_id, AppRecFeil.E31)
+    assert received.refusal is None
+
+
+def test_reject_answers_with_the_apprec_or_for_a_synchronous_message_with_26(
+    office: GpOffice, check: Callable[..., None]
+) -> None:
+    # Errors found outside the receipts (the pipeline's business rules: X99).
+    x99 = [ReceiptError(AppRecFeil.X99, "DD053: EmneSporsmal has 60 characters")]
+    he = wire(office.contact.request(CITIZEN, GP.her_id, "Adresse", "Ny adresse.").message)
+    rejected = office.reject(he, x99)
+    assert errors_of(rejected.receipt) == ["X99"]
+    assert (rejected.refusal, rejected.error, rejected.errors) == (None, None, tuple(x99))
+
+    hlt = office.booking.fetch_free_slots(CITIZEN, GP.her_id, date(2027, 4, 5), date(2027, 4, 9))
+    refused = office.reject(wire(hlt.message), x99)
+    assert refused.receipt is None
+    assert refused.error is not None
+    assert refused.error.rule == "SV024"
+    assert "DD053" in refused.error.message
+    refusal = _refusal_of(refused.refusal, hlt.msg_id)
+    assert refusal.sender.healthcare_professional is not None
+    assert refusal.sender.healthcare_professional.ident[0].id == GP.her_id  # from the GP asked
+    check(refusal)

@@ -113,6 +113,24 @@ class Settlement:
     next_attempt: float | None = None
 
 
+def rejection(
+    row: StoredMessage,
+    errors: Sequence[ReceiptError],
+    apprec: AppRec | None,
+    replies: Sequence[Outgoing] = (),
+) -> tuple[Outcome, str]:
+    """The outcome of rejecting ``row`` for ``errors`` (8221), and why, for the row's
+    ``last_error``: the AppRec carries them, but a synchronous message gets none, and the reason
+    must not be lost with it."""
+    codes = ",".join(e.code.value for e in errors) or None
+    detail = "; ".join(e.detail or e.code.display_name for e in errors)
+    outcome = Outcome(
+        Status.REJECTED, row.msg_id, row.msg_id, row.msg_type, code=codes, detail=detail,
+        apprec=apprec, replies=tuple(r.message for r in replies),
+    )  # fmt: skip
+    return outcome, f"rejected ({codes}): {detail}"
+
+
 OnPacked = Callable[[Message, Packed], None]
 """Called for every message an endpoint packs for sending (the demo writes them to files)."""
 

@@ -31,11 +31,18 @@ from digidialog.pipeline.endpoint import (
     Outcome,
     Settlement,
     Status,
+    rejection,
 )
 from digidialog.pipeline.journal import JournalBridge
 from digidialog.pipeline.retry import RetryPolicy
 from digidialog.pipeline.store import MessageStore, StoredMessage
-from digidialog.services import GpOffice, Incoming, Outgoing, rebuild_conversations
+from digidialog.services import (
+    GpOffice,
+    Incoming,
+    Outgoing,
+    ReceiptError,
+    rebuild_conversations,
+)
 from digidialog.transport import BaseTransport, Envelope
 from digidialog.validation import Issue
 from digidialog.xml.parser import parse_bytes
@@ -154,12 +161,16 @@ class OfficePipeline(Endpoint):
         transport = self._transport_info(row)
         if rule_issues:
             errors = self._rule_receipt(message, transport, rule_issues)
-            apprec = self.receipts.issue(message, errors)
-            return self._settle(row, message, "rejected", apprec, [])
-        received = self.office.receive(message, transport)
+            received = self.office.reject(message, errors)
+        else:
+            received = self.office.receive(message, transport)
         apprec = received.receipt
-        if apprec is not None and not apprec.is_ok:
-            return self._settle(row, message, "rejected", apprec, [])
+        if received.errors:  # in the AppRec; a synchronous message gets the 26 alone
+            if apprec is None and received.refusal is None:
+                log.warning("synchronous message %s rejected and not answered: %s",
+                            row.msg_id, received.error)  # fmt: skip
+            refusal = [] if received.refusal is None else [received.refusal]
+            return self._settle(row, message, "rejected", apprec, refusal, errors=received.errors)
         answer = received.refusal or received.answer  # a 26, or RKT to a communication test
         if answer is not None:
             return self._settle(row, message, "answered", apprec, [answer])
@@ -210,17 +221,14 @@ class OfficePipeline(Endpoint):
         state: str,
         apprec: AppRec | None,
         replies: Sequence[Outgoing],
+        *,
+        errors: Sequence[ReceiptError] = (),
     ) -> Outcome:
         if state == "rejected":
-            errors = apprec.error if apprec is not None else []
-            outcome = Outcome(
-                Status.REJECTED, row.msg_id, row.msg_id, row.msg_type,
-                code=",".join(e.v or "" for e in errors) or None,
-                detail="; ".join(e.ot or e.dn or "" for e in errors), apprec=apprec,
-            )  # fmt: skip
-        else:
-            outcome = Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, message.msg_type,
-                              apprec=apprec, replies=tuple(r.message for r in replies))  # fmt: skip
+            outcome, error = rejection(row, errors, apprec, replies)
+            return self._commit(row, Settlement(state, outcome, apprec, tuple(replies), error))
+        outcome = Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, message.msg_type,
+                          apprec=apprec, replies=tuple(r.message for r in replies))  # fmt: skip
         return self._commit(row, Settlement(state, outcome, apprec, tuple(replies)))
 
     def _resume(self, row: StoredMessage, message: MsgHead) -> Outcome:

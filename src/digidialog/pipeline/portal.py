@@ -24,6 +24,7 @@ from digidialog.pipeline.endpoint import (
     Settlement,
     Status,
     receiver_her_id,
+    rejection,
 )
 from digidialog.pipeline.retry import RetryPolicy
 from digidialog.pipeline.store import MessageStore, StoredMessage
@@ -95,11 +96,11 @@ class PortalEndpoint(Endpoint):
         transport = self._transport_info(row)
         errors = self._rule_receipt(message, transport, rule_issues)
         apprec = self.receipts.issue(message, errors)
-        if errors:
-            codes = ",".join(e.code.value for e in errors)
-            rejected = Outcome(Status.REJECTED, row.msg_id, row.msg_id, row.msg_type, code=codes,
-                               apprec=apprec)  # fmt: skip
-            return self._commit(row, Settlement("rejected", rejected, apprec))
+        if errors:  # an AppRec says so; a synchronous message gets none, and is only kept
+            rejected, why = rejection(row, errors, apprec)
+            if apprec is None:
+                log.warning("synchronous message %s %s", row.msg_id, why)
+            return self._commit(row, Settlement("rejected", rejected, apprec, error=why))
         # Kept before settling: if settling fails, `retry_pending` queues this same AppRec.
         self.messages[message.msg_id] = message
         if message.ref_to_parent is None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import ClassVar
 
-from digidialog.codes.processes import GENERAL_REFUSALS, Party, RequestKind
+from digidialog.codes.processes import GENERAL_REFUSALS, Party, RequestKind, find_request
 from digidialog.codes.processes import ReplyKind as CatalogueReply
 from digidialog.errors import ServiceError
 from digidialog.model import MsgHead
@@ -394,31 +394,41 @@ class DialogService:
         msg, _ = self._office_reply(conversation_id, refusal, Body(text=text))
         return Outgoing(msg, conversation_id)
 
-    def refuse_unknown_request(self, msg: MsgHead) -> Outgoing | None:
-        """26 for a request whose code is not in its process (SV001): no conversation can be
-        opened for it, but the citizen still gets an answer. None when the message names no
-        patient or GP to answer."""
+    def refuse_request(self, msg: MsgHead, error: ServiceError) -> Outgoing | None:
+        """26 in the thread request `msg` opens, for a request no conversation is kept for: one
+        whose code is not in its process (SV001, after its OK AppRec), or a synchronous one that
+        was rejected (SV024: it gets no AppRec, so this answer is how the sender learns). From the
+        GP addressed, else the front desk (the GP may not work here: E20). None when the message
+        names no readable patient, the citizen is not digitally active (SV009) or nobody at the
+        office can answer."""
         ctx = self.context
-        envelope = read(msg, ctx.office)
-        if envelope.is_reply or envelope.citizen is None:
-            return None
-        ctx.citizens.require_active(envelope.citizen)
         try:
-            refusal = ctx.compose(
-                from_office=True,
-                gp_her_id=envelope.receiver_gp_her_id,
-                msg_type=envelope.msg_type,
-                citizen=envelope.citizen,
-                kind=_refusal_kind("26"),
-                is_reply=True,
-                ack="J",
-                body=Body(text="Forespørselen kunne ikke behandles (SV001)."),
-                thread=(envelope.msg_id, envelope.msg_id),
-            )
-        except ServiceError:  # SV017: addressed to no GP or front desk of ours
+            envelope = read(msg, ctx.office)
+            if envelope.is_reply or envelope.citizen is None:
+                return None
+            ctx.citizens.require_active(envelope.citizen)
+        except ServiceError:
             return None
-        ctx.receipts.expect(refusal)
-        return Outgoing(refusal, envelope.msg_id)
+        request = find_request(envelope.msg_type, envelope.code)
+        kind = (request.reply("26") if request else None) or _refusal_kind("26")
+        for gp_her_id in dict.fromkeys((envelope.receiver_gp_her_id, None)):
+            try:
+                refusal = ctx.compose(
+                    from_office=True,
+                    gp_her_id=gp_her_id,
+                    msg_type=envelope.msg_type,
+                    citizen=envelope.citizen,
+                    kind=kind,
+                    is_reply=True,
+                    ack=request.ack if request else "J",
+                    body=Body(text=f"Forespørselen kunne ikke behandles ({error.rule})."),
+                    thread=(envelope.msg_id, envelope.msg_id),
+                )
+            except ServiceError:  # SV017: not a GP here, or no front desk to answer from
+                continue
+            ctx.receipts.expect(refusal)
+            return Outgoing(refusal, envelope.msg_id)
+        return None
 
     def overdue(self, now: datetime) -> list[Conversation]:
         """This service's open conversations whose answer deadline has passed at `now`."""

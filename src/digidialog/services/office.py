@@ -11,6 +11,7 @@ notices (SDAB) update the citizens' digital-active status. A communication test 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,11 +40,15 @@ class Received:
 
     receipt: AppRec | None
     """The one AppRec for an asynchronous message (OK or rejected); None when synchronous."""
+    errors: tuple[ReceiptError, ...] = ()
+    """What the message was rejected for (8221): in `receipt`, or — synchronous, no AppRec —
+    only here, with `refusal` the 26 that answers it."""
     incoming: Incoming | None = None
     """The handled message; None when rejected or refused."""
     refusal: Outgoing | None = None
-    """The 26 refusal sent after an OK AppRec when the content does not fit the process (None
-    when there is no thread to answer in or the citizen is not digitally active)."""
+    """The 26 refusal sent after an OK AppRec when the content does not fit the process, or in
+    place of the AppRec a rejected synchronous message cannot get (None when there is no thread
+    to answer in, no patient to answer, or the citizen is not digitally active)."""
     error: ServiceError | None = None
     """Why the content was refused (rule ID inside)."""
     digitally_active: bool | None = None
@@ -79,7 +84,7 @@ class GpOffice:
         receipts.require_new(msg.msg_id)  # before handling: a redelivery must not touch threads
         errors = receipts.check(msg, transport)
         if errors:
-            return Received(receipts.issue(msg, errors))
+            return self.reject(msg, errors)
         msg_type = msg.msg_type or ""
         if msg_type == DIGITALBRUKER:
             return self._digital_status(msg)
@@ -88,9 +93,10 @@ class GpOffice:
         service = self.service_for(msg_type)
         if service is None:
             unsupported = ReceiptError(AppRecFeil.T10, f"process {msg_type} is not supported here")
-            return Received(
-                receipts.issue(msg, [unsupported]),
-                error=ServiceError(f"{msg_type} is not handled by this office", rule="SV013"),
+            return self.reject(
+                msg,
+                [unsupported],
+                why=ServiceError(f"{msg_type} is not handled by this office", rule="SV013"),
             )
         try:
             incoming = service.handle(msg)
@@ -98,6 +104,29 @@ class GpOffice:
             receipt = receipts.issue(msg)
             return Received(receipt, refusal=self._refuse(service, msg, error), error=error)
         return Received(receipts.issue(msg), incoming=incoming)
+
+    def reject(
+        self,
+        msg: MsgHead,
+        errors: Sequence[ReceiptError],
+        *,
+        why: ServiceError | None = None,
+    ) -> Received:
+        """Reject `msg` for `errors` (8221) with its one AppRec. A synchronous message (Ack N)
+        gets no AppRec, so a 26 in its own thread answers it instead (HITS 1217 §2.4.3: the
+        refusal codes answer synchronous calls), and `error` says why (SV024, or `why`)."""
+        errors = tuple(errors)
+        receipt = self.context.receipts.issue(msg, errors)
+        if receipt is not None:
+            return Received(receipt, error=why, errors=errors)
+        error = why or ServiceError(
+            f"synchronous message {msg.msg_id} rejected, so answered with 26: "
+            + "; ".join(e.detail or e.code.display_name for e in errors),
+            rule="SV024",
+        )
+        service = self.service_for(msg.msg_type or "")
+        refusal = service.refuse_request(msg, error) if service is not None else None
+        return Received(None, refusal=refusal, error=error, errors=errors)
 
     def receive_receipt(self, receipt: AppRec) -> ReceiptOutcome:
         """Match an AppRec from helsenorge.no to what we sent (E35 marks the citizen inactive)."""
@@ -184,7 +213,7 @@ class GpOffice:
             if error.rule == "SV008":  # a repeated message: its thread is answered already
                 return None
             if conversation is None and error.rule == "SV001":
-                return service.refuse_unknown_request(msg)
+                return service.refuse_request(msg, error)
             if conversation is None or conversation.closed:
                 return None
             detail = f"Forespørselen kunne ikke behandles ({error.rule or 'feil'})."

@@ -1,15 +1,16 @@
 """The failure branches of both ends, driven end to end (real keys, sqlite stores, journal).
 
 Office (`OfficePipeline`): a schema-valid message that breaks business rules is rejected with the
-AppRec codes the receipts choose (or X99 naming the rule); an AppRec that matches nothing sent, or
-repeats one, is ignored; a journal answer the services cannot turn into a reply fails the message
-(its AppRec OK still goes out); a ``pending`` message the services refuse after a restart, or one
-no service handles, is failed; what the journal wants sent but cannot be built stays in the
-journal and is reported once; a citizen's answer in a dialog the office closed meanwhile is
-receipted and logged. Portal (`PortalEndpoint`): an office message that breaks business rules is
-rejected and not kept; a second AppRec for a receipted message is a duplicate.
+AppRec codes the receipts choose (or X99 naming the rule); a synchronous one, which gets no
+AppRec, with a 26 (or, where nobody can answer, a warning), its reason kept on the row; an AppRec
+that matches nothing sent, or repeats one, is ignored; a journal answer the services cannot turn
+into a reply fails the message (its AppRec OK still goes out); a ``pending`` answer reaches the
+journal after a restart even when its dialog was closed meanwhile, and one no service handles is
+failed; what the journal wants sent but cannot be built stays in the journal and is reported
+once; a citizen's answer in a dialog the office closed meanwhile is receipted and logged. Portal
+(`PortalEndpoint`): an office message that breaks business rules is rejected and not kept; a
+second AppRec for a receipted message is a duplicate.
 """
-
 from __future__ import annotations
 
 import dataclasses
@@ -310,10 +311,10 @@ def test_free_slots_asked_of_a_gp_not_here_are_rejected_and_the_reason_kept(
 # -- office: after a restart -------------------------------------------------------------------
 
 
-def test_a_pending_answer_refused_after_a_restart_is_failed(parties: Parties) -> None:
+def test_a_pending_answer_reaches_the_journal_after_a_restart(parties: Parties) -> None:
     # The citizen's second answer waits for the journal (down); the GP, seeing only the first,
-    # closes the dialog. After a restart the thread is rebuilt with the 13 and without the waiting
-    # answer, so the services refuse that answer when it is threaded again (SV004).
+    # closes the dialog. After a restart the thread is rebuilt with the waiting answer where it
+    # stood (before the 13), and the retry delivers it, as it would have without the restart.
     di, answer = answered_dialog(parties)
     adapter = parties.office.bridge.adapter
     inbox = JournalDown(adapter.inbox)
@@ -324,16 +325,18 @@ def test_a_pending_answer_refused_after_a_restart_is_failed(parties: Parties) ->
 
     inbox.down = False
     restarted = restart_office(parties)
+    assert restarted.restored.left_out == []
+    thread = restarted.office.context.store.get(di.msg_id)
+    assert thread is not None
+    assert [t.code for t in thread.turns] == ["DI", "22", "22", "13"]
     parties.clock.advance(3600)
     [outcome] = restarted.retry_pending()
-    assert (outcome.status, outcome.msg_id, outcome.code) == (Status.FAILED, late.msg_id, "SV004")
+    assert (outcome.status, outcome.msg_id) == (Status.ACCEPTED, late.msg_id)
     assert outcome.apprec is None  # its AppRec OK went out when it was stored
     row = restarted.store.received(PORTAL, late.msg_id)
     assert row is not None
-    assert row.state == "failed"
-    assert row.last_error == outcome.detail
-    assert f"conversation {di.msg_id} is closed" in outcome.detail
-    assert late.msg_id not in [i.msg_id for i in parties.journal.inbox_items()]
+    assert row.state == "delivered"
+    assert [i.msg_id for i in parties.journal.inbox_items()] == [answer.msg_id, late.msg_id]
     assert restarted.retry_pending() == []
 
 

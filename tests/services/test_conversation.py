@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -161,3 +162,23 @@ def test_rebuild_store_threads_by_parent_when_conversation_ref_is_off(office: Gp
     rebuilt = store.get(started.conversation_id)
     assert rebuilt is not None
     assert [t.code for t in rebuilt.turns] == ["DI", "22"]
+
+
+def test_resume_reads_a_threaded_message_back_without_threading_it_again(
+    office: GpOffice, make_office: Callable[..., GpOffice]
+) -> None:
+    # What the office pipeline does for a message still pending when the office stopped:
+    # `restore` rebuilt its thread, and `resume` gives what `handle` gave, from that thread.
+    asked = wire(office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste.").message)
+    handled = office.e_consultation.handle(asked)
+    restarted = make_office()
+    assert rebuild_conversations(restarted.context.store, [asked], office=OFFICE) == []
+    resumed = restarted.e_consultation.resume(asked)
+    assert resumed.item == handled.item
+    assert resumed.conversation == handled.conversation
+    with pytest.raises(ServiceError) as again:  # threading it a second time is refused
+        restarted.e_consultation.handle(asked)
+    assert again.value.rule == "SV008"
+    with pytest.raises(ServiceError) as unknown:  # nothing rebuilt: nothing to resume
+        make_office().e_consultation.resume(asked)
+    assert unknown.value.rule == "SV005"

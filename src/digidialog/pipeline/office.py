@@ -73,9 +73,10 @@ class Restored:
     refused when it came (a reply to a closed thread, a refusal of an unknown request)."""
 
 
-# Received messages the services threaded: settled for good. ``stored``/``pending`` ones are
-# threaded by `retry_pending()`, ``rejected`` ones never were.
-_THREADED = ("delivered", "answered", "failed")
+# Received messages the services threaded: settled for good, or ``pending`` (threaded, waiting
+# for the journal; `retry_pending()` delivers it from its rebuilt thread). ``stored`` ones are
+# handled from the start by `retry_pending()`, ``rejected`` ones never were threaded.
+_THREADED = ("delivered", "answered", "failed", "pending")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,12 +235,12 @@ class OfficePipeline(Endpoint):
     def _resume(self, row: StoredMessage, message: MsgHead) -> Outcome:
         """Deliver a ``pending`` message to the journal again (no second AppRec)."""
         incoming = self._waiting.get(row.id)
-        if incoming is None:  # after a restart: thread it again
+        if incoming is None:  # after a restart: `restore` threaded it again, as it was
             service = self.office.service_for(row.msg_type)
             try:
                 if service is None:
                     raise ServiceError(f"no service handles {row.msg_type}", rule="SV013")
-                incoming = service.handle(message)
+                incoming = service.resume(message)
             except ServiceError as exc:
                 log.error("stored message %s cannot be handled again: %s", row.msg_id, exc)
                 self.store.settle(row.id, "failed", error=str(exc), now=self.clock())

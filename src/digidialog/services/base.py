@@ -492,6 +492,26 @@ class DialogService:
             return Incoming(msg, envelope, conversation, item, response=response)
         return self._on_request(msg, envelope, conversation, item, request)
 
+    def resume(self, msg: MsgHead) -> Incoming:
+        """What `handle` gave for `msg`, which it threaded before: a message the journal had not
+        taken when the office stopped, whose thread `rebuild_conversations` rebuilt with it. The
+        conversation that holds it is read, not threaded again (it may have moved on since: the
+        GP may have closed it). `ServiceError` SV005 when no conversation holds it."""
+        ctx = self.context
+        envelope = read(msg, ctx.office)
+        conversation = ctx.store.by_message(envelope.msg_id)
+        if conversation is None:
+            raise ServiceError(
+                f"message {envelope.msg_id} is in no conversation here",
+                rule="SV005",
+                hint="its thread was not rebuilt (see OfficePipeline.restored.left_out)",
+            )
+        item = self._item(envelope, conversation)
+        if envelope.is_reply or envelope.parent_id is not None:
+            return Incoming(msg, envelope, conversation, item)
+        request = known_request(envelope.msg_type, envelope.code)
+        return self._on_request(msg, envelope, conversation, item, request)
+
     def _handle_reply(self, msg: MsgHead, envelope: Envelope) -> Incoming:
         ctx = self.context
         store = ctx.store

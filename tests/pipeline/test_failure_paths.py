@@ -7,10 +7,11 @@ that matches nothing sent, or repeats one, is ignored; a journal answer the serv
 into a reply fails the message (its AppRec OK still goes out); a ``pending`` answer reaches the
 journal after a restart even when its dialog was closed meanwhile, and one no service handles is
 failed; what the journal wants sent but cannot be built stays in the journal and is reported
-once; a citizen's answer in a dialog the office closed meanwhile is receipted and logged. Portal
-(`PortalEndpoint`): an office message that breaks business rules is rejected and not kept; a
-second AppRec for a receipted message is a duplicate.
+once; a citizen's answer in a dialog the office closed meanwhile is receipted and answered with
+26. Portal (`PortalEndpoint`): an office message that breaks business rules is rejected and not
+kept; a second AppRec for a receipted message is a duplicate.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -222,31 +223,40 @@ def test_a_confirmation_the_services_refuse_fails_the_message(parties: Parties) 
     assert parties.office.retry_pending() == []  # failed is final
 
 
-def test_an_answer_in_a_dialog_closed_meanwhile_is_receipted_and_logged(
+def test_an_answer_in_a_dialog_closed_meanwhile_is_answered_with_26(
     parties: Parties, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The citizen writes again before the GP's 13 (dialog closed) reached helsenorge.no: the
-    # services refuse the answer (SV004) and there is nothing left to answer in.
+    # services cannot take the answer (SV004). It is receipted OK, so a 26 must tell the citizen
+    # it was not dealt with (HITS 1217 §2.13), outside the closed conversation.
     di, answer = answered_dialog(parties)
     late = parties.portal.services.e_consultation.citizen_reply(di.msg_id, "Ett spørsmål til.")
     close_dialog(parties, answer)
     with caplog.at_level(logging.WARNING, logger="digidialog.pipeline.office"):
         outcome = to_office(parties, late)
-    assert (outcome.status, outcome.replies) == (Status.ACCEPTED, ())
+    assert outcome.status is Status.ACCEPTED
     assert outcome.apprec is not None
     assert outcome.apprec.is_ok
+    [refusal] = outcome.replies
+    assert (refusal.ref_to_parent, refusal.ref_to_conversation) == (late.msg_id, di.msg_id)
     row = parties.office.store.received(PORTAL, late.msg_id)
     assert row is not None
     assert row.state == "answered"
     assert [r.getMessage() for r in caplog.records] == [
-        f"message {late.msg_id} not handled: [SV004] conversation {di.msg_id} is closed (last: 13)"
-        " (start a new conversation to write to the citizen again)"
+        f"message {late.msg_id} answered with 26: [SV004] conversation {di.msg_id} is closed"
+        " (last: 13) (start a new conversation to write to the citizen again)"
     ]
     assert late.msg_id not in [i.msg_id for i in parties.journal.inbox_items()]
+    thread = parties.office.office.context.store.get(di.msg_id)
+    assert thread is not None
+    assert [t.code for t in thread.turns] == ["DI", "22", "13"]  # the closed thread as it was
 
     parties.exchange()
     assert parties.portal.receipts_received[late.msg_id].is_ok
-    assert [m for m in parties.portal.messages.values() if m.ref_to_parent == late.msg_id] == []
+    got = parties.portal.messages[refusal.msg_id]
+    assert got.dialogmelding is not None
+    assert got.dialogmelding.notat[0].tema_kodet.v == "26"
+    assert parties.office.receipts.awaiting() == []  # the portal receipted the 26
 
 
 def test_an_asynchronous_request_claiming_ack_n_is_answered_with_26(

@@ -206,7 +206,7 @@ def test_one_time_contact_takes_no_reply(office: GpOffice) -> None:
     assert error.value.rule == "SV011"
 
 
-def test_reply_to_unknown_conversation(office: GpOffice) -> None:
+def test_reply_to_unknown_conversation(office: GpOffice, check: Callable[..., None]) -> None:
     with pytest.raises(ServiceError) as built:
         office.e_consultation.answer("7e83d513-eafb-45bd-9fb2-2fa3e73c6e74", "Svar")
     assert built.value.rule == "SV005"
@@ -217,7 +217,15 @@ def test_reply_to_unknown_conversation(office: GpOffice) -> None:
     assert received.error.rule == "SV005"
     assert received.receipt is not None
     assert received.receipt.is_ok
-    assert received.refusal is None  # no thread to refuse in; the error is reported
+    # Receipted OK but not taken: a 26 tells the citizen (HITS 1217 §2.13), in their thread,
+    # though this office keeps no conversation for it.
+    assert received.refusal is not None
+    refusal = received.refusal.message
+    assert _code(refusal) == "26"
+    assert refusal.ref_to_parent == other.msg_id
+    assert refusal.ref_to_conversation == other.ref_to_conversation
+    assert office.context.store.by_message(refusal.msg_id) is None
+    check(refusal)
 
 
 def make_other_office_reply(office: GpOffice) -> MsgHead:

@@ -174,6 +174,8 @@ class OfficePipeline(Endpoint):
             return self._settle(row, message, "rejected", apprec, refusal, errors=received.errors)
         answer = received.refusal or received.answer  # a 26, or RKT to a communication test
         if answer is not None:
+            if received.refusal is not None:
+                log.warning("message %s answered with 26: %s", message.msg_id, received.error)
             return self._settle(row, message, "answered", apprec, [answer])
         incoming = received.incoming
         if incoming is None:

@@ -394,23 +394,25 @@ class DialogService:
         msg, _ = self._office_reply(conversation_id, refusal, Body(text=text))
         return Outgoing(msg, conversation_id)
 
-    def refuse_request(self, msg: MsgHead, error: ServiceError) -> Outgoing | None:
-        """26 in the thread request `msg` opens, for a request no conversation is kept for: one
-        whose code is not in its process (SV001, after its OK AppRec), or a synchronous one that
-        was rejected (SV024: it gets no AppRec, so this answer is how the sender learns). From the
-        GP addressed, else the front desk (the GP may not work here: E20). None when the message
-        names no readable patient, the citizen is not digitally active (SV009) or nobody at the
-        office can answer."""
+    def refuse_message(self, msg: MsgHead, error: ServiceError) -> Outgoing | None:
+        """26 answering `msg` in no stored conversation, when `msg` cannot be threaded: a request
+        whose code is not in its process (SV001), a citizen's reply to a conversation that is
+        closed or unknown here (SV004, SV005 …) — both after their OK AppRec, as HITS 1217 §2.13
+        asks — or a synchronous request that was rejected (SV024: it gets no AppRec, so this is
+        how the sender learns). From the GP addressed, else the front desk (the GP may not work
+        here: E20). None when the message names no readable patient, the citizen is not
+        digitally active (SV009) or nobody at the office can answer."""
         ctx = self.context
         try:
             envelope = read(msg, ctx.office)
-            if envelope.is_reply or envelope.citizen is None:
+            if envelope.citizen is None:
                 return None
             ctx.citizens.require_active(envelope.citizen)
         except ServiceError:
             return None
-        request = find_request(envelope.msg_type, envelope.code)
+        request = None if envelope.is_reply else find_request(envelope.msg_type, envelope.code)
         kind = (request.reply("26") if request else None) or _refusal_kind("26")
+        conversation_id = envelope.conversation_id or envelope.parent_id or envelope.msg_id
         for gp_her_id in dict.fromkeys((envelope.receiver_gp_her_id, None)):
             try:
                 refusal = ctx.compose(
@@ -422,12 +424,12 @@ class DialogService:
                     is_reply=True,
                     ack=request.ack if request else "J",
                     body=Body(text=f"Forespørselen kunne ikke behandles ({error.rule})."),
-                    thread=(envelope.msg_id, envelope.msg_id),
+                    thread=(envelope.msg_id, conversation_id),
                 )
             except ServiceError:  # SV017: not a GP here, or no front desk to answer from
                 continue
             ctx.receipts.expect(refusal)
-            return Outgoing(refusal, envelope.msg_id)
+            return Outgoing(refusal, conversation_id)
         return None
 
     def overdue(self, now: datetime) -> list[Conversation]:

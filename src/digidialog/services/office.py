@@ -46,9 +46,9 @@ class Received:
     incoming: Incoming | None = None
     """The handled message; None when rejected or refused."""
     refusal: Outgoing | None = None
-    """The 26 refusal sent after an OK AppRec when the content does not fit the process, or in
-    place of the AppRec a rejected synchronous message cannot get (None when there is no thread
-    to answer in, no patient to answer, or the citizen is not digitally active)."""
+    """The 26 refusal sent after an OK AppRec when the content does not fit the process or its
+    thread, or in place of the AppRec a rejected synchronous message cannot get (None for a
+    repeat, with no patient to answer, or when the citizen is not digitally active)."""
     error: ServiceError | None = None
     """Why the content was refused (rule ID inside)."""
     digitally_active: bool | None = None
@@ -125,7 +125,7 @@ class GpOffice:
             rule="SV024",
         )
         service = self.service_for(msg.msg_type or "")
-        refusal = service.refuse_request(msg, error) if service is not None else None
+        refusal = service.refuse_message(msg, error) if service is not None else None
         return Received(None, refusal=refusal, error=error, errors=errors)
 
     def receive_receipt(self, receipt: AppRec) -> ReceiptOutcome:
@@ -205,16 +205,19 @@ class GpOffice:
         return Received(receipts.issue(msg), answer=Outgoing(answer, envelope.msg_id))
 
     def _refuse(self, service: DialogService, msg: MsgHead, error: ServiceError) -> Outgoing | None:
-        """26 in the conversation `msg` opened, when it was stored before its content failed.
-        None when there is nothing to answer in, or nothing may be sent (SV009: the citizen is
+        """The 26 that follows the OK AppRec of a message the services could not take (HITS
+        1217 §2.13): in the conversation `msg` opened, when it was stored before its content
+        failed; outside any conversation when `msg` could not be threaded (an unknown request
+        code, a reply to a closed or unknown conversation). None for a repeat (its thread is
+        answered already), a one-way request, or when nothing may be sent (SV009: the citizen is
         not digitally active): the OK AppRec is already issued, so `receive` must not raise."""
+        if error.rule == "SV008":
+            return None
         try:
             conversation = self.context.store.get(msg.msg_id)
-            if error.rule == "SV008":  # a repeated message: its thread is answered already
-                return None
-            if conversation is None and error.rule == "SV001":
-                return service.refuse_request(msg, error)
-            if conversation is None or conversation.closed:
+            if conversation is None:
+                return service.refuse_message(msg, error)
+            if conversation.closed:
                 return None
             detail = f"Forespørselen kunne ikke behandles ({error.rule or 'feil'})."
             return service.refuse(conversation.id, ReplyKind.REJECTED, detail)

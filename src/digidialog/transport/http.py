@@ -45,8 +45,14 @@ class HttpTransport(BaseTransport):
             HEADER_SUBJECT: envelope.subject,
         }
         try:
+            # No redirects: requests would repeat a 301/302/303 as a GET without the envelope,
+            # and the page found there would read as "sent".
             response = self._session.post(
-                self.url, data=envelope.payload, headers=headers, timeout=self.timeout
+                self.url,
+                data=envelope.payload,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             raise TransportError(
@@ -57,6 +63,16 @@ class HttpTransport(BaseTransport):
             ) from exc
         if response.status_code in (200, 201, 202, 204):
             return
+        if 300 <= response.status_code < 400:
+            raise TransportError(
+                f"receiver at {self.url} answered {response.status_code} for envelope "
+                f"{envelope.message_id}, redirecting to {response.headers.get('Location')!r}; "
+                "the envelope was not taken",
+                retryable=False,
+                location=Location(self.url),
+                hint="configure the receiver's final URL (https, path): envelopes are not "
+                "re-posted to where a redirect points",
+            )
         retryable = response.status_code >= 500 or response.status_code in (408, 429)
         raise TransportError(
             f"receiver at {self.url} answered {response.status_code} for envelope "

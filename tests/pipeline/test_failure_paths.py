@@ -4,7 +4,9 @@ Office (`OfficePipeline`): a schema-valid message that breaks business rules is 
 AppRec codes the receipts choose (or X99 naming the rule); a synchronous one, which gets no
 AppRec, with a 26 (or, where nobody can answer, a warning), its reason kept on the row; an AppRec
 that matches nothing sent, or repeats one, is ignored; a journal answer the services cannot turn
-into a reply fails the message (its AppRec OK still goes out); a ``pending`` answer reaches the
+into a reply fails the message (its AppRec OK still goes out); a journal error is answered with
+31 and kept on the row (or, retryable, kept pending), and one while collecting does not stop
+sending; a journal message built but not queued is queued as built; a ``pending`` answer reaches the
 journal after a restart even when its dialog was closed meanwhile, and one no service handles is
 failed; what the journal wants sent but cannot be built stays in the journal and is reported
 once; a citizen's answer in a dialog the office closed meanwhile is receipted and answered with
@@ -16,20 +18,33 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from digidialog.adapters import Delivery, Inbox, OfficeMessage, OutgoingMessage
-from digidialog.errors import JournalUnavailableError, ServiceError
-from digidialog.model import AppRec, MsgHead
-from digidialog.pipeline import MessageStore, OfficePipeline, Outcome, Status
+from digidialog.adapters import Delivery, Inbox, OfficeMessage, OutgoingMessage, memory_adapter
+from digidialog.errors import AdapterError, JournalUnavailableError, ServiceError
+from digidialog.model import AppRec, Message, MsgHead
+from digidialog.pipeline import (
+    MessageStore,
+    OfficePipeline,
+    Outcome,
+    Packed,
+    SecureChannel,
+    Status,
+    StoreError,
+)
 from digidialog.services import (
     HELSENORGE_TEST,
+    DeliveryMethod,
     GpOffice,
+    GpSettings,
     InboxItem,
+    OfficeSettings,
     Outgoing,
     Practitioner,
     RecordingNotifier,
@@ -41,7 +56,7 @@ from digidialog.services import (
 from digidialog.transport import InProcessTransport
 from digidialog.xml.parser import parse_bytes
 
-from .conftest import CITIZEN, GP, OFFICE, Parties
+from .conftest import CITIZEN, GP, OFFICE, Parties, make_parties, office_journal
 
 PORTAL = HELSENORGE_TEST.unit_her_id
 NEVER_SENT = "5f0e4c1a-9a53-4c55-8d0e-2b7f3c9d1e42"
@@ -115,23 +130,41 @@ def restart_office(parties: Parties) -> OfficePipeline:
     return restarted
 
 
-class JournalDown:
-    """The journal's inbox port, unreachable for deliveries while `down`."""
+class FaultyInbox:
+    """The journal's inbox port, failing with ``deliver_error`` / ``outgoing_error`` while they
+    are set (a journal down, a token expired, a record the adapter cannot read)."""
 
-    def __init__(self, inner: Inbox) -> None:
+    def __init__(
+        self,
+        inner: Inbox,
+        *,
+        deliver_error: AdapterError | None = None,
+        outgoing_error: AdapterError | None = None,
+    ) -> None:
         self.inner = inner
-        self.down = True
+        self.deliver_error = deliver_error
+        self.outgoing_error = outgoing_error
 
     def deliver(self, item: InboxItem) -> Delivery:
-        if self.down:
-            raise JournalUnavailableError("journal is down")
+        if self.deliver_error is not None:
+            raise self.deliver_error
         return self.inner.deliver(item)
 
     def outgoing(self, limit: int = 100) -> list[OutgoingMessage]:
+        if self.outgoing_error is not None:
+            raise self.outgoing_error
         return list(self.inner.outgoing(limit))
 
     def acknowledge(self, outgoing_id: str) -> None:
         self.inner.acknowledge(outgoing_id)
+
+
+def faulty_inbox(parties: Parties, **errors: AdapterError) -> FaultyInbox:
+    """Put a `FaultyInbox` with ``errors`` in front of the office's journal inbox."""
+    adapter = parties.office.bridge.adapter
+    inbox = FaultyInbox(adapter.inbox, **errors)
+    adapter.inbox = inbox
+    return inbox
 
 
 # -- office: receiving -------------------------------------------------------------------------
@@ -318,6 +351,116 @@ def test_free_slots_asked_of_a_gp_not_here_are_rejected_and_the_reason_kept(
     assert parties.office.store.outbox() == []
 
 
+@pytest.mark.parametrize("retryable", [False, True], ids=["for-good-31", "retryable-pending"])
+def test_a_journal_error_on_delivery_is_answered_or_retried_and_kept(
+    parties: Parties, caplog: pytest.LogCaptureFixture, retryable: bool
+) -> None:
+    # A journal error that retrying will not mend (an expired token, an answer the adapter cannot
+    # read) is answered with 31 — and the row says the journal does not have the message. One the
+    # adapter marks retryable is kept pending, as an unavailable journal.
+    failure = AdapterError("POST /inbox: 401 Unauthorized", retryable=retryable)
+    faulty_inbox(parties, deliver_error=failure)
+    request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Tre uker.")
+    with caplog.at_level(logging.WARNING, logger="digidialog.pipeline.office"):
+        outcome = to_office(parties, request)
+    row = parties.office.store.received(PORTAL, request.msg_id)
+    assert row is not None
+    assert outcome.apprec is not None
+    assert outcome.apprec.is_ok
+    assert parties.journal.inbox_items() == []
+    [logged] = caplog.records
+    if retryable:
+        assert (outcome.status, row.state, outcome.replies) == (Status.PENDING, "pending", ())
+        assert logged.levelno == logging.WARNING
+        return
+    assert (outcome.status, row.state) == (Status.ACCEPTED, "answered")
+    assert row.last_error == "journal: POST /inbox: 401 Unauthorized"
+    assert outcome.detail == row.last_error
+    assert logged.levelno == logging.ERROR
+    assert logged.getMessage().startswith(f"journal did not take {request.msg_id}, answered 31")
+    [reply] = outcome.replies
+    assert reply.dialogmelding is not None
+    assert reply.dialogmelding.notat[0].tema_kodet.v == "31"
+
+
+def test_a_journal_error_while_collecting_does_not_stop_sending(
+    parties: Parties, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Reading the journal's outbox fails (a record the adapter cannot read): the pass reports it,
+    # and what is due still goes out — here the AppRec for a request just taken.
+    broken = AdapterError("outgoing record 7 cannot be read")
+    faulty_inbox(parties, outgoing_error=broken)
+    request = parties.portal.services.contact.request(CITIZEN, GP, "Adresse", "Ny adresse.")
+    parties.portal.send(request)
+    parties.portal.flush()
+    with caplog.at_level(logging.WARNING, logger="digidialog.pipeline.office"):
+        result = parties.office.run_once()
+    assert result.collected.errors == [("journal", broken)]
+    assert result.flushed.sent == [outbox.envelope.message_id for outbox in
+                                   parties.office.store.outbox()]  # fmt: skip
+    assert [r.levelno for r in caplog.records] == [logging.ERROR]
+    parties.portal.flush()
+    assert parties.portal.receipts_received[request.msg_id].is_ok
+
+
+def test_a_journal_message_built_but_not_queued_is_queued_as_built(
+    tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
+) -> None:
+    # Building the renewal decision's answer records it in the thread; then the store is locked
+    # and queueing it fails. The next collect must queue that same answer, not build it again
+    # against a thread that already holds it (SV004, closed by the answer itself).
+    journal = office_journal()  # decides renewals by itself
+    parties, _ = make_parties(
+        tmp_path, channels, memory_adapter(journal), journal, office_busy_timeout=0.05
+    )
+    asked = parties.portal.services.renewal.request(
+        CITIZEN, GP, "Ventoline inhalator", DeliveryMethod.PHARMACY
+    )
+    parties.portal.send(asked)
+    parties.portal.flush()
+    [decision] = journal.renewal_outcomes()
+    holder = sqlite3.connect(tmp_path / "office.db", isolation_level=None)
+
+    def lock_store(message: Message, packed: Packed) -> None:
+        if isinstance(message, MsgHead) and not holder.in_transaction:
+            holder.execute("BEGIN IMMEDIATE")
+
+    parties.office.on_packed = lock_store
+    with pytest.raises(StoreError):
+        parties.office.collect()
+    holder.execute("ROLLBACK")
+    holder.close()
+    parties.office.on_packed = None
+    assert journal.renewal_outcomes() == [decision]  # not acknowledged: still the journal's
+
+    again = parties.office.collect()
+    assert again.errors == []
+    [answer] = again.queued
+    assert journal.renewal_outcomes() == []
+    parties.exchange()
+    assert parties.portal.messages[answer.msg_id].ref_to_parent == asked.msg_id
+    assert parties.office.collect().queued == []  # queued once
+
+
+def test_a_request_neither_delivered_nor_answered_keeps_why(parties: Parties) -> None:
+    # helsenorge.no said the citizen is not digital; the GP has e-consultation switched off. The
+    # request must be refused with 26, which cannot be written to an inactive citizen (SV009):
+    # the row is settled, and says why nothing went out.
+    report_digital_status(parties, active=False)
+    parties.office.office.context.settings = OfficeSettings(
+        per_gp={GP: GpSettings(services=frozenset({ServiceName.BOOKING}))}
+    )
+    request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Tre uker.")
+    outcome = to_office(parties, request)
+    assert (outcome.status, outcome.replies) == (Status.ACCEPTED, ())
+    row = parties.office.store.received(PORTAL, request.msg_id)
+    assert row is not None
+    assert row.state == "answered"
+    assert row.last_error is not None
+    assert row.last_error.startswith("[SV009] ")
+    assert parties.journal.inbox_items() == []
+
+
 # -- office: after a restart -------------------------------------------------------------------
 
 
@@ -326,14 +469,12 @@ def test_a_pending_answer_reaches_the_journal_after_a_restart(parties: Parties) 
     # closes the dialog. After a restart the thread is rebuilt with the waiting answer where it
     # stood (before the 13), and the retry delivers it, as it would have without the restart.
     di, answer = answered_dialog(parties)
-    adapter = parties.office.bridge.adapter
-    inbox = JournalDown(adapter.inbox)
-    adapter.inbox = inbox
+    inbox = faulty_inbox(parties, deliver_error=JournalUnavailableError("journal is down"))
     late = parties.portal.services.e_consultation.citizen_reply(di.msg_id, "Ett spørsmål til.")
     assert to_office(parties, late).status is Status.PENDING
     close_dialog(parties, answer)
 
-    inbox.down = False
+    inbox.deliver_error = None
     restarted = restart_office(parties)
     assert restarted.restored.left_out == []
     thread = restarted.office.context.store.get(di.msg_id)

@@ -25,7 +25,7 @@ from digidialog.adapters import (
     RefusalReason,
     RenewalDecision,
 )
-from digidialog.errors import AdapterError, JournalUnavailableError, ServiceError
+from digidialog.errors import AdapterError, ServiceError
 from digidialog.services import (
     ContactOffice,
     DialogService,
@@ -51,6 +51,16 @@ _GENERAL_ERROR_TEXT = "Legekontoret kunne ikke behandle forespørselen. Prøv ig
 
 
 @dataclass(frozen=True, slots=True)
+class Handed:
+    """What `JournalBridge.deliver` made of one message: the replies to send now, and the
+    journal's error when it failed in a way retrying will not mend (the reply is then a 31, and
+    the journal does not have the message)."""
+
+    replies: list[Outgoing]
+    journal_error: AdapterError | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Collected:
     """One thing the journal wants sent: its journal handle, the way to acknowledge it, and a
     builder that turns it into the services' `Outgoing` (raising `ServiceError` when it cannot)."""
@@ -73,21 +83,22 @@ class JournalBridge:
 
     # -- incoming ----------------------------------------------------------------------------
 
-    def deliver(self, incoming: Incoming) -> list[Outgoing]:
+    def deliver(self, incoming: Incoming) -> Handed:
         """Hand ``incoming`` to its hook; return the replies to send now (maybe none).
 
-        `JournalUnavailableError` propagates: the caller keeps the message and retries. A refusal
-        or an unusable answer from the journal becomes the fitting reply (06/09/34, 26 or 31).
+        A retryable `AdapterError` (`JournalUnavailableError`: down, timed out) propagates: the
+        caller keeps the message and retries. A refusal becomes the fitting reply (06/09/34, 26);
+        any other error (a bad token, an answer the adapter cannot read) a 31, returned with it.
         """
         service = self._service(incoming.item.service)
         try:
-            return self._deliver(service, incoming)
-        except JournalUnavailableError:
-            raise
+            return Handed(self._deliver(service, incoming))
         except JournalRefusal as refusal:
-            return [self._refused(service, incoming, refusal.reason)]
-        except AdapterError:
-            return [self._general_error(service, incoming)]
+            return Handed([self._refused(service, incoming, refusal.reason)])
+        except AdapterError as error:
+            if error.retryable:
+                raise
+            return Handed([self._general_error(service, incoming)], error)
 
     def _deliver(self, service: DialogService, incoming: Incoming) -> list[Outgoing]:
         item = incoming.item

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from digidialog.adapters import Adapter
-from digidialog.errors import DigidialogError, JournalUnavailableError, ServiceError
+from digidialog.errors import AdapterError, DigidialogError, ServiceError
 from digidialog.model import AppRec, Message, MsgHead
 from digidialog.pipeline.channel import SecureChannel
 from digidialog.pipeline.endpoint import (
@@ -111,6 +111,11 @@ class OfficePipeline(Endpoint):
         self.bridge = JournalBridge(office, adapter)
         self._waiting: dict[int, Incoming] = {}
         self._unsendable: set[str] = set()
+        self._built: dict[str, Outgoing] = {}
+        """What the journal wants sent, built (its turn recorded in the thread, its AppRec
+        expected) but not yet queued because packing or the transaction failed, by journal id:
+        the next collect queues this same message instead of building it again against a thread
+        that already holds it."""
         self.restored = self.restore()
         """What was rebuilt from the store when this pipeline started."""
 
@@ -178,10 +183,11 @@ class OfficePipeline(Endpoint):
                 log.warning("message %s answered with 26: %s", message.msg_id, received.error)
             return self._settle(row, message, "answered", apprec, [answer])
         incoming = received.incoming
-        if incoming is None:
-            if received.error is not None:
-                log.warning("message %s not handled: %s", message.msg_id, received.error)
-            return self._settle(row, message, "answered", apprec, [])
+        if incoming is None:  # taken by the services alone (a status notice), or not at all
+            why = None if received.error is None else str(received.error)
+            if why is not None:
+                log.warning("message %s not handled: %s", message.msg_id, why)
+            return self._settle(row, message, "answered", apprec, [], error=why)
         if incoming.response is not None:
             return self._settle(row, message, "answered", apprec, [incoming.response])
         return self._deliver(row, message, incoming, apprec)
@@ -190,13 +196,13 @@ class OfficePipeline(Endpoint):
         self, row: StoredMessage, message: MsgHead, incoming: Incoming, apprec: AppRec | None
     ) -> Outcome:
         try:
-            replies = self.bridge.deliver(incoming)
+            handed = self.bridge.deliver(incoming)
         except ServiceError as exc:  # the journal answered, but no valid reply can be built
             log.error("message %s cannot be answered: %s", row.msg_id, exc)
             failed = Outcome(Status.FAILED, row.msg_id, row.msg_id, row.msg_type,
                              code=exc.rule, detail=str(exc), apprec=apprec)  # fmt: skip
             return self._commit(row, Settlement("failed", failed, apprec, error=str(exc)))
-        except JournalUnavailableError as exc:
+        except AdapterError as exc:  # retryable (the bridge answers the others): unavailable
             self._waiting[row.id] = incoming
             wait = self.retry.delay(row.attempts + 1)
             log.warning("journal unavailable for %s, retry in %.0fs: %s", row.msg_id, wait, exc)
@@ -215,7 +221,12 @@ class OfficePipeline(Endpoint):
             return self._commit(row, Settlement("pending", pending, apprec, error=detail,
                                                  next_attempt=self.clock() + wait))  # fmt: skip
         self._waiting.pop(row.id, None)
-        return self._settle(row, message, "delivered", apprec, replies)
+        if handed.journal_error is not None:  # answered 31; the journal does not have it
+            log.error("journal did not take %s, answered 31: %s", row.msg_id,
+                      handed.journal_error)  # fmt: skip
+            return self._settle(row, message, "answered", apprec, handed.replies,
+                                error=f"journal: {handed.journal_error}")  # fmt: skip
+        return self._settle(row, message, "delivered", apprec, handed.replies)
 
     def _settle(
         self,
@@ -226,13 +237,18 @@ class OfficePipeline(Endpoint):
         replies: Sequence[Outgoing],
         *,
         errors: Sequence[ReceiptError] = (),
+        error: str | None = None,
     ) -> Outcome:
+        """Settle a handled message in ``state``; a rejection for ``errors`` (8221), anything
+        else accepted. ``error`` is kept as the row's `last_error`: why it was answered but the
+        journal does not have it."""
         if state == "rejected":
             outcome, error = rejection(row, errors, apprec, replies)
             return self._commit(row, Settlement(state, outcome, apprec, tuple(replies), error))
         outcome = Outcome(Status.ACCEPTED, row.msg_id, row.msg_id, message.msg_type,
-                          apprec=apprec, replies=tuple(r.message for r in replies))  # fmt: skip
-        return self._commit(row, Settlement(state, outcome, apprec, tuple(replies)))
+                          detail=error or "", apprec=apprec,
+                          replies=tuple(r.message for r in replies))  # fmt: skip
+        return self._commit(row, Settlement(state, outcome, apprec, tuple(replies), error))
 
     def _resume(self, row: StoredMessage, message: MsgHead) -> Outcome:
         """Deliver a ``pending`` message to the journal again (no second AppRec)."""
@@ -257,7 +273,9 @@ class OfficePipeline(Endpoint):
 
         A journal id collected before (acknowledgement lost) is only acknowledged again. One that
         cannot be built (`ServiceError`, e.g. a citizen not digitally active) stays in the journal
-        and is reported.
+        and is reported; one built but not queued (the store locked) is queued as built on the
+        next pass. A journal error ends the pass (reported in `errors` as ``"journal"``, logged)
+        without raising, so `run_once` still sends what is due.
         """
         with self._lock:
             return self._collect(limit)
@@ -267,22 +285,29 @@ class OfficePipeline(Endpoint):
         try:
             for item in self.bridge.collect(limit):
                 if self.store.collected(item.journal_id) is None:
-                    try:
-                        outgoing = item.build()
-                    except ServiceError as exc:
-                        if item.journal_id not in self._unsendable:  # say it once, not per pass
-                            log.warning("cannot send %s: %s", item.journal_id, exc)
-                            self._unsendable.add(item.journal_id)
-                        result.errors.append((item.journal_id, exc))
-                        continue
+                    outgoing = self._built.get(item.journal_id)
+                    if outgoing is None:
+                        try:
+                            outgoing = item.build()
+                        except ServiceError as exc:
+                            if item.journal_id not in self._unsendable:  # once, not per pass
+                                log.warning("cannot send %s: %s", item.journal_id, exc)
+                                self._unsendable.add(item.journal_id)
+                            result.errors.append((item.journal_id, exc))
+                            continue
+                        self._built[item.journal_id] = outgoing
                     queued = self._queued(self.pack_reply(outgoing.message), outgoing.sms)
                     self.store.record_collected(
                         item.journal_id, outgoing.msg_id, queued, now=self.clock()
                     )
+                    del self._built[item.journal_id]
                     result.queued.append(outgoing)
                 item.acknowledge()
-        except JournalUnavailableError as exc:
-            log.warning("journal unavailable while collecting: %s", exc)
+        except AdapterError as exc:  # what is not acknowledged stays in the journal
+            if exc.retryable:
+                log.warning("journal unavailable while collecting: %s", exc)
+            else:
+                log.error("journal error while collecting: %s", exc)
             result.errors.append(("journal", exc))
         return result
 

@@ -34,6 +34,7 @@ from digidialog.pipeline import (
     OfficePipeline,
     Outcome,
     Packed,
+    Queued,
     SecureChannel,
     Status,
     StoreError,
@@ -197,6 +198,10 @@ def test_a_message_breaking_business_rules_is_rejected(
     assert [e.v for e in receipt.error] == [code]
     assert parties.journal.inbox_items() == []
     assert list(parties.portal.messages) == []  # no reply either
+    [sent] = parties.portal.store.outbox()  # the sender's own entry says it did not land
+    assert (sent.envelope.message_id, sent.state) == (request.msg_id, "rejected")
+    error = receipt.error[0]
+    assert sent.last_error == f"AppRec {receipt.id}: {code} {error.ot or error.dn}"
 
 
 @pytest.mark.parametrize(
@@ -564,6 +569,28 @@ def test_the_portal_rejects_an_office_message_breaking_business_rules(parties: P
     kept = parties.office.store.received(PORTAL, outcome.apprec.id)
     assert kept is not None
     assert kept.state == "receipt"
+
+
+def test_a_rejection_of_a_sent_message_is_kept_on_its_outbox_entry(
+    parties: Parties, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The office's DI names the patient with a bad fødselsnummer; helsenorge.no rejects it (E31).
+    # The office's outbox entry for it says so, and a warning too: the message did not land.
+    start = parties.office.office.e_consultation.start(CITIZEN, GP, "Prøvesvar", "Alt fint.")
+    bad = tampered(start.message, CITIZEN.national_id.encode(), b"13116900217")
+    packed = parties.office.pack_reply(bad)
+    parties.office.store.enqueue(Queued(packed.envelope, packed.xml), now=parties.clock())
+    assert parties.office.flush().sent == [bad.msg_id]
+    with caplog.at_level(logging.WARNING, logger="digidialog.pipeline.endpoint"):
+        parties.portal.flush()  # its AppRec E31 reaches the office
+    [entry] = parties.office.store.outbox()
+    assert (entry.envelope.message_id, entry.state) == (bad.msg_id, "rejected")
+    assert entry.last_error is not None
+    assert entry.last_error.startswith("AppRec ")
+    assert ": E31 " in entry.last_error
+    [warning] = caplog.records
+    assert warning.getMessage().startswith(f"{bad.msg_id} rejected by its receiver (AppRec ")
+    assert parties.office.flush().sent == []  # nothing is sent again
 
 
 def test_a_second_apprec_for_a_receipted_message_is_a_duplicate(parties: Parties) -> None:

@@ -268,6 +268,22 @@ class Endpoint(ABC):
     def _on_apprec(self, envelope: Envelope, apprec: AppRec) -> Outcome:
         """Handle a verified AppRec for something this party sent."""
 
+    def _note_receipt_errors(self, apprec: AppRec) -> None:
+        """An AppRec that is not OK for a message this party sent: the message did not land
+        (status 2) or landed in part (3). Its outbox entry keeps the receiver's reason (and
+        becomes ``rejected``), and a warning says so, so a person can act on it."""
+        if apprec.is_ok:
+            return
+        original = apprec.original_msg_id.id
+        reason = (
+            "; ".join(" ".join(p for p in (e.v, e.ot or e.dn) if p) for e in apprec.error)
+            or f"status {apprec.status.v} {apprec.status.dn or ''}".strip()
+        )
+        rejected = apprec.status.v == "2"
+        log.warning("%s %s by its receiver (AppRec %s): %s", original,
+                    "rejected" if rejected else "taken in part", apprec.id, reason)  # fmt: skip
+        self.store.note_receipt_errors(original, f"AppRec {apprec.id}: {reason}", rejected=rejected)
+
     @abstractmethod
     def _on_message(
         self, row: StoredMessage, message: MsgHead, rule_issues: Sequence[Issue]

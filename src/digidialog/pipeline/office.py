@@ -155,6 +155,7 @@ class OfficePipeline(Endpoint):
             log.warning("AppRec %s from %s ignored: %s", apprec.id, envelope.sender, exc)
             return Outcome(Status.IGNORED, envelope.message_id, apprec.id, "AppRec",
                            detail=str(exc))  # fmt: skip
+        self._note_receipt_errors(apprec)
         codes = ",".join(e.code.value for e in matched.errors) or None
         return Outcome(
             Status.RECEIPT, envelope.message_id, apprec.id, "AppRec", code=codes,

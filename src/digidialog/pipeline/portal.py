@@ -86,6 +86,7 @@ class PortalEndpoint(Endpoint):
             return Outcome(Status.DUPLICATE, envelope.message_id, apprec.id, "AppRec",
                            detail=f"a receipt for {original} arrived before")  # fmt: skip
         self.receipts_received[original] = apprec
+        self._note_receipt_errors(apprec)
         codes = ",".join(e.v or "" for e in apprec.error) or None
         return Outcome(Status.RECEIPT, envelope.message_id, apprec.id, "AppRec", code=codes,
                        detail=f"receipt for {original}")  # fmt: skip

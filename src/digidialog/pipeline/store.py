@@ -334,6 +334,18 @@ class MessageStore:
                 (error, row_id),
             )
 
+    def note_receipt_errors(self, message_id: str, reason: str, *, rejected: bool) -> bool:
+        """Keep what the receiver's AppRec said against a sent envelope: ``reason`` as its
+        `last_error`, and state ``rejected`` when the message was refused whole (8258 status 2;
+        status 3, a part in error, leaves it ``sent``). False when no sent envelope has that id."""
+        state = "rejected" if rejected else "sent"
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE outbox SET state=?, last_error=? WHERE message_id=? AND state='sent'",
+                (state, reason, message_id),
+            )
+            return cursor.rowcount == 1
+
     # -- collected ---------------------------------------------------------------------------
 
     def collected(self, journal_id: str) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import threading
@@ -207,42 +206,6 @@ def test_http_bad_headers_are_400_not_retryable() -> None:
             server.url, data=b"x", headers={"X-Digidialog-From": "abc"}, timeout=5
         )
     assert response.status_code == 400
-
-
-class _Moved(http.server.BaseHTTPRequestHandler):
-    """An endpoint that moved: POST answers 301, and a GET of the new place answers 200."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(301)
-        self.send_header("Location", "/moved")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def test_http_redirect_is_not_taken_for_sent() -> None:
-    # Following it would repeat the POST as a GET without the envelope, and its 200 would read as
-    # delivered: the outbox would mark the envelope sent (and text the citizen) for nothing.
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Moved)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/inbox"
-        with pytest.raises(TransportError, match="301") as info:
-            HttpTransport(url, timeout=5).send(envelope())
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert not info.value.retryable
-    assert "'/moved'" in str(info.value)
 
 
 def test_http_nobody_listening_is_retryable() -> None:

@@ -61,15 +61,18 @@ def send(
     data: bytes | None = None,
     params: Mapping[str, str] | None = None,
 ) -> requests.Response:
-    """One call; network failures and timeouts (after retries) become `JournalUnavailableError`."""
+    """One call; network failures and timeouts (after retries) become `JournalUnavailableError`,
+    and so does a redirect: it is not followed (requests would repeat a POST as a GET without
+    its body, and read the page found there as the journal's answer)."""
     try:
-        return session.request(
+        response = session.request(
             method,
             url,
             headers=dict(headers or {}),
             data=data,
             params=dict(params or {}),
             timeout=timeout,
+            allow_redirects=False,
         )
     except (requests.ConnectionError, requests.Timeout) as exc:
         raise JournalUnavailableError(
@@ -79,6 +82,15 @@ def send(
         ) from exc
     except requests.RequestException as exc:
         raise JournalUnavailableError(f"{method} {url}: {exc}", location=Location(url)) from exc
+    if response.is_redirect:
+        raise JournalUnavailableError(
+            f"{method} {url}: {response.status_code} redirect to "
+            f"{response.headers.get('Location')!r}, not followed",
+            location=Location(url),
+            hint="set the adapter's base_url to the journal's final address; the message is "
+            "kept and retried",
+        )
+    return response
 
 
 class HttpClient:

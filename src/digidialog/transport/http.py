@@ -68,10 +68,10 @@ class HttpTransport(BaseTransport):
                 f"receiver at {self.url} answered {response.status_code} for envelope "
                 f"{envelope.message_id}, redirecting to {response.headers.get('Location')!r}; "
                 "the envelope was not taken",
-                retryable=False,
+                retryable=True,
                 location=Location(self.url),
-                hint="configure the receiver's final URL (https, path): envelopes are not "
-                "re-posted to where a redirect points",
+                hint="configure the receiver's final URL (https, path); the envelope is kept "
+                "and retried, not re-posted to where a redirect points",
             )
         retryable = response.status_code >= 500 or response.status_code in (408, 429)
         raise TransportError(

@@ -41,6 +41,7 @@ from digidialog.pipeline import (
 )
 from digidialog.services import (
     HELSENORGE_TEST,
+    Citizen,
     DeliveryMethod,
     GpOffice,
     GpSettings,
@@ -544,6 +545,30 @@ def test_what_cannot_be_built_stays_in_the_journal_and_is_logged_once(
     assert [m.id for m in parties.journal.sent()] == [out.id]
     [di] = parties.portal.messages.values()
     assert di.msg_id == parties.office.store.collected(f"inbox:{out.id}")
+
+
+def test_messages_that_cannot_be_built_do_not_hold_up_the_rest(parties: Parties) -> None:
+    # Three DIs to a citizen helsenorge.no says is not digital stay unacknowledged at the head of
+    # the journal's list; with a limit of three, the DI to another citizen behind them still goes.
+    report_digital_status(parties, active=False)
+    for n in range(3):
+        parties.journal.start_dialog(
+            CITIZEN, GP, ServiceName.E_CONSULTATION, OfficeMessage("DI", f"Info {n}", "Hei.")
+        )
+    other = Citizen("13115710057", "Far", "Danser")
+    good = parties.journal.start_dialog(
+        other, GP, ServiceName.E_CONSULTATION, OfficeMessage("DI", "Prøvesvar", "Alt fint.")
+    )
+    first = parties.office.collect(limit=3)
+    assert (len(first.errors), first.queued) == (3, [])
+    second = parties.office.collect(limit=3)
+    assert len(second.errors) == 3
+    [sent] = second.queued
+    patient = sent.message.msg_info.patient
+    assert patient is not None
+    assert [i.id for i in patient.ident] == [other.national_id]
+    assert [m.id for m in parties.journal.sent()] == [good.id]
+    assert len(parties.journal.outgoing()) == 3  # still the journal's, unacknowledged
 
 
 # -- portal ------------------------------------------------------------------------------------

@@ -274,9 +274,10 @@ class OfficePipeline(Endpoint):
 
         A journal id collected before (acknowledgement lost) is only acknowledged again. One that
         cannot be built (`ServiceError`, e.g. a citizen not digitally active) stays in the journal
-        and is reported; one built but not queued (the store locked) is queued as built on the
-        next pass. A journal error ends the pass (reported in `errors` as ``"journal"``, logged)
-        without raising, so `run_once` still sends what is due.
+        and is reported, and read past (`limit` counts only the others). One built but not queued
+        (the store locked) is queued as built on the next pass. A journal error ends the pass
+        (reported in `errors` as ``"journal"``, logged) without raising, so `run_once` still
+        sends what is due.
         """
         with self._lock:
             return self._collect(limit)
@@ -284,7 +285,8 @@ class OfficePipeline(Endpoint):
     def _collect(self, limit: int) -> CollectResult:
         result = CollectResult()
         try:
-            for item in self.bridge.collect(limit):
+            # What cannot be built stays at the head of the journal's list: read past it.
+            for item in self.bridge.collect(limit + len(self._unsendable)):
                 if self.store.collected(item.journal_id) is None:
                     outgoing = self._built.get(item.journal_id)
                     if outgoing is None:
@@ -302,6 +304,7 @@ class OfficePipeline(Endpoint):
                         item.journal_id, outgoing.msg_id, queued, now=self.clock()
                     )
                     del self._built[item.journal_id]
+                    self._unsendable.discard(item.journal_id)
                     result.queued.append(outgoing)
                 item.acknowledge()
         except AdapterError as exc:  # what is not acknowledged stays in the journal

@@ -571,6 +571,46 @@ def test_messages_that_cannot_be_built_do_not_hold_up_the_rest(parties: Parties)
     assert len(parties.journal.outgoing()) == 3  # still the journal's, unacknowledged
 
 
+class FlakyGateway(RecordingNotifier):
+    """An SMS gateway that times out ``failures`` times, then works."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def send_sms(self, mobile: str | None, text: str) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise TimeoutError("SMS gateway timed out")
+        super().send_sms(mobile, text)
+
+
+def test_an_sms_the_gateway_failed_is_sent_by_a_later_flush_once(parties: Parties) -> None:
+    # The 05 (a booked time) owes the citizen an SMS; the gateway times out the first time.
+    gateway = FlakyGateway(failures=1)
+    parties.office.notifier = gateway
+    now = datetime.now(UTC)
+    slot = parties.journal.free_slots(GP, now, now + timedelta(weeks=4))[0]
+    rt = parties.portal.services.booking.reserve(
+        CITIZEN, GP, slot, accepts_other_practitioner=False
+    )
+    parties.portal.send(rt)
+    parties.exchange()
+    [owes] = [i for i in parties.office.store.outbox() if i.sms is not None]
+    assert (owes.state, owes.sms_sent, gateway.sent) == ("sent", False, [])
+    assert owes.last_error == "SMS: TimeoutError: SMS gateway timed out"
+    parties.exchange()  # not due yet: the backoff
+    assert gateway.sent == []
+
+    parties.clock.advance(3600)
+    parties.exchange()
+    parties.clock.advance(3600)
+    parties.exchange()
+    assert len(gateway.sent) == 1  # once, however many flushes ran
+    [owes] = [i for i in parties.office.store.outbox() if i.sms is not None]
+    assert owes.sms_sent
+
+
 # -- portal ------------------------------------------------------------------------------------
 
 

@@ -217,3 +217,52 @@ def test_an_envelope_given_up_on_does_not_hold_up_its_receiver(tmp_path: Path) -
     [a1] = store.due_outbox(now=0.0)
     store.fail_outbox(a1.id, "400 bad request")  # failed for good: kept for a person, not pending
     assert due_ids(store, 0.0) == ["a-2"]
+
+
+def test_an_owed_sms_is_claimed_once_and_owed_again_after_a_gateway_failure(
+    tmp_path: Path,
+) -> None:
+    store = MessageStore(tmp_path / "s.db")
+    store.enqueue(queued("o-1", SmsNotice("+4799887766")), now=0.0)
+    store.enqueue(queued("o-2", receiver="8140002"), now=0.0)  # owes none
+    assert store.owed_sms(now=0.0) == []  # not sent yet: nothing owed now
+    [first, second] = store.due_outbox(now=0.0)
+    assert store.mark_sent(first.id)
+    assert store.mark_sent(second.id)
+    [owed] = store.owed_sms(now=0.0)
+    assert owed.envelope.message_id == "o-1"
+    assert store.claim_sms(owed.id) is True
+    assert store.claim_sms(owed.id) is False  # a flush alongside: no second SMS
+    assert store.owed_sms(now=0.0) == []
+    store.defer_sms(owed.id, "SMS: TimeoutError: gateway", next_attempt=30.0)
+    assert store.owed_sms(now=29.0) == []
+    [again] = store.owed_sms(now=30.0)
+    assert (again.last_error, again.sms_sent) == ("SMS: TimeoutError: gateway", False)
+    assert store.claim_sms(again.id) is True
+    store.sms_sent(again.id)
+    [done, _] = store.outbox()
+    assert (done.sms_sent, done.state) == (True, "sent")
+    assert store.owed_sms(now=60.0) == []
+
+
+def test_a_store_from_before_sms_states_does_not_text_again(tmp_path: Path) -> None:
+    # Written by a version whose `sms` column was a flag: a sent entry had had its one SMS try.
+    path = tmp_path / "s.db"
+    store = MessageStore(path)
+    store.enqueue(queued("sent-before", SmsNotice("+4799887766")), now=0.0)
+    store.enqueue(queued("not-sent-yet", SmsNotice("+4799887766"), receiver="8140002"), now=0.0)
+    [sent, _] = store.due_outbox(now=0.0)
+    assert store.mark_sent(sent.id)
+    store.close()
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("PRAGMA user_version=0")
+    old.close()
+
+    reopened = MessageStore(path)
+    assert reopened.owed_sms(now=100.0) == []
+    before, waiting = reopened.outbox()
+    assert (before.envelope.message_id, before.sms_sent) == ("sent-before", True)
+    assert (waiting.state, waiting.sms_sent) == ("pending", False)  # still owes its SMS
+    assert reopened.mark_sent(waiting.id)
+    assert [i.envelope.message_id for i in reopened.owed_sms(now=100.0)] == ["not-sent-yet"]
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1

@@ -424,6 +424,8 @@ class Endpoint(ABC):
             for item in fresh:
                 tried.add(item.id)
                 self._send(item, result)
+        for item in self.store.owed_sms(self.clock(), limit):  # the gateway failed before
+            self._notify(item)
         return result
 
     def _send(self, item: OutboxItem, result: FlushResult) -> None:
@@ -446,15 +448,22 @@ class Endpoint(ABC):
             self._notify(item)
 
     def _notify(self, item: OutboxItem) -> None:
-        """The SMS `item` owes, now that the transport has it. Sent after the row is marked sent,
-        so a retried or repeated flush never texts twice (a crash right between loses one SMS
-        rather than sending two). A failing SMS gateway does not unsend the message."""
-        if item.sms is None or self.notifier is None:
+        """The SMS `item` owes, now that the transport has it. It is claimed in the store first,
+        so a repeated or concurrent flush never texts twice (a crash while sending loses that one
+        SMS rather than sending two). When the gateway fails, the SMS is owed again with backoff
+        (the error kept as the entry's `last_error`); the message itself went out regardless."""
+        if item.sms is None or self.notifier is None or not self.store.claim_sms(item.id):
             return
         try:
             item.sms.send(self.notifier)
-        except Exception:  # the gateway's own errors: log, the message itself went out
-            log.exception("SMS for %s could not be sent", item.envelope.message_id)
+        except Exception as exc:  # the gateway's own errors: retried by a later flush
+            wait = self.retry.delay(item.attempts + 1)
+            log.warning("SMS for %s not sent, retry in %.0fs: %s",
+                        item.envelope.message_id, wait, exc)  # fmt: skip
+            self.store.defer_sms(item.id, f"SMS: {type(exc).__name__}: {exc}",
+                                 self.clock() + wait)  # fmt: skip
+            return
+        self.store.sms_sent(item.id)
 
 
 def _short(text: str, limit: int = 250) -> str:

@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     subject TEXT NOT NULL,
     payload BLOB NOT NULL,
     xml BLOB NOT NULL,
-    sms INTEGER NOT NULL DEFAULT 0,
+    sms INTEGER NOT NULL DEFAULT 0,  -- _SMS_*: none, owed, sent, being sent
     sms_mobile TEXT,
     created_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
@@ -76,6 +76,15 @@ CREATE TABLE IF NOT EXISTS collected (
     collected_at REAL NOT NULL
 );
 """
+
+
+# The SMS an outbox entry owes: none, owed (its message not sent yet, or the gateway failed and
+# it is retried at next_attempt), sent, or being sent (claimed by one flush: a crash then loses
+# that SMS rather than texting twice).
+_SMS_NONE, _SMS_OWED, _SMS_SENT, _SMS_SENDING = 0, 1, 2, 3
+_VERSION = 1
+"""`PRAGMA user_version` of the schema. 1: SMS states (before, ``sms`` was only a flag, and an
+entry that had been sent had had its one try)."""
 
 
 class StoreError(DigidialogError):
@@ -123,6 +132,8 @@ class OutboxItem:
     attempts: int
     next_attempt: float
     last_error: str | None
+    sms_sent: bool = False
+    """The SMS it owes went out (False while owed, or when none is owed)."""
 
 
 class MessageStore:
@@ -140,6 +151,7 @@ class MessageStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute(f"PRAGMA busy_timeout={max(0, int(busy_timeout * 1000))}")
             self._db.executescript(_SCHEMA)
+            self._upgrade()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the message store: {exc}",
@@ -147,6 +159,24 @@ class MessageStore:
                 hint="check that the work folder is writable and not on a network share",
             ) from exc
         self._lock = threading.Lock()
+
+    def _upgrade(self) -> None:
+        """Bring a store written by an older digidialog to `_VERSION`, in one transaction (so a
+        second process opening it at the same time finds it done)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("PRAGMA user_version").fetchone()[0] < 1:
+                # Sent entries had had their one SMS try; only unsent ones still owe theirs.
+                db.execute(
+                    "UPDATE outbox SET sms=? WHERE sms=? AND state!='pending'",
+                    (_SMS_SENT, _SMS_OWED),
+                )
+            db.execute(f"PRAGMA user_version={_VERSION}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -346,6 +376,40 @@ class MessageStore:
             )
             return cursor.rowcount == 1
 
+    def owed_sms(self, now: float | None = None, limit: int = 100) -> list[OutboxItem]:
+        """Sent envelopes whose SMS is owed and due: its first try, or a retry after the gateway
+        failed (`defer_sms`)."""
+        at = time.time() if now is None else now
+        rows = self._query(
+            "SELECT * FROM outbox WHERE state!='pending' AND sms=? AND next_attempt<=?"
+            " ORDER BY id LIMIT ?",
+            (_SMS_OWED, at, limit),
+        )
+        return [_outbox(r) for r in rows]
+
+    def claim_sms(self, row_id: int) -> bool:
+        """Take the owed SMS of a sent envelope for sending; False when it is not owed (sent, or
+        taken by a flush running alongside), so no SMS goes out twice."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE outbox SET sms=? WHERE id=? AND sms=? AND state!='pending'",
+                (_SMS_SENDING, row_id, _SMS_OWED),
+            )
+            return cursor.rowcount == 1
+
+    def sms_sent(self, row_id: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE outbox SET sms=? WHERE id=?", (_SMS_SENT, row_id))
+
+    def defer_sms(self, row_id: int, error: str, next_attempt: float) -> None:
+        """The gateway failed: the SMS is owed again from ``next_attempt``, ``error`` kept."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET sms=?, attempts=attempts+1, last_error=?, next_attempt=?"
+                " WHERE id=?",
+                (_SMS_OWED, error, next_attempt, row_id),
+            )
+
     # -- collected ---------------------------------------------------------------------------
 
     def collected(self, journal_id: str) -> str | None:
@@ -408,9 +472,10 @@ def _outbox(row: sqlite3.Row) -> OutboxItem:
         id=row["id"],
         envelope=envelope,
         xml=bytes(row["xml"]),
-        sms=SmsNotice(row["sms_mobile"]) if row["sms"] else None,
+        sms=SmsNotice(row["sms_mobile"]) if row["sms"] != _SMS_NONE else None,
         state=row["state"],
         attempts=row["attempts"],
         next_attempt=row["next_attempt"],
         last_error=row["last_error"],
+        sms_sent=row["sms"] == _SMS_SENT,
     )

@@ -3,14 +3,17 @@
 See docs/vendors/systemx.md. Each port call is a request file written whole into `import/` and a
 receipt the journal writes into `export/` (`<id>.request.json` → `<id>.receipt.json`). Messages the
 office sends (replies, Avtaleutsending, renewal decisions) arrive as one file each in `export/`;
-readers claim them with lock files, so two adapters on one folder never take the same message.
+readers claim them with lock files, so two adapters on one folder never take the same message, and
+hand them on in the journal's order (`created`, then the id's sequence), not the folders' order.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -30,12 +33,16 @@ from digidialog.errors import AdapterError, JournalUnavailableError, Location
 from digidialog_systemx.folders import (
     Folders,
     claim,
+    journal_order,
     move_to_error,
     read_json,
+    refresh,
     release,
     visible,
     write_json,
 )
+
+log = logging.getLogger(__name__)
 
 #: Operations whose results the journal drops as one file each: operation → (file prefix, type).
 EXPORTED: Mapping[str, tuple[str, type[Any]]] = {
@@ -53,6 +60,16 @@ CAPABILITIES = Capabilities(
     features=frozenset({"exchange-folders", "avtaleutsending", "m1-passthrough"}),
 )
 CONFIG_KEYS = ("root", "timeout", "poll_interval", "lock_timeout")
+
+
+@dataclass(frozen=True, slots=True)
+class _Export:
+    """One export file as read: its JSON and `created` time, or why it cannot be used."""
+
+    path: Path
+    data: Any = None
+    created: datetime | None = None
+    problem: AdapterError | None = None
 
 
 class SystemXClient:
@@ -74,6 +91,9 @@ class SystemXClient:
 
     def call(self, operation: str, args: dict[str, Any]) -> Any:
         """Write the request, wait for its receipt, and answer as the journal did."""
+        if operation in RELEASES:
+            prefix, key = RELEASES[operation]
+            self._keep_claim(self.folders.export_dir / f"{prefix}-{args[key]}.json")
         request_id = uuid.uuid4().hex
         request = self.folders.import_dir / f"{request_id}.request.json"
         write_json(
@@ -127,27 +147,91 @@ class SystemXClient:
             hint="is SystemX running and reading its import folder? the message is kept",
         )
 
+    def _keep_claim(self, path: Path) -> None:
+        """Touch our claim on `path` before acknowledging it, so it stays ours while we wait."""
+        if refresh(path, self.owner) is False:
+            log.warning(
+                "SystemX: acknowledging %s, which another reader has claimed meanwhile (ours went "
+                "stale after lock_timeout=%gs): it may be sent twice",
+                path.name,
+                self.lock_timeout,
+            )
+
     def _collect(self, prefix: str, kind: type[Any], *, limit: int) -> list[Any]:
-        """Claim up to `limit` export files of one kind; unreadable ones go to the error folder."""
+        """Claim up to `limit` export files of one kind, in the journal's order.
+
+        The journal's order is the records' `created` time, then the natural order of the file
+        names (`out-8` before `out-10`); the files are read once unclaimed to sort them and again
+        once claimed. An unreadable one goes to the error folder (with a reason naming the record),
+        is logged as a warning, and does not hold up the others.
+        """
+        peeked = (self._peek(path, kind) for path in self._exports(prefix))
+        exports = sorted(
+            (e for e in peeked if e is not None), key=lambda e: journal_order(e.path, e.created)
+        )
         taken: list[Any] = []
-        for path in visible(self.folders.export_dir, f"{prefix}-*.json"):
+        for export in exports:
             if len(taken) >= limit:
                 break
+            path = export.path
             if not claim(path, self.owner, stale_after=self.lock_timeout):
                 continue
-            try:
-                data = read_json(path)
-                wire.load(kind, data, source=str(path))
-            except AdapterError as exc:
-                move_to_error(path, self.folders, exc.message)
+            current = self._peek(path, kind)  # what we hold now, not what we saw unclaimed
+            if current is None:  # acknowledged or moved away meanwhile: drop our fresh lock
+                release(path)
                 continue
-            except FileNotFoundError:
+            if current.problem is not None:
+                self._reject(current, current.problem, prefix)
                 continue
-            taken.append(data)
+            taken.append(current.data)
         return taken
+
+    def _exports(self, prefix: str) -> list[Path]:
+        return visible(self.folders.export_dir, f"{prefix}-*.json")
+
+    def _peek(self, path: Path, kind: type[Any]) -> _Export | None:
+        """Read and decode one export file; None when it is gone."""
+        try:
+            data = read_json(path)
+        except AdapterError as exc:
+            return _Export(path, problem=exc)
+        except FileNotFoundError:
+            return None
+        try:
+            record = wire.load(kind, data, source=str(path))
+        except AdapterError as exc:
+            return _Export(path, data, problem=exc)
+        return _Export(path, data, getattr(record, "created", None))
+
+    def _reject(self, export: _Export, problem: AdapterError, prefix: str) -> None:
+        """Move an unreadable record to `error/`, with a reason file naming it, and log it."""
+        record_id = _record_id(export, prefix)
+        hint = f" ({problem.hint})" if problem.hint else ""
+        target = move_to_error(
+            export.path,
+            self.folders,
+            f"record {record_id} ({export.path.name}) was not taken: {problem.message}{hint}",
+        )
+        log.warning(
+            "SystemX: export record %s (%s) cannot be read and is not taken; moved to %s "
+            "with %s.reason.txt: %s",
+            record_id,
+            export.path.name,
+            target.parent,
+            target.name,
+            problem.message,
+        )
 
     def close(self) -> None:
         """Nothing is held open between calls; claims stay until acknowledged or stale."""
+
+
+def _record_id(export: _Export, prefix: str) -> str:
+    """The journal's id of an export file: the `id` inside it if it has one, else from its name."""
+    data = export.data
+    if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"]:
+        return str(data["id"])
+    return export.path.name.removeprefix(f"{prefix}-").removesuffix(".json")
 
 
 def create_adapter(config: Mapping[str, Any]) -> Adapter:

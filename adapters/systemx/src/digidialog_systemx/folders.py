@@ -4,7 +4,9 @@ Rules both sides follow: a file is written under a hidden temporary name, flushe
 renamed into place, so a reader never sees half a file; names starting with "." are never read; a
 reader claims a file by creating `<name>.lock` exclusively (O_EXCL) before touching it, and a lock
 older than the stale limit may be broken — by renaming it away first, so only one reader wins; a
-breaker that finds it renamed a fresh lock (another breaker's, taken in between) puts it back.
+breaker that finds it renamed a fresh lock (another breaker's, taken in between) puts it back. A
+live owner touches its lock each time it claims the file again and before it acknowledges it, so
+"stale" counts from its last sign of life, not from its first claim.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +60,30 @@ def visible(folder: Path, pattern: str) -> list[Path]:
     return sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
 
 
+_DIGITS = re.compile(r"([0-9]+)")
+
+#: Sorts a record without a `created` time after every record that has one.
+_UNDATED = datetime.max.replace(tzinfo=UTC)
+
+JournalOrder = tuple[bool, datetime, tuple[str | int, ...], str]
+
+
+def natural_key(name: str) -> tuple[str | int, ...]:
+    """`name` with its digit runs compared as numbers: `out-8` < `out-10` < `out-100`."""
+    parts = _DIGITS.split(name)  # text, digits, text, digits, …: same kinds at same positions
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts))
+
+
+def journal_order(path: Path, created: datetime | None) -> JournalOrder:
+    """Sort key of an export file: the journal's `created` time, then the name's sequence.
+
+    Records the journal did not stamp (or that cannot be read) come after the stamped ones, in
+    natural name order; a naive `created` is taken as this machine's local time.
+    """
+    when = _UNDATED if created is None else created.astimezone(UTC)
+    return (created is None, when, natural_key(path.name), path.name)
+
+
 def claim(path: Path, owner: str, *, stale_after: float) -> bool:
     """Take `path` for `owner`; True if it is now (or already was) ours."""
     lock = path.with_name(path.name + ".lock")
@@ -64,7 +92,7 @@ def claim(path: Path, owner: str, *, stale_after: float) -> bool:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             try:
-                if lock.read_text() == owner:
+                if _touch_if_ours(lock, owner):
                     return True
                 age = time.time() - lock.stat().st_mtime
             except FileNotFoundError:
@@ -88,6 +116,32 @@ def claim(path: Path, owner: str, *, stale_after: float) -> bool:
             handle.write(owner)
         return True
     return False
+
+
+def refresh(path: Path, owner: str) -> bool | None:
+    """Touch `owner`'s claim on `path` so it is not stale: True if it was ours, False if another
+    reader holds it, None if nobody does."""
+    lock = path.with_name(path.name + ".lock")
+    try:
+        if _touch_if_ours(lock, owner):
+            return True
+        lock.stat()
+    except FileNotFoundError:
+        return None
+    return False
+
+
+def _touch_if_ours(lock: Path, owner: str) -> bool:
+    """Set the lock's time to now if `owner` holds it; True if it still does after the touch.
+
+    Touch, then look again: a breaker renames a lock away only after finding it stale, and puts
+    back one it finds fresh, so a lock that still names us after the touch cannot be broken for
+    another `stale_after`. FileNotFoundError when the lock is gone (released or being broken).
+    """
+    if lock.read_text() != owner:
+        return False
+    os.utime(lock)
+    return lock.read_text() == owner
 
 
 def _put_back(moved: Path, lock: Path) -> None:

@@ -4,6 +4,11 @@ Retries (urllib3 `Retry`) cover connection errors, read timeouts and 5xx answers
 backoff, for every method: the adapters make every call safe to repeat (idempotency keys, ids in the
 payload), so a POST may be retried. When the retries are spent the call raises
 `JournalUnavailableError` — the pipeline keeps the message and tries again later.
+
+A `Retry-After` header is not honoured by these short in-call retries: urllib3 would sleep as long
+as the server asks (up to hours) inside `session.request`, while the pipeline holds its lock. The
+waits stay those of `backoff`; a journal that wants a longer pause gets it from the pipeline's own
+retry schedule once the call has raised `JournalUnavailableError`.
 """
 
 from __future__ import annotations
@@ -41,7 +46,9 @@ def retrying_session(
         status_forcelist=statuses,
         backoff_factor=backoff,
         raise_on_status=False,  # hand back the last 5xx so the caller can read its body
-        respect_retry_after_header=True,
+        # Never sleep what the server's Retry-After asks (urllib3 allows up to 6 h per retry)
+        # while the caller waits: longer pauses are the pipeline's backoff (see module doc).
+        respect_retry_after_header=False,
     )
     session = requests.Session()
     session.verify = verify

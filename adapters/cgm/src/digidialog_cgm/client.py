@@ -3,7 +3,9 @@
 See docs/vendors/cgm.md. One SOAP operation per port operation (`inbox.deliver` → `InboxDeliver`),
 all on one endpoint. Faults map to our errors: `soap:Server` (the journal failed or is down) →
 `JournalUnavailableError`; `soap:Client` with a `wm3:Refusal` → `JournalRefusal`; other
-`soap:Client` faults → `AdapterError`. Connection errors, timeouts and 502/503/504 are retried.
+`soap:Client` faults → `AdapterError` (a dotted code such as `soap:Server.Unavailable` counts by its
+first part). An answer that is not SOAP is temporary with HTTP 5xx or 408/425/429, else an
+`AdapterError`. Connection errors, timeouts and 502/503/504 are retried within the call.
 """
 
 from __future__ import annotations
@@ -50,27 +52,49 @@ class CgmClient(HttpClient):
             data=soap.request(operation, args, self._token),
         )
         where = Location(self.endpoint)
+        status = response.status_code
         try:
             _, answer = soap.read(response.content, f"{self.endpoint} {name}")
         except DigidialogError as exc:
-            if response.status_code >= 500:
-                raise JournalUnavailableError(
-                    f"CGM {name}: HTTP {response.status_code} without a SOAP answer",
-                    location=where,
-                ) from exc
-            raise AdapterError(f"CGM {name}: {exc}", location=where) from exc
+            raise _no_soap_answer(name, status, where) from exc
         if soap.is_fault(answer):
             raise _fault_error(name, answer, where)
+        if not 200 <= status < 300:
+            # An answer element under an error status is not WM3's answer (a proxy's page, say).
+            raise _no_soap_answer(name, status, where)
         if answer.tag != f"{{{soap.WM3}}}{name}Response":
             raise AdapterError(f"CGM {name}: unexpected answer {answer.tag}", location=where)
         result = answer.find("result")
-        return None if result is None else soap.read_value(result)
+        if result is None:
+            return None
+        try:
+            return soap.read_value(result)
+        except AdapterError as exc:
+            raise AdapterError(
+                f"CGM {name}: undecodable answer: {exc.message}", location=where
+            ) from exc
+
+
+#: Answers below 500 that still mean "not now": timeout, too early, too many requests.
+TRANSIENT_STATUSES = frozenset({408, 425, 429})
+
+
+def _no_soap_answer(name: str, status: int, where: Location) -> AdapterError:
+    """HTTP `status` without a SOAP answer: temporary for 5xx and 408/425/429, else an error."""
+    message = f"CGM {name}: HTTP {status} without a SOAP answer"
+    if status >= 500 or status in TRANSIENT_STATUSES:
+        return JournalUnavailableError(
+            message, location=where, hint="WM3 or a proxy in front of it is down or busy"
+        )
+    return AdapterError(message, location=where)
 
 
 def _fault_error(name: str, node: etree._Element, where: Location) -> AdapterError:
     code, text, detail, reason = soap.fault_parts(node)
     message = f"CGM {name}: soap:{code} {text}"
-    if code == "Server":
+    # SOAP 1.1 fault codes extend with dots (`Server.Unavailable`): the class is the first part.
+    kind = code.partition(".")[0]
+    if kind == "Server":
         return JournalUnavailableError(
             message, location=where, hint="WM3 failed or is down; the message is kept and retried"
         )

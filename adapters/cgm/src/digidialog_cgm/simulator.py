@@ -53,9 +53,12 @@ class CgmSimulator(HttpSimulator):
         operation = BY_ELEMENT.get(str(call.tag))
         if operation is None:
             return _fault(500, "Client", f"unknown operation {call.tag}", "BadRequest")
-        body = {
-            etree.QName(c).localname: soap.read_value(c) for c in call if isinstance(c.tag, str)
-        }
+        try:
+            body = {
+                etree.QName(c).localname: soap.read_value(c) for c in call if isinstance(c.tag, str)
+            }
+        except DigidialogError as exc:
+            return _fault(500, "Client", f"{call.tag}: {exc}", "BadRequest")
         try:
             result = serve(self.journal, operation, body)
         except JournalRefusal as exc:

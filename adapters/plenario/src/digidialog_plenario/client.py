@@ -18,7 +18,7 @@ from urllib.parse import quote
 import requests
 
 from digidialog.adapters.capabilities import Capabilities
-from digidialog.adapters.httpclient import RETRY_STATUSES, HttpClient, send
+from digidialog.adapters.httpclient import HttpClient, send
 from digidialog.adapters.ports import Adapter, refusal_or_error
 from digidialog.adapters.rpc import rpc_adapter
 from digidialog.errors import AdapterError, JournalUnavailableError, Location
@@ -87,17 +87,32 @@ class PlenarioClient(HttpClient):
         return _answer(f"{method} {path}", Location(url), response)
 
 
+#: Answers below 500 that still mean "not now": timeout, too early, too many requests.
+TRANSIENT_STATUSES = frozenset({408, 425, 429})
+
+
+def _is_json(response: requests.Response) -> bool:
+    media = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
 def _answer(what: str, where: Location, response: requests.Response) -> Any:
     status = response.status_code
+    if 200 <= status < 300:
+        return _success(what, where, response)
     try:
         payload = response.json() if response.content else None
     except ValueError:
         payload = None
-    if 200 <= status < 300:
-        return payload
     error = payload.get("error", {}) if isinstance(payload, dict) else {}
+    if not isinstance(error, dict):
+        error = {}
     message = f"{what}: {status} {error.get('message') or response.reason}"
-    if status in RETRY_STATUSES or status == 429:
+    # Every 5xx (a gateway's 520-524 and 507 included) and 408/425/429 is temporary: the message
+    # is kept and retried. Only the statuses of `RETRY_STATUSES` are retried inside the call.
+    if status >= 500 or status in TRANSIENT_STATUSES:
         raise JournalUnavailableError(
             message,
             location=where,
@@ -111,6 +126,27 @@ def _answer(what: str, where: Location, response: requests.Response) -> Any:
             hint="check the adapter's token (config key 'token')",
         )
     raise refusal_or_error(message, str(error.get("reason")), location=where)
+
+
+def _success(what: str, where: Location, response: requests.Response) -> Any:
+    """A 2xx is Plenario's answer only as 204 (no result) or as JSON: a 200 HTML page from a
+    login portal, a web front-end or a WAF in front of the API did not cancel anything."""
+    status = response.status_code
+    if status == 204:
+        return None
+    kind = response.headers.get("Content-Type") or "no Content-Type"
+    if not _is_json(response):
+        raise AdapterError(
+            f"{what}: {status} with {kind} ({len(response.content)} bytes), not Plenario's JSON",
+            location=where,
+            hint="check that base_url points at the Plenario API itself, not a portal or proxy",
+        )
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise AdapterError(
+            f"{what}: {status} with {kind} that is not valid JSON ({exc})", location=where
+        ) from exc
 
 
 def create_adapter(config: Mapping[str, Any]) -> Adapter:

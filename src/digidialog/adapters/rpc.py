@@ -8,6 +8,8 @@ argument and result shapes are identical on every surface and documented once (d
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,23 +39,38 @@ from digidialog.services.types import (
     Slot,
 )
 
+_LOG = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Operation:
-    """One port method on the wire: its parameters' types, its result type, the journal method."""
+    """One port method on the wire: its parameters' types, its result type, the journal method.
+
+    `per_record`: a list answer is read record by record — an unreadable one is logged and left
+    in the journal instead of failing the call (the outboxes: one bad record must not hold back
+    every other message). Other list answers are all or nothing.
+    """
 
     name: str
     params: Mapping[str, Any]
     result: Any = None
     many: bool = False
     method: str = ""
+    per_record: bool = False
 
 
 _OPS = [
     Operation("practice.office", {}, Office, method="office"),
     Operation("practice.settings", {}, OfficeSettings, method="settings"),
     Operation("inbox.deliver", {"item": InboxItem}, Delivery, method="deliver"),
-    Operation("inbox.outgoing", {"limit": int}, OutgoingMessage, many=True, method="outgoing"),
+    Operation(
+        "inbox.outgoing",
+        {"limit": int},
+        OutgoingMessage,
+        many=True,
+        method="outgoing",
+        per_record=True,
+    ),
     Operation("inbox.acknowledge", {"outgoing_id": str}, method="acknowledge"),
     Operation(
         "calendar.free_slots",
@@ -86,7 +103,12 @@ _OPS = [
         "renewals.receive", {"request": RenewalRequest}, RenewalRequest, method="receive_renewal"
     ),
     Operation(
-        "renewals.outcomes", {"limit": int}, RenewalDecision, many=True, method="renewal_outcomes"
+        "renewals.outcomes",
+        {"limit": int},
+        RenewalDecision,
+        many=True,
+        method="renewal_outcomes",
+        per_record=True,
     ),
     Operation("renewals.acknowledge", {"decision_id": str}, method="acknowledge_outcome"),
 ]
@@ -96,17 +118,34 @@ OPERATIONS: Mapping[str, Operation] = {op.name: op for op in _OPS}
 def serve(journal: MemoryJournal, name: str, body: Mapping[str, Any]) -> Any:
     """Answer operation `name` from `journal`: the JSON-ready result (None for no result).
 
-    Raises `JournalRefusal` as the journal does; a malformed call is a `JournalRefusal(INVALID)`.
+    Raises `JournalRefusal` as the journal does; a malformed call (an unknown argument, a missing
+    one that is not nullable, a record not in the documented format) is a
+    `JournalRefusal(INVALID)`. An absent nullable argument is None, and an integer argument may
+    come as decimal text (a URL query string carries only text).
     """
     op = OPERATIONS.get(name)
     if op is None:
         raise JournalRefusal(f"unknown operation {name!r}", reason=RefusalReason.INVALID)
+    unknown = sorted(set(body) - set(op.params))
+    if unknown:
+        raise JournalRefusal(
+            f"{name}: unknown argument(s) {', '.join(unknown)}", reason=RefusalReason.INVALID
+        )
     try:
-        args = {k: wire.load(t, body.get(k), source=name) for k, t in op.params.items()}
+        args = {k: _argument(name, k, t, body.get(k)) for k, t in op.params.items()}
     except AdapterError as exc:
-        raise JournalRefusal(exc.message, reason=RefusalReason.INVALID) from exc
+        raise JournalRefusal(f"{name}: {exc.message}", reason=RefusalReason.INVALID) from exc
     result = getattr(journal, op.method)(**args)
     return None if result is None else wire.dump(result)
+
+
+def _argument(operation: str, key: str, kind: Any, value: Any) -> Any:
+    if kind is int and isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value):
+        value = int(value)
+    try:
+        return wire.load(kind, value, source=operation)
+    except AdapterError as exc:
+        raise AdapterError(f"argument {key}: {exc.message}", location=exc.location) from exc
 
 
 Call = Callable[[str, dict[str, Any]], Any]
@@ -125,9 +164,34 @@ class _Remote:
         if op.result is None:
             return None
         where = f"{self._source} {name}"
+        if op.per_record:
+            return _per_record(op.result, result, where)
         if op.many:
             return wire.load_list(op.result, result, source=where)
         return wire.load(op.result, result, source=where)
+
+
+def _per_record(kind: Any, result: Any, where: str) -> list[Any]:
+    """The readable records of a list answer; each unreadable one is logged (by its id, when it
+    has a readable one) and skipped: it stays in the journal, unacknowledged, until repaired."""
+    if not isinstance(result, list):
+        return wire.load_list(kind, result, source=where)  # raises: not a list at all
+    good: list[Any] = []
+    for n, item in enumerate(result, 1):
+        try:
+            good.append(wire.load(kind, item, source=where))
+        except AdapterError as exc:
+            ident = item.get("id") if isinstance(item, dict) else None
+            name = repr(ident) if isinstance(ident, str) else "without a readable id"
+            _LOG.warning(
+                "%s: skipped record %s (%d of %d), it stays in the journal: %s",
+                where,
+                name,
+                n,
+                len(result),
+                exc.message,
+            )
+    return good
 
 
 class _Practice:

@@ -26,6 +26,7 @@ from digidialog.cli import codes as codes_command
 from digidialog.cli.main import TRACEBACK_VARIABLE, build_parser, main
 from digidialog.security.devpki import DevPki, create_dev_pki
 from digidialog.xml.parser import ParseLimits
+from tests.keyfiles import write_encrypted_key
 from tests.validation import messages as m
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -343,7 +344,7 @@ def test_inspect_empty_path_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         ("empty", "parse:not-well-formed: {path}: document is empty"),
         ("garbage", "parse:not-well-formed: {path}:1: not well-formed XML"),
         ("bomb", "parse:unsafe-xml: {path}:1: DOCTYPE declarations are refused"),
-        ("huge", "parse:unsafe-xml: {path}: document is"),
+        ("huge", "parse:unsafe-xml: {path}: is over the limit of 52428800 bytes"),
         ("not_message", "{path}:1 /html: invalid: [XSD] Element 'html'"),
         ("invalid", "{path}:7 /MsgHead/MsgInfo/MsgId: invalid: [DD001]"),
     ],
@@ -441,9 +442,9 @@ def test_codes_markup_in_a_name_is_shown_as_text(
         ("empty", 1, "parse:not-well-formed: {path}: document is empty"),
         ("garbage", 1, "parse:not-well-formed: {path}:1: not well-formed XML"),
         ("bomb", 1, "parse:unsafe-xml: {path}:1: DOCTYPE declarations are refused"),
-        ("huge", 1, "parse:unsafe-xml: {path}: document is"),
-        ("not_message", 1, "transport:invalid-signature: {path}: refusing to sign a html document"),
-        ("apprec", 1, "transport:invalid-signature: {path}: refusing to sign a {{http://www.kith"),
+        ("huge", 1, "parse:unsafe-xml: {path}: is over the limit of 52428800 bytes"),
+        ("not_message", 1, "transport:invalid-signature: {path}: refusing to sign a <html> doc"),
+        ("apprec", 1, "transport:invalid-signature: {path}: refusing to sign a <{{http://www.kith"),
     ],
 )
 def test_sign_bad_input_names_file_and_leaves_no_output(
@@ -517,11 +518,7 @@ def test_sign_encrypted_keys_without_the_right_password_exit_2(
     pki: DevPki, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cred = pki.helsenorge.signing
-    key = tmp_path / "enc.key"
-    key.write_bytes(cred.key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(b"s3cret"),
-    ))  # fmt: skip
+    key = write_encrypted_key(tmp_path / "enc.key", cred.key)
     p12 = tmp_path / "cred.p12"
     p12.write_bytes(pkcs12.serialize_key_and_certificates(
         b"hn", cred.key, cred.certificate, None, serialization.BestAvailableEncryption(b"s3cret")
@@ -916,17 +913,16 @@ def test_an_interrupted_write_leaves_no_partial_output(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sign_in_place_replaces_the_file_whole(
+def test_sign_in_place_is_refused_and_the_file_kept(
     pki: DevPki, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "message.xml"
     path.write_bytes(MESSAGE.read_bytes())
-    assert call(capsys, "sign", path, *_sign_args(pki), "-o", path).code == 0
-    assert call(capsys, "verify", path, "--trust", pki.ca.cert_path).code == 0
-    again = call(capsys, "sign", path, *_sign_args(pki), "-o", path)
-    assert again.code == 1
-    assert f"{path}: the document is already signed" in again.err
-    assert call(capsys, "verify", path, "--trust", pki.ca.cert_path).code == 0
+    result = call(capsys, "sign", path, *_sign_args(pki), "-o", path)
+    assert result.code == 2
+    assert f"-o {path} is the same file as FILE {path}: refusing to overwrite" in result.err
+    assert path.read_bytes() == MESSAGE.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["message.xml"]
 
 
 def test_the_file_is_named_once_and_never_dropped(

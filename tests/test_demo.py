@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from digidialog.adapters import available
+from digidialog.cli import demo as demo_command
 from digidialog.cli.main import main
 from digidialog.security import TransportSecurityError, open_sealed
 from digidialog.security.devpki import load_dev_pki
@@ -156,3 +157,65 @@ def check_files(workdir: Path, transcript: dict[str, Any]) -> None:
                 continue
         assert len(opened) == 1, name
         assert opened[0].content == xml_path.read_bytes()
+
+
+def _one_vendor(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the demo against one vendor only (a few seconds instead of all of them)."""
+    everything = [info for info in available() if info.simulator]
+    if not everything:
+        pytest.skip("no vendor adapter with a simulator is installed")
+    monkeypatch.setattr(demo_command, "available", lambda: everything[:1])
+    return everything[0].name
+
+
+def test_demo_runs_again_in_the_same_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _one_vendor(monkeypatch)
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["demo", "--json", "--workdir", str(tmp_path)]) == 0
+    first = json.loads(capsys.readouterr().out)
+    first_messages = _messages(tmp_path)
+    code = main(["demo", "--json", "--workdir", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "exchange failed" not in err
+    again = json.loads(out)
+    check_files(tmp_path, again)  # the new PKI opens every sealed message in the folder
+    earlier = {x["request"]["file"] for x in first["exchanges"]}
+    assert not any((tmp_path / name).exists() for name in earlier)  # the last run's, removed
+    assert (tmp_path / "notes.txt").read_text() == "mine"  # not the demo's: kept
+    assert _messages(tmp_path).isdisjoint(first_messages)  # all of the last run's, removed
+    assert len(_messages(tmp_path)) == len(first_messages)  # and as many new ones
+
+
+def _messages(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.suffix in (".xml", ".p7m")}
+
+
+def test_demo_refuses_demo_folders_it_did_not_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "office.db").write_bytes(b"someone's store")
+    code = main(["demo", "--workdir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"--workdir {tmp_path}: holds state/ that this demo did not record writing" in err
+    assert (tmp_path / "state" / "office.db").read_bytes() == b"someone's store"
+    assert [p.name for p in tmp_path.iterdir()] == ["state"]
+
+
+def test_demo_removes_only_plain_names_its_record_lists(tmp_path: Path) -> None:
+    outside = tmp_path / "victim.xml"
+    outside.write_text("keep")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("keep")
+    (work / "old.xml").write_text("the last run's")
+    record = {"written": ["../victim.xml", str(outside), "notes.txt", "old.xml"]}
+    (work / demo_command.MARKER).write_text(json.dumps(record))
+    demo_command._prepare_workdir(work)
+    assert outside.read_text() == "keep"
+    assert (work / "notes.txt").read_text() == "keep"
+    assert not (work / "old.xml").exists()

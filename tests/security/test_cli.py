@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from digidialog.cli.main import main
 from digidialog.security.devpki import DevPki, load_dev_pki
+from tests.keyfiles import write_encrypted_key
 
 from .conftest import MESSAGE
 
@@ -140,11 +141,7 @@ def test_encrypted_pem_from_env_and_pkcs12(
     cli_pki: DevPki, message_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cred = cli_pki.gp_office.signing
-    key = tmp_path / "enc.key"
-    key.write_bytes(cred.key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(b"s3cret"),
-    ))  # fmt: skip
+    key = write_encrypted_key(tmp_path / "enc.key", cred.key)
     monkeypatch.setenv("GP_KEY_PASSWORD", "s3cret")
     out = tmp_path / "signed.xml"
     assert main(["sign", str(message_file), "--key", str(key), "--cert", str(cred.cert_path),

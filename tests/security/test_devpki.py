@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
+from pathlib import Path
 
+import pytest
 from cryptography import x509
 
-from digidialog.security.devpki import GP_OFFICE_HER_ID, HELSENORGE_HER_ID, DevPki, load_dev_pki
+from digidialog.errors import UsageError
+from digidialog.security.devpki import (
+    GP_OFFICE_HER_ID,
+    HELSENORGE_HER_ID,
+    PKI_NAMES,
+    DevPki,
+    create_dev_pki,
+    load_dev_pki,
+)
 
 
 def _usage(cert: x509.Certificate) -> x509.KeyUsage:
@@ -58,3 +70,26 @@ def test_manifest_and_load_round_trip(pki: DevPki) -> None:
         for her in (HELSENORGE_HER_ID, GP_OFFICE_HER_ID)
         for kind in ("signing", "encryption")
     )
+
+
+def test_the_pki_writes_exactly_its_names_keys_private(tmp_path: Path) -> None:
+    folder = tmp_path / "new" / "pki"
+    pki = create_dev_pki(folder)
+    assert sorted(os.listdir(folder)) == sorted(PKI_NAMES)
+    for name in PKI_NAMES:
+        if name.endswith(".key"):
+            assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
+    assert load_dev_pki(folder).ca.certificate == pki.ca.certificate
+    assert sorted(os.listdir(tmp_path / "new")) == ["pki"]  # no temporary folder left
+
+
+def test_an_existing_folder_keeps_its_other_files_and_a_pki_needs_force(tmp_path: Path) -> None:
+    (tmp_path / "README").write_text("mine")
+    first = create_dev_pki(tmp_path)
+    assert (tmp_path / "README").read_text() == "mine"
+    with pytest.raises(UsageError, match="already holds a dev PKI"):
+        create_dev_pki(tmp_path)
+    second = create_dev_pki(tmp_path, force=True)
+    assert second.ca.certificate != first.ca.certificate
+    assert load_dev_pki(tmp_path).ca.certificate == second.ca.certificate
+    assert sorted(os.listdir(tmp_path)) == sorted([*PKI_NAMES, "README"])

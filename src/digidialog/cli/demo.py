@@ -8,6 +8,12 @@ journal's hooks, and receipts (AppRec) come back both ways. Every message exchan
 the work folder as ``<MsgId>.xml`` (the document as signed) beside ``<MsgId>.p7m`` (its sealed
 form). The transcript is printed as a table, or with ``--json`` as
 ``{"exchanges": [{vendor, service, process, request, reply, apprec, sms}]}``.
+
+A run can be repeated in the same ``--workdir``: the demo records what it writes there in
+``.digidialog-demo.json`` and the next run removes exactly that (its ``pki``, ``state`` and
+``simulators`` folders and its message files) before starting afresh; nothing else in the folder
+is touched. A folder holding ``pki``, ``state`` or ``simulators`` without that record is refused
+(exit 2) rather than mixed with.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -73,8 +80,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--json", action="store_true", help="print the transcript as JSON")
     parser.add_argument(
         "--workdir",
-        type=Path,
-        help="folder for the messages, keys and state (default: a new temporary folder)",
+        type=_folder,
+        help="folder for the messages, keys and state (default: a new temporary folder); "
+        "a re-run replaces what the last run wrote there",
     )
     parser.set_defaults(handler=run)
 
@@ -90,11 +98,14 @@ class Recorder:
     messages: dict[str, MsgHead] = field(default_factory=dict)
     receipts: dict[str, AppRec] = field(default_factory=dict)
     """AppRecs by the MsgId they receipt."""
+    written: list[str] = field(default_factory=list)
+    """The names of the files written, for the work folder's record (`MARKER`)."""
 
     def __call__(self, message: Message, packed: Packed) -> None:
         name = packed.envelope.message_id
-        write_atomic(self.folder / f"{name}.xml", packed.xml)
-        write_atomic(self.folder / f"{name}.p7m", packed.envelope.payload)
+        for suffix, data in ((".xml", packed.xml), (".p7m", packed.envelope.payload)):
+            self.written.append(f"{name}{suffix}")
+            write_atomic(self.folder / f"{name}{suffix}", data)
         if isinstance(message, AppRec):
             self.receipts[message.original_msg_id.id] = message
         elif isinstance(message, MsgHead):
@@ -268,7 +279,9 @@ class Session:
         if not new:
             raise DigidialogError(
                 "the office sent nothing for a message started in the journal",
-                hint="see the log lines above for why the pipeline could not build it",
+                hint="a message the pipeline cannot build is logged above; without such a line "
+                "the office's store already knew the journal's message (a store kept from an "
+                "earlier run)",
             )
         return new[0]
 
@@ -445,7 +458,7 @@ def run_vendor(vendor: str, workdir: Path, channels: tuple[SecureChannel, Secure
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     workdir: Path = args.workdir or Path(tempfile.mkdtemp(prefix="digidialog-demo-"))
-    _check_workdir(workdir)
+    _prepare_workdir(workdir)
     if args.workdir is None:
         print(f"work folder: {workdir}", file=sys.stderr if args.json else sys.stdout)
     pki = create_dev_pki(workdir / "pki")
@@ -456,8 +469,12 @@ def run(args: argparse.Namespace) -> int:
     recorder = Recorder(workdir)
     vendors = [info.name for info in available() if info.simulator]
     exchanges: list[Exchange] = []
-    for vendor in vendors:
-        exchanges += run_vendor(vendor, workdir, channels, recorder)
+    try:
+        for vendor in vendors:
+            exchanges += run_vendor(vendor, workdir, channels, recorder)
+            _record(workdir, recorder.written)
+    finally:
+        _record(workdir, recorder.written)
     if args.json:
         print(json.dumps({"exchanges": [x.as_dict() for x in exchanges]}, indent=2,
                          ensure_ascii=False))  # fmt: skip
@@ -475,6 +492,19 @@ def _service_label(service: ServiceName | None) -> str:
     return "communication_test" if service is None else service.value
 
 
+def _folder(text: str) -> Path:
+    """A folder name for argparse: not empty (``Path("")`` would be the current folder)."""
+    if not text:
+        raise argparse.ArgumentTypeError("the folder name is empty")
+    return Path(text)
+
+
+MARKER = ".digidialog-demo.json"
+"""The record of what a run wrote into the work folder: what the next run may remove."""
+OWNED_FOLDERS = ("pki", "state", "simulators")
+"""The folders a run makes in the work folder (beside its message files)."""
+
+
 def _check_workdir(workdir: Path) -> None:
     """`--workdir` must be (or become) a writable folder: a usage error (exit 2), no traceback."""
     if workdir.exists() and not workdir.is_dir():
@@ -487,6 +517,67 @@ def _check_workdir(workdir: Path) -> None:
         ) from exc
     if not os.access(workdir, os.W_OK | os.X_OK):
         raise UsageError(f"--workdir {workdir}: the folder is not writable")
+
+
+def _prepare_workdir(workdir: Path) -> None:
+    """Make ``workdir`` ready for a run: what an earlier run recorded in `MARKER` is removed
+    (only that); demo folders without the record are refused, not reused or deleted."""
+    _check_workdir(workdir)
+    marker = workdir / MARKER
+    if os.path.lexists(marker):
+        try:
+            for name in _recorded(marker):
+                _remove(workdir / name)
+        except OSError as exc:
+            raise UsageError(
+                f"--workdir {workdir}: cannot clear the last run's files: {exc.strerror or exc}",
+                hint="remove them by hand, or give another folder",
+            ) from exc
+    else:
+        found = [name for name in OWNED_FOLDERS if os.path.lexists(workdir / name)]
+        if found:
+            raise UsageError(
+                f"--workdir {workdir}: holds {', '.join(n + '/' for n in found)} that this demo "
+                f"did not record writing (no {MARKER}); not reusing or removing them",
+                hint="give a new or empty folder, or remove those folders",
+            )
+    _record(workdir, [])
+
+
+def _recorded(marker: Path) -> list[str]:
+    """The names a previous run recorded, only those a run writes: its folders and plain
+    ``<name>.xml`` / ``<name>.p7m`` files (never a path, so nothing outside the folder)."""
+    try:
+        entries = json.loads(marker.read_text("utf-8")).get("written", [])
+    except (ValueError, AttributeError) as exc:
+        raise UsageError(
+            f"{marker}: not a record digidialog demo wrote",
+            hint="remove it and the files of the last run, or give another folder",
+        ) from exc
+    names = [name for name in entries if isinstance(name, str)]
+    return [
+        name
+        for name in names
+        if name in OWNED_FOLDERS
+        or (name.endswith((".xml", ".p7m")) and "/" not in name and "\\" not in name)
+    ]
+
+
+def _remove(path: Path) -> None:
+    """Remove a file or symlink (the link, not its target), or a folder with what it holds."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def _record(workdir: Path, messages: list[str]) -> None:
+    """Write `MARKER`: the folders a run makes and the message files written so far."""
+    document = {
+        "written_by": "digidialog demo",
+        "written": [*OWNED_FOLDERS, *messages],
+    }
+    write_atomic(workdir / MARKER, (json.dumps(document, indent=1) + "\n").encode("utf-8"))
 
 
 def _print_transcript(exchanges: list[Exchange], workdir: Path, vendors: list[str]) -> None:

@@ -12,20 +12,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from digidialog.codes import find_system, lookup
 from digidialog.codes.identifiers import mask
 from digidialog.codes.processes import find_process, min_version
-from digidialog.errors import Location, ParseError, UsageError
+from digidialog.errors import Location, ParseError, UnsafeXMLError, UsageError
+from digidialog.files import InputTooLargeError, display_name, read_bounded, read_stream_bounded
 from digidialog.model import Message
 from digidialog.model.apprec import AppRec
 from digidialog.model.attachments import Base64Container
 from digidialog.model.common import CodedValue, Ident
 from digidialog.model.msghead import HealthcareProfessional, MsgHead, Organisation
 from digidialog.validation import Report, validate_tree
-from digidialog.xml.parser import parse_bytes
+from digidialog.xml.parser import DEFAULT_LIMITS, parse_bytes
 
 GP_ROLE = "6"
 """RoleToPatient 6 (code list 9034): Fastlege, the patient's regular GP."""
@@ -43,21 +43,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _read(path: str) -> tuple[bytes, str]:
-    """The bytes of FILE (``-``: standard input) and its name for messages; exit 2 if unreadable."""
+    """The bytes of FILE (``-``: standard input) and its name for messages (made printable);
+    exit 2 if unreadable, 1 if over the parser's size limit (refused unread)."""
+    limit = DEFAULT_LIMITS.max_bytes
     if path == "-":
         if sys.stdin is None or sys.stdin.isatty():
             raise UsageError(
                 "standard input (-) is a terminal, not a file",
                 hint="pipe the message in (digidialog inspect - < FILE) or give its path",
             )
-        return sys.stdin.buffer.read(), "<stdin>"
-    if not path:
+        name = "<stdin>"
+    elif not path:
         raise UsageError("the FILE path is empty", hint="give a message file")
+    else:
+        name = display_name(path)
     try:
-        return Path(path).read_bytes(), path
+        if path == "-":
+            return read_stream_bounded(sys.stdin.buffer, limit), name
+        return read_bounded(path, limit), name
+    except InputTooLargeError as exc:
+        raise UnsafeXMLError(
+            str(exc),
+            location=Location(name),
+            hint="digidialog reads messages of up to ParseLimits.max_bytes",
+        ) from exc
     except OSError as exc:
         raise UsageError(
-            f"cannot read {path}: {exc.strerror or exc}", location=Location(path)
+            f"cannot read {name}: {exc.strerror or exc}", location=Location(name)
         ) from exc
 
 

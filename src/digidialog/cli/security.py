@@ -6,7 +6,12 @@ input is refused (the transport error code, the file and the reason on stderr), 
 bad options, unreadable files, and keys or certificates given as options that cannot do the job
 (a signing certificate without nonRepudiation, an expired recipient), named by option and file
 with the transport code kept. ``-o OUT`` is written all or nothing: a failed command leaves no
-partial OUT, and an existing OUT untouched.
+partial OUT, and an existing OUT untouched; a symlink writes the file it points to, and a device
+or FIFO (``-o /dev/null``) is written into, never replaced. OUT may not be one of the command's
+inputs (FILE, ``--key``, ``--cert``, ``--to``, ``--trust``, ``--crl``, ``--sender-cert``, a file
+in ``--resolver``): that is refused (exit 2) before anything is read. Inputs are read up to a
+limit (50 MB: `ParseLimits.max_bytes` for XML, the HTTP transport's ``MAX_BODY`` for sealed DER);
+a larger one is refused (exit 1) unread.
 """
 
 from __future__ import annotations
@@ -15,14 +20,21 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import stat
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 from cryptography import x509
 
-from digidialog.errors import DigidialogError, Location, UsageError
-from digidialog.files import write_atomic
+from digidialog.errors import DigidialogError, Location, UnsafeXMLError, UsageError
+from digidialog.files import (
+    InputTooLargeError,
+    display_name,
+    is_terminal,
+    read_bounded,
+    read_stream_bounded,
+    write_output,
+)
 from digidialog.security import (
     CertificateValidator,
     DirectoryResolver,
@@ -47,6 +59,9 @@ from digidialog.security.certificates import (
 )
 from digidialog.security.devpki import create_dev_pki
 from digidialog.security.keys import password_from
+from digidialog.security.resolver import is_her_id
+from digidialog.transport.http import MAX_BODY
+from digidialog.xml.parser import DEFAULT_LIMITS
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,6 +101,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     devpki = subparsers.add_parser("dev-pki", help="write a throwaway test PKI into DIR")
     devpki.add_argument("dir", help="the folder to write (created if needed)")
+    devpki.add_argument("--force", action="store_true",
+                        help="replace a dev PKI already in DIR (its CA key too)")  # fmt: skip
     devpki.set_defaults(handler=_dev_pki)
 
 
@@ -107,68 +124,104 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
                         default=RevocationPolicy.FAIL_CLOSED.value,
                         help="what an unknown revocation status means")  # fmt: skip
     parser.add_argument("--sender", metavar="HER-ID",
-                        help="the expected sender's HER-id (needs --resolver)")  # fmt: skip
+                        help="the expected sender's HER-id: digits (needs --resolver)")  # fmt: skip
     parser.add_argument("--resolver", metavar="DIR",
                         help="folder of <her-id>.signing.pem, <her-id>.encryption.pem")  # fmt: skip
 
 
 STDIN = "-"
 
+XML_LIMIT = DEFAULT_LIMITS.max_bytes
+"""Documents to sign or verify larger than this are refused unread (the parser's own cap)."""
+DER_LIMIT = MAX_BODY
+"""Sealed messages (and payloads to seal) larger than this are refused unread: the most the HTTP
+transport carries."""
+
 
 def _name(path: str) -> str:
-    """How errors name an input: its path, or ``<stdin>`` for ``-``."""
-    return "<stdin>" if path == STDIN else path
+    """How errors name an input: its path (made printable), or ``<stdin>`` for ``-``."""
+    return "<stdin>" if path == STDIN else display_name(path)
 
 
-def _read(path: str, *, what: str = "input") -> bytes:
-    """The bytes of ``path`` (``-``: standard input); unreadable paths are usage errors (exit 2)."""
+def _read(path: str, *, what: str = "input", limit: int = XML_LIMIT) -> bytes:
+    """The bytes of ``path`` (``-``: standard input), at most ``limit`` of them.
+
+    Unreadable paths are usage errors (exit 2); a larger input raises `InputTooLargeError` for
+    the caller to refuse in its own terms (exit 1).
+    """
     if path == STDIN:
         if sys.stdin is None or sys.stdin.isatty():
             raise UsageError(
                 "standard input (-) is a terminal, not a file",
                 hint="pipe the file in (digidialog ... - < FILE) or give its path",
             )
-        return sys.stdin.buffer.read()
+        return read_stream_bounded(sys.stdin.buffer, limit)
     if not path:
         raise UsageError(f"the {what} path is empty", hint="give a file name")
     try:
-        return Path(path).read_bytes()
+        return read_bounded(path, limit)
     except OSError as exc:
         raise UsageError(
-            f"cannot read {what} {path}: {exc.strerror or exc}", location=Location(path)
+            f"cannot read {what} {_name(path)}: {exc.strerror or exc}",
+            location=Location(_name(path)),
+        ) from exc
+
+
+def _read_xml(path: str) -> bytes:
+    """FILE for sign and verify: over the parser's limit is unsafe XML (exit 1), as the parser
+    itself would say, but without reading it whole first."""
+    try:
+        return _read(path)
+    except InputTooLargeError as exc:
+        raise UnsafeXMLError(
+            str(exc),
+            location=Location(_name(path)),
+            hint="digidialog reads messages of up to ParseLimits.max_bytes",
+        ) from exc
+
+
+def _read_der(path: str, *, what: str) -> bytes:
+    """FILE for seal and open: over `DER_LIMIT` is refused as the transport would (exit 1)."""
+    try:
+        return _read(path, limit=DER_LIMIT)
+    except InputTooLargeError as exc:
+        raise InvalidCmsError(
+            str(exc),
+            reason="too-large",
+            location=Location(_name(path)),
+            hint=f"the transport carries {what} of up to {DER_LIMIT} bytes",
         ) from exc
 
 
 def write_atomically(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` all or nothing: a temporary file beside it, renamed over it.
+    """Write ``data`` to ``path`` (see `digidialog.files.write_output`): all or nothing for a
+    file, straight into a device or FIFO, through a symlink to its target.
 
     A failure (disk full, no such folder, Ctrl-C) leaves no partial ``path`` behind, and an
     existing ``path`` untouched. Raises `UsageError` (exit 2) naming ``path``.
     """
     if not path:
         raise UsageError("the output path (-o) is empty", hint="give a file name, or - for stdout")
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"cannot write {path}: it is a directory", location=Location(path))
     try:
-        mode = target.stat().st_mode & 0o7777 if target.exists() else _default_mode()
-        write_atomic(target, data, mode=mode)
+        write_output(path, data)
+    except IsADirectoryError as exc:
+        raise UsageError(
+            f"cannot write {_name(path)}: it is a directory", location=Location(_name(path))
+        ) from exc
     except OSError as exc:
         raise UsageError(
-            f"cannot write {path}: {exc.strerror or exc}", location=Location(path)
+            f"cannot write {_name(path)}: {exc.strerror or exc}", location=Location(_name(path))
         ) from exc
-
-
-def _default_mode() -> int:
-    """What a new file gets from `open`: 0o666 less the umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _write(path: str | None, data: bytes, *, binary: bool = False) -> None:
     """Write the result to ``path`` (atomically) or, for none or ``-``, to standard output."""
     if path is not None and path != STDIN:
+        if binary and is_terminal(path):
+            raise UsageError(
+                f"refusing to write binary DER to the terminal {_name(path)}",
+                hint="give a file to -o",
+            )
         write_atomically(path, data)
         return
     if binary and sys.stdout.isatty():
@@ -177,6 +230,61 @@ def _write(path: str | None, data: bytes, *, binary: bool = False) -> None:
         )
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
+
+
+def _inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """Every file the command reads, as (option, path): FILE first."""
+    named: list[tuple[str, str | None]] = [("FILE", args.file)]
+    for option in ("key", "cert", "to", "trust", "sender_cert"):
+        named.append((f"--{option.replace('_', '-')}", getattr(args, option, None)))
+    named += [("--crl", crl) for crl in getattr(args, "crl", None) or ()]
+    return [(option, path) for option, path in named if path]
+
+
+def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
+    """``-o OUT`` must not be a file the command reads (through links too): writing the signed
+    document over the key, or over FILE itself, would destroy it. Refused before any work."""
+    out = args.output
+    if not out or out == STDIN:
+        return
+    try:
+        target = os.stat(out)
+    except OSError:
+        return  # a new file: it cannot be an input (a missing folder is reported on writing)
+    if not stat.S_ISREG(target.st_mode):
+        return  # a device or FIFO is written into, never replaced
+    for option, path in _inputs(args):
+        if _same_file(target, path):
+            raise UsageError(
+                f"-o {_name(out)} is the same file as {option} {_name(path)}: refusing to "
+                "overwrite an input",
+                location=Location(_name(out)),
+                hint="write to another file, then rename it if you mean to replace the input",
+            )
+    resolver = getattr(args, "resolver", None)
+    if resolver and os.path.isdir(resolver):
+        real, folder = os.path.realpath(out), os.path.realpath(resolver)
+        if os.path.commonpath([real, folder]) == folder:
+            raise UsageError(
+                f"-o {_name(out)} is inside --resolver {_name(resolver)}: refusing to write "
+                "into the certificate folder the command reads",
+                location=Location(_name(out)),
+                hint="write to a file outside the resolver folder",
+            )
+
+
+def _same_file(target: os.stat_result, path: str) -> bool:
+    """Whether ``path`` (``-``: standard input, when it is a file) is the file ``target``."""
+    try:
+        if path == STDIN:
+            if sys.stdin is None:
+                return False
+            info = os.fstat(sys.stdin.fileno())
+        else:
+            info = os.stat(path)
+    except (OSError, ValueError, AttributeError):  # unreadable inputs are reported on reading
+        return False
+    return (info.st_dev, info.st_ino) == (target.st_dev, target.st_ino)
 
 
 def _own_certificate(args: argparse.Namespace) -> tuple[str, str]:
@@ -230,6 +338,14 @@ def _key_pair(args: argparse.Namespace) -> KeyPair:
     except UsageError as exc:
         # Ask on a terminal only when a password is what is missing (not for a missing file).
         wants_password = "password" in exc.message.lower()
+        if password == b"" and wants_password:
+            # A PKCS#12 file may have an empty password; any other refusal is the empty value's.
+            raise UsageError(
+                f"--password-env {args.password_env}: the environment variable "
+                f"{args.password_env} is set but empty, and {args.key} needs its password",
+                location=Location(args.key),
+                hint=f"export {args.password_env} with the password for {args.key}",
+            ) from exc
         if password is not None or not wants_password or not _interactive():
             raise
         return load_key_pair(args.key, args.cert, password_from(None, prompt_for=args.key))
@@ -265,7 +381,10 @@ def _crls(paths: list[str]) -> list[x509.CertificateRevocationList]:
     """The CRLs named by ``--crl`` (PEM or DER), each read once; bad files are usage errors."""
     crls: list[x509.CertificateRevocationList] = []
     for path in paths:
-        data = _read(path, what="CRL")
+        try:
+            data = _read(path, what="CRL", limit=DER_LIMIT)
+        except InputTooLargeError as exc:
+            raise UsageError(f"--crl {_name(path)}: {exc}", location=Location(_name(path))) from exc
         try:
             if b"-----BEGIN" in data:
                 crls.append(x509.load_pem_x509_crl(data))
@@ -298,6 +417,11 @@ def _validator(
 
 
 def _resolver(args: argparse.Namespace) -> DirectoryResolver | None:
+    if args.sender is not None and not is_her_id(args.sender):
+        raise UsageError(
+            f"--sender {args.sender!r} is not a HER-id",
+            hint="a HER-id is digits only, e.g. --sender 1234",
+        )
     if args.sender is not None and not args.resolver:
         raise UsageError("--sender needs --resolver DIR to know the sender's certificates")
     if args.resolver is None:
@@ -312,12 +436,13 @@ def _resolver(args: argparse.Namespace) -> DirectoryResolver | None:
 
 
 def _sign(args: argparse.Namespace) -> int:
+    _refuse_overwriting_inputs(args)
     pair = _key_pair(args)
     option, cert_path = _own_certificate(args)
     with _blaming(option, cert_path):
         signer = Signer(pair.key, pair.certificate)
     _warn_if_outside_validity(pair.certificate, option, cert_path)
-    data = _read(args.file)
+    data = _read_xml(args.file)
     with _about(args.file):
         signed = signer.sign(data, source=_name(args.file))
     _write(args.output, signed)
@@ -327,7 +452,7 @@ def _sign(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     verifier = Verifier(_validator(args, args.trust, args.cert), resolver=_resolver(args))
     at = _at(args)
-    data = _read(args.file)
+    data = _read_xml(args.file)
     with _about(args.file):
         result = verifier.verify(
             data, expected_sender=args.sender, verification_time=at, source=_name(args.file)
@@ -338,6 +463,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _seal(args: argparse.Namespace) -> int:
+    _refuse_overwriting_inputs(args)
     pair = _key_pair(args)
     option, cert_path = _own_certificate(args)
     with _blaming(option, cert_path):
@@ -348,7 +474,7 @@ def _seal(args: argparse.Namespace) -> int:
         check_rsa_key(recipient)
         check_key_usage(recipient, KeyPurpose.ENCRYPTION)
         check_validity(recipient, dt.datetime.now(dt.UTC))
-    data = _read(args.file)
+    data = _read_der(args.file, what="payloads")
     if not data.strip():
         raise InvalidCmsError(
             "the payload is empty: nothing to seal",
@@ -363,13 +489,14 @@ def _seal(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> int:
+    _refuse_overwriting_inputs(args)
     pair = _key_pair(args)
     option, cert_path = _own_certificate(args)
     validator = _validator(args, args.trust, args.sender_cert)
     with _blaming(option, cert_path):
         opener = Opener(pair.key, pair.certificate, validator, resolver=_resolver(args))
     at = _at(args)
-    data = _read(args.file)
+    data = _read_der(args.file, what="sealed messages")
     with _about(args.file):
         opened = opener.open(data, expected_sender=args.sender, verification_time=at)
     _write(args.output, opened.content)
@@ -381,20 +508,22 @@ def _open(args: argparse.Namespace) -> int:
 def _dev_pki(args: argparse.Namespace) -> int:
     if not args.dir:
         raise UsageError("the dev-pki folder name is empty", hint="give a folder, e.g. dev-pki")
+    where = display_name(args.dir)
     if os.path.exists(args.dir) and not os.path.isdir(args.dir):
         raise UsageError(
-            f"cannot write the dev PKI into {args.dir}: it is a file, not a folder",
-            location=Location(args.dir),
+            f"cannot write the dev PKI into {where}: it is a file, not a folder",
+            location=Location(where),
         )
     try:
-        pki = create_dev_pki(args.dir)
+        pki = create_dev_pki(args.dir, force=args.force)
     except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename not in (None, args.dir) else ""
+        named = f"{display_name(exc.filename)}: " if exc.filename not in (None, args.dir) else ""
         raise UsageError(
-            f"cannot write the dev PKI into {args.dir}: {where}{exc.strerror or exc}",
-            location=Location(args.dir),
+            f"cannot write the dev PKI into {where}: {named}{exc.strerror or exc}",
+            location=Location(where),
         ) from exc
-    print(f"dev PKI written to {pki.directory} (throwaway: never use for real messages)")
+    print(f"dev PKI written to {display_name(pki.directory)} (throwaway: never use for real "
+          "messages)")  # fmt: skip
     for party in (pki.helsenorge, pki.gp_office):
         print(f"  {party.name}: HER-id {party.her_id}, signing {party.signing.cert_path.name}, "
               f"encryption {party.encryption.cert_path.name}")  # fmt: skip

@@ -32,14 +32,24 @@ def _port(text: str) -> int:
 
 
 def _seconds(text: str) -> float:
-    """A duration for argparse: a number of seconds, not negative."""
+    """A duration for argparse: a finite number of seconds from 0 to what a wait can take."""
     try:
         seconds = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not seconds >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"{text} is not a duration (seconds >= 0)")
+    if not 0 <= seconds <= threading.TIMEOUT_MAX:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a duration (seconds from 0 to {threading.TIMEOUT_MAX:.0f}; "
+            "leave out --seconds to run until Ctrl-C)"
+        )
     return seconds
+
+
+def _folder(text: str) -> Path:
+    """A folder name for argparse: not empty (``Path("")`` would be the current folder)."""
+    if not text:
+        raise argparse.ArgumentTypeError("the folder name is empty")
+    return Path(text)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("name", help=f"adapter name (installed: {', '.join(names()) or 'none'})")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--port", type=_port, default=0, help="loopback port for HTTP simulators")
-    where.add_argument("--dir", type=Path, help="exchange-folder root for folder simulators")
+    where.add_argument("--dir", type=_folder, help="exchange-folder root for folder simulators")
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="credential to require")
     parser.add_argument(
         "--quiet-office", action="store_true", help="do not answer incoming messages automatically"

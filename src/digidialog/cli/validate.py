@@ -6,6 +6,12 @@ output is plain, so the per-file cost stays that of parsing and validating.
 
 Large batches fan out to worker processes (``--jobs``), each compiling the schema set once; the
 reports come back in input order, so the output is the same as with ``--jobs 1``.
+
+A PATH may be anything that is not a directory (a file, a pipe such as ``<(cat x.xml)``, a
+device). Each file is read up to `ParseLimits.max_bytes`: a larger one (a regular file is looked
+at before reading) gets an ``XML`` error "the file is over the limit of N bytes", as other content
+that is not a message does. Reports keep each file's name as given; the formats make it printable
+(`digidialog.validation.formats`).
 """
 
 from __future__ import annotations
@@ -19,8 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digidialog.errors import UsageError
+from digidialog.files import InputTooLargeError, display_name, read_bounded
 from digidialog.validation import Issue, Report, Severity, validate
 from digidialog.validation.formats import FORMATS, RENDERERS, text_lines, text_summary
+from digidialog.validation.report import XML_RULE
+from digidialog.xml.parser import DEFAULT_LIMITS
 from digidialog.xml.schema import SchemaSet
 
 if TYPE_CHECKING:
@@ -33,7 +42,8 @@ PARALLEL_THRESHOLD = 500
 """Batches at least this large use one worker process per CPU unless ``--jobs`` says otherwise;
 below it, starting workers costs more than it saves."""
 
-_READ_SIZE = 1 << 20
+MAX_BYTES = DEFAULT_LIMITS.max_bytes
+"""Files (and standard input) larger than this are reported, not read: the parser's own cap."""
 _MAX_CHUNK = 256
 """Files per hand-over to a worker at most (5,000 files on 2 workers: chunks of 256)."""
 
@@ -63,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         default=[],
         metavar="DIR",
-        type=Path,
+        type=str,
         help="add a directory of further schemas (may hold a catalog.xml); repeatable",
     )
     parser.add_argument(
@@ -109,12 +119,12 @@ def _expand(paths: list[str], problems: list[str]) -> Iterator[str]:
         if os.path.isdir(given):
             found = sorted(_xml_files(given))
             if not found:
-                problems.append(f"{given}: no .xml files in this directory")
+                problems.append(f"{display_name(given)}: no .xml files in this directory")
             yield from found
-        elif os.path.isfile(given):
+        elif given and os.path.exists(given):  # a file, or a pipe such as <(cat x.xml)
             yield given
         else:
-            problems.append(f"{given}: no such file or directory")
+            problems.append(f"{display_name(given)}: no such file or directory")
 
 
 def _xml_files(directory: str, seen: set[tuple[int, int]] | None = None) -> Iterator[str]:
@@ -136,28 +146,39 @@ def _xml_files(directory: str, seen: set[tuple[int, int]] | None = None) -> Iter
 
 def _check_one(name: str, schemas: SchemaSet, stdin_data: bytes | None) -> Outcome:
     if name == STDIN:
+        if stdin_data is not None and len(stdin_data) > MAX_BYTES:
+            return too_large("<stdin>", MAX_BYTES)
         return validate(stdin_data or b"", source="<stdin>", schemas=schemas)
     try:
         data = read_file(name)
+    except InputTooLargeError as exc:
+        return too_large(name, exc.limit)
     except OSError as exc:
-        return f"{name}: cannot read: {exc.strerror or exc}"
+        return f"{display_name(name)}: cannot read: {exc.strerror or exc}"
     return validate(data, source=name, schemas=schemas)
 
 
-def read_file(name: str) -> bytes:
-    """The bytes of file ``name``, read with `os.read` until the end.
+def too_large(source: str, limit: int) -> Report:
+    """The report for a file over the size limit: an ``XML`` error, as for any content that is
+    not a message digidialog can read."""
+    message = f"the file is over the limit of {limit} bytes (ParseLimits.max_bytes)"
+    return Report(source, [Issue(XML_RULE, Severity.ERROR, message)])
 
-    Plain file descriptors: the buffered file object `open(name, "rb")` builds around each file
-    costs more than reading a message of a few kilobytes.
+
+def read_file(name: str, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of file ``name``, at most ``limit`` (`InputTooLargeError` beyond).
+
+    Plain file descriptors (`digidialog.files.read_bounded`): the buffered file object
+    `open(name, "rb")` builds around each file costs more than reading a message of a few
+    kilobytes. A regular file larger than ``limit`` is refused from its size, unread.
     """
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    try:
-        chunks: list[bytes] = []
-        while chunk := os.read(fd, _READ_SIZE):
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return read_bounded(name, limit)
+
+
+def _read_stdin() -> bytes:
+    """Standard input, at most one byte over `MAX_BYTES` (so `_check_one` can tell it is over)."""
+    data: bytes = sys.stdin.buffer.read(MAX_BYTES + 1)
+    return data
 
 
 def _schemas(extra: list[Path]) -> SchemaSet:
@@ -221,15 +242,28 @@ def _pool(jobs: int, extra: list[Path], stdin_data: bytes | None) -> Pool:
     return context.Pool(jobs, initializer=_start_worker, initargs=(extra, stdin_data))
 
 
+def _check_schema_folders(folders: list[str]) -> None:
+    """``--schemas`` names folders: a file (or an empty name) is a usage error saying so."""
+    for folder in folders:
+        if not folder:
+            raise UsageError("the --schemas path is empty", hint="give a folder of .xsd files")
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise UsageError(
+                f"--schemas {display_name(folder)}: not a directory",
+                hint="give the folder that holds the .xsd files, and any catalog.xml",
+            )
+
+
 def run(args: argparse.Namespace) -> int:
-    extra: list[Path] = args.schemas
+    _check_schema_folders(args.schemas)
+    extra = [Path(folder) for folder in args.schemas]
     _schemas(extra)  # compile (or refuse) the schema set before any worker starts
     paths: list[str] = args.paths
     if paths.count(STDIN) > 1:
         raise UsageError("standard input (-) can be read only once")
     problems: list[str] = []
     files = list(_expand(paths, problems))
-    stdin_data = sys.stdin.buffer.read() if STDIN in files else None
+    stdin_data = _read_stdin() if STDIN in files else None
     jobs = default_jobs(len(files)) if args.jobs is None else min(args.jobs, max(1, len(files)))
     out = sys.stdout
     streaming = args.format == "text"

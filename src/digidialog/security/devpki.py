@@ -10,8 +10,15 @@ the same CA (for example ones naming an OCSP responder or CRL URL).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
+import functools
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +28,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
+from digidialog.errors import Location, UsageError
+from digidialog.files import default_file_mode, fsync_folder, write_atomic
 from digidialog.security.certificates import KeyPurpose, TrustStore
 from digidialog.security.keys import load_certificate, load_private_key
 from digidialog.security.resolver import DirectoryResolver
@@ -144,22 +153,52 @@ def _name(common_name: str, organisation: str = "Digidialog dev PKI") -> x509.Na
 
 
 def _write(
-    directory: Path, name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate
+    directory: Path,
+    name: str,
+    key: rsa.RSAPrivateKey,
+    cert: x509.Certificate,
+    *,
+    into: Path | None = None,
 ) -> Credential:
-    key_path, cert_path = directory / f"{name}.key", directory / f"{name}.pem"
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    """Write ``<name>.key`` (mode 0600 from the start) and ``<name>.pem``; the `Credential` names
+    them in ``directory``. With ``into`` (a new folder being built) the files are created there,
+    each new; without it they replace any in ``directory`` atomically, links not followed."""
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )
-    key_path.chmod(0o600)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_path, cert_path = directory / f"{name}.key", directory / f"{name}.pem"
+    if into is None:
+        write_atomic(key_path, key_pem, mode=_KEY_MODE)
+        write_atomic(cert_path, cert_pem, mode=default_file_mode())
+    else:
+        _create(into / key_path.name, key_pem, _KEY_MODE)
+        _create(into / cert_path.name, cert_pem, 0o666)
     return Credential(key, cert, key_path, cert_path)
 
 
-def _ca(directory: Path, name: str, common_name: str, now: dt.datetime) -> Credential:
+_KEY_MODE = 0o600
+
+
+def _create(path: Path, data: bytes, mode: int) -> None:
+    """A new file holding ``data``, created with ``mode`` (less the umask): never through a
+    symlink, never over an existing file, and synced to disk."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0), mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _ca(
+    directory: Path, name: str, common_name: str, now: dt.datetime, *, into: Path | None = None
+) -> Credential:
     key = _key()
     subject = _name(common_name)
     cert = (
@@ -188,7 +227,7 @@ def _ca(directory: Path, name: str, common_name: str, now: dt.datetime) -> Crede
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    return _write(directory, name, key, cert)
+    return _write(directory, name, key, cert, into=into)
 
 
 def _issue(
@@ -203,6 +242,7 @@ def _issue(
     ocsp_url: str | None = None,
     crl_url: str | None = None,
     key_bits: int = 2048,
+    into: Path | None = None,
 ) -> Credential:
     key = _key(key_bits)
     builder = (
@@ -242,7 +282,7 @@ def _issue(
             ),
             critical=False,
         )
-    return _write(directory, name, key, builder.sign(ca.key, hashes.SHA256()))
+    return _write(directory, name, key, builder.sign(ca.key, hashes.SHA256()), into=into)
 
 
 def _crl(
@@ -264,18 +304,145 @@ def _crl(
     return builder.sign(ca.key, hashes.SHA256())
 
 
-def create_dev_pki(directory: str | Path, *, now: dt.datetime | None = None) -> DevPki:
-    """Write a fresh dev PKI into ``directory`` (created if needed) and return it."""
+_CREDENTIALS = (
+    "ca", "helsenorge-signing", "helsenorge-encryption", "gp-office-signing",
+    "gp-office-encryption", "expired", "not-yet-valid", "wrong-usage", "revoked", "untrusted-ca",
+    "untrusted",
+)  # fmt: skip
+PKI_NAMES: tuple[str, ...] = (
+    *(f"{name}.{ext}" for name in _CREDENTIALS for ext in ("key", "pem")),
+    "ca.crl",
+    "resolver",
+    "manifest.json",
+)
+"""Every name `create_dev_pki` writes into its folder (``resolver`` is a folder)."""
+
+
+def create_dev_pki(
+    directory: str | Path, *, now: dt.datetime | None = None, force: bool = False
+) -> DevPki:
+    """Write a fresh dev PKI into ``directory`` and return it.
+
+    ``directory`` may be new (it is created, with any missing parents), empty, or hold other
+    files. One that already holds any of the PKI's files (`PKI_NAMES`) is refused with a
+    `UsageError` unless ``force``, which replaces them (the CA key too). The PKI is built in a
+    temporary folder beside ``directory`` and then renamed into place — the whole folder when
+    ``directory`` is new, else entry by entry with the manifest last, undone on failure — so a
+    failure (disk full, Ctrl-C) leaves nothing behind and an existing PKI as it was. Private keys
+    are created with mode 0600; symlinks in the way are replaced, never written through.
+    """
     root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
-    now = now or dt.datetime.now(dt.UTC)
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(root))
+    if not force:
+        _refuse_existing(root)
+    real = Path(os.path.realpath(root))
+    made = _make_folders(real.parent)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent))
+        try:
+            pki = _build(root, staging, now or dt.datetime.now(dt.UTC))
+            _place(staging, real, force=force)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    return pki
+
+
+def _refuse_existing(root: Path) -> None:
+    """A `UsageError` naming the PKI files already in ``root``, if any."""
+    if not root.is_dir():
+        return
+    found = [name for name in PKI_NAMES if os.path.lexists(root / name)]
+    if found:
+        listed = ", ".join(found[:3]) + (", …" if len(found) > 3 else "")
+        raise UsageError(
+            f"{root} already holds a dev PKI ({listed}); not replaced",
+            location=Location(str(root)),
+            hint="choose another folder, or pass --force (force=True) to replace it",
+        )
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and any missing parents; the ones created, outermost first."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    made: list[Path] = []
+    try:
+        for path in reversed(missing):
+            path.mkdir()
+            made.append(path)
+    except BaseException:
+        for path in reversed(made):
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+    return made
+
+
+def _place(staging: Path, target: Path, *, force: bool) -> None:
+    """Move what ``staging`` holds to ``target``: one rename when ``target`` is new, else entry by
+    entry (the manifest last) — each replaced entry kept aside until all are in, and put back if
+    a move fails."""
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 is for the time being built
+    fsync_folder(staging / "resolver")
+    fsync_folder(staging)
+    if not os.path.lexists(target):
+        os.rename(staging, target)
+        fsync_folder(target.parent)
+        return
+    names = sorted(os.listdir(staging), key=lambda n: (n == "manifest.json", n))
+    aside = Path(tempfile.mkdtemp(prefix=".replaced.", dir=staging))
+    undo: list[Callable[[], None]] = []
+    try:
+        for name in names:
+            source, destination = staging / name, target / name
+            if os.path.lexists(destination):
+                if not force:
+                    raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(destination))
+                kept = aside / name
+                os.rename(destination, kept)
+                undo.append(functools.partial(os.rename, kept, destination))
+            os.rename(source, destination)
+            undo.append(functools.partial(_remove, destination))
+    except BaseException:
+        for step in reversed(undo):
+            with contextlib.suppress(OSError):
+                step()
+        raise
+    fsync_folder(target)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def _build(root: Path, staging: Path, now: dt.datetime) -> DevPki:
+    """Every file of the PKI, written into ``staging``; the paths returned name ``root``."""
     start, end = now - dt.timedelta(days=1), now + dt.timedelta(days=365)
-    ca = _ca(root, "ca", "Digidialog Dev CA", now)
+    ca = _ca(root, "ca", "Digidialog Dev CA", now, into=staging)
 
     def issue(name: str, purpose: KeyPurpose | None, **kw: Any) -> Credential:
         kw.setdefault("not_before", start)
         kw.setdefault("not_after", end)
-        return _issue(root, name, kw.pop("ca", ca), purpose, **kw)
+        return _issue(root, name, kw.pop("ca", ca), purpose, into=staging, **kw)
 
     def party(key_name: str, name: str, her_id: str) -> DevParty:
         signing = issue(f"{key_name}-signing", KeyPurpose.SIGNING, common_name=f"{name} (signing)")
@@ -301,7 +468,7 @@ def create_dev_pki(directory: str | Path, *, now: dt.datetime | None = None) -> 
     wrong_usage = issue("wrong-usage", None)
     revoked = issue("revoked", KeyPurpose.SIGNING)
     # Same CA name as the real dev CA, different key: only signature checks tell them apart.
-    rogue_ca = _ca(root, "untrusted-ca", "Digidialog Dev CA", now)
+    rogue_ca = _ca(root, "untrusted-ca", "Digidialog Dev CA", now, into=staging)
     untrusted = issue(
         "untrusted", KeyPurpose.SIGNING, ca=rogue_ca, common_name=f"{gp_office.name} (signing)"
     )
@@ -313,24 +480,27 @@ def create_dev_pki(directory: str | Path, *, now: dt.datetime | None = None) -> 
         now + dt.timedelta(days=30),
     )
     crl_path = root / "ca.crl"
-    crl_path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    _create(staging / crl_path.name, crl.public_bytes(serialization.Encoding.PEM), 0o666)
 
     resolver_dir = root / "resolver"
-    resolver_dir.mkdir(exist_ok=True)
+    (staging / resolver_dir.name).mkdir()
     for p in (helsenorge, gp_office):
         for purpose, cred in (
             (KeyPurpose.SIGNING, p.signing),
             (KeyPurpose.ENCRYPTION, p.encryption),
         ):
-            (resolver_dir / f"{p.her_id}.{purpose.value}.pem").write_bytes(
-                cred.cert_path.read_bytes()
+            _create(
+                staging / resolver_dir.name / f"{p.her_id}.{purpose.value}.pem",
+                cred.certificate.public_bytes(serialization.Encoding.PEM),
+                0o666,
             )
 
     pki = DevPki(
         root, ca, crl_path, helsenorge, gp_office, expired, not_yet_valid, wrong_usage, revoked,
         untrusted, resolver_dir, crl,
     )  # fmt: skip
-    (root / "manifest.json").write_text(json.dumps(_manifest(pki), indent=2) + "\n", "utf-8")
+    manifest = json.dumps(_manifest(pki), indent=2) + "\n"
+    _create(staging / "manifest.json", manifest.encode("utf-8"), 0o666)
     return pki
 
 

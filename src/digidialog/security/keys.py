@@ -10,7 +10,6 @@ import getpass
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from digidialog.errors import Location, UsageError
+from digidialog.files import InputTooLargeError, read_bounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +28,19 @@ class KeyPair:
     certificate: x509.Certificate
 
 
+MAX_FILE_BYTES = 50 * 1024 * 1024
+"""Key, certificate and trust files larger than this are refused unread (``/dev/zero`` too)."""
+
+
 def _read(path: str | os.PathLike[str]) -> bytes:
     try:
-        return Path(path).read_bytes()
+        return read_bounded(path, MAX_FILE_BYTES)
+    except InputTooLargeError as exc:
+        raise UsageError(
+            f"cannot read {path}: {exc}",
+            location=Location(str(path)),
+            hint="give the key or certificate file itself",
+        ) from exc
     except OSError as exc:
         raise UsageError(
             f"cannot read {path}: {exc.strerror or exc}", location=Location(str(path))
@@ -133,16 +143,7 @@ def _load(
                 if p12.cert is not None:
                     cert = p12.cert.certificate
     except TypeError as exc:  # cryptography: a password for a plain key, or none for a locked one
-        locked = password is None
-        raise UsageError(
-            f"{path} is encrypted and needs a password"
-            if locked
-            else f"{path} is not encrypted, but a password was given",
-            location=Location(str(path)),
-            hint="give the key password with --password-env VAR (or on the prompt)"
-            if locked
-            else "leave out --password-env for this key",
-        ) from exc
+        raise _password_problem(path, password) from exc
     except ValueError as exc:
         raise UsageError(
             f"cannot load the private key in {path}: {exc}",
@@ -150,3 +151,26 @@ def _load(
             hint="check the password, and that the file is PEM, DER or PKCS#12",
         ) from exc
     return _rsa(key, path), cert
+
+
+def _password_problem(path: str | os.PathLike[str], password: bytes | None) -> UsageError:
+    """Why a key would not load with ``password``: cryptography takes an empty password for
+    none, so an empty one given for an encrypted key is said to be empty, not superfluous."""
+    where = Location(str(path))
+    if password is None:
+        return UsageError(
+            f"{path} is encrypted and needs a password",
+            location=where,
+            hint="give the key password with --password-env VAR (or on the prompt)",
+        )
+    if not password:
+        return UsageError(
+            f"{path} is encrypted and needs a password, but the password given is empty",
+            location=where,
+            hint="set the variable --password-env names to the key's password",
+        )
+    return UsageError(
+        f"{path} is not encrypted, but a password was given",
+        location=where,
+        hint="leave out --password-env for this key",
+    )

@@ -8,6 +8,7 @@ address register (Adresseregisteret) and cache; these two read memory or a folde
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,6 +20,13 @@ from digidialog.errors import UsageError
 from digidialog.security.certificates import KeyPurpose, describe, thumbprint
 from digidialog.security.errors import InvalidCertificateError, SpoofingError
 from digidialog.security.keys import load_certificates
+
+_HER_ID = re.compile(r"[0-9]{1,20}")
+
+
+def is_her_id(value: object) -> bool:
+    """Whether ``value`` has the form of a HER-id: ASCII digits only (at most 20)."""
+    return isinstance(value, str) and _HER_ID.fullmatch(value) is not None
 
 
 class CertificateResolver(Protocol):
@@ -61,6 +69,11 @@ class DirectoryResolver:
         self._lock = threading.Lock()
 
     def certificates(self, her_id: str, purpose: KeyPurpose) -> Sequence[x509.Certificate]:
+        """The certificates in ``<her_id>.<purpose>.pem``; none for an unknown party, and none
+        for an ``her_id`` that is not a HER-id (digits only): a name such as ``../keys/x`` from a
+        message or an option never reaches the file system."""
+        if not is_her_id(str(her_id)):
+            return ()
         key = (str(her_id), purpose)
         with self._lock:
             cached = self._cache.get(key)

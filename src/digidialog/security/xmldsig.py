@@ -144,7 +144,7 @@ class Signer:
         root = tree.getroot()
         if self._root is not None and root.tag != self._root:
             raise InvalidSignatureError(
-                f"refusing to sign a {root.tag} document; the profile signs {self._root}",
+                f"refusing to sign a <{root.tag}> document; the profile signs <{self._root}>",
                 reason="wrong-root",
                 location=Location(source),
             )

@@ -1,15 +1,22 @@
 """Report formats for many files: text for people, JSON for scripts, JUnit and SARIF for CI.
 
 Every format takes the same sequence of `Report` objects (one per file, ``source`` = its path).
+A file name may hold any bytes but ``/``: every format shows it through `display_name` (bytes
+that are not UTF-8 as ``\\xff``, control characters as ``\\x01``), so text prints, JSON is valid
+UTF-8 and JUnit valid XML; SARIF's ``uri`` is the name percent-encoded (RFC 3986).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 from lxml import etree
 
+from digidialog.files import display_name, printable
 from digidialog.validation.registry import RULES
 from digidialog.validation.report import XML_RULE, XSD_RULE, Issue, Report, Severity
 
@@ -24,7 +31,33 @@ _LAYER_RULES = {
 
 
 def _name(report: Report) -> str:
-    return report.source or "<stdin>"
+    return display_name(report.source) if report.source else "<stdin>"
+
+
+def _uri(report: Report) -> str:
+    """The file as a SARIF ``artifactLocation.uri``: its bytes percent-encoded where a URI
+    reference cannot hold them (spaces, ``%``, bytes that are not UTF-8, controls)."""
+    if not report.source:
+        return quote("<stdin>")
+    try:
+        raw = os.fsencode(report.source)
+    except UnicodeError:  # a lone surrogate not from the file system
+        raw = report.source.encode("utf-8", "backslashreplace")
+    return quote(raw, safe="/")
+
+
+# What XML 1.0 cannot hold: most C0 controls, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` with the characters XML cannot hold written as ``\\x01`` / ``\\ufffe``."""
+    return _NOT_XML.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def summary(reports: Sequence[Report]) -> dict[str, int]:
@@ -33,10 +66,13 @@ def summary(reports: Sequence[Report]) -> dict[str, int]:
 
 
 def issue_line(path: str, issue: Issue) -> str:
-    """``path:line: severity RULE message [at xpath]`` — one issue, as compilers print them."""
+    """``path:line: severity RULE message [at xpath]`` — one issue, as compilers print them.
+
+    What the message quotes from a document (XML allows C1 controls and bidirectional overrides)
+    is escaped, so the line prints as it reads."""
     where = f"{path}:{issue.line}" if issue.line is not None else path
-    at = f" [at {issue.xpath}]" if issue.xpath else ""
-    return f"{where}: {issue.severity.value} {issue.rule}: {issue.message}{at}"
+    at = f" [at {printable(issue.xpath)}]" if issue.xpath else ""
+    return f"{where}: {issue.severity.value} {issue.rule}: {printable(issue.message)}{at}"
 
 
 def text_lines(report: Report) -> Iterable[str]:
@@ -82,8 +118,9 @@ def render_junit(reports: Sequence[Report]) -> str:
         skipped="0",
     )
     for report in reports:
+        name = _name(report)
         case = etree.SubElement(
-            suite, "testcase", classname="digidialog.validate", name=_name(report)
+            suite, "testcase", classname="digidialog.validate", name=_xml_text(name)
         )
         errors = [i for i in report.issues if i.severity is Severity.ERROR]
         others = [i for i in report.issues if i.severity is not Severity.ERROR]
@@ -91,13 +128,13 @@ def render_junit(reports: Sequence[Report]) -> str:
             failure = etree.SubElement(
                 case,
                 "failure",
-                type=errors[0].rule,
-                message=f"{len(errors)} error(s): {errors[0].message}",
+                type=_xml_text(errors[0].rule),
+                message=_xml_text(f"{len(errors)} error(s): {errors[0].message}"),
             )
-            failure.text = "\n".join(issue_line(_name(report), i) for i in errors)
+            failure.text = _xml_text("\n".join(issue_line(name, i) for i in errors))
         if others:
             out = etree.SubElement(case, "system-out")
-            out.text = "\n".join(issue_line(_name(report), i) for i in others)
+            out.text = _xml_text("\n".join(issue_line(name, i) for i in others))
     return etree.tostring(suites, encoding="unicode", pretty_print=True)
 
 
@@ -139,7 +176,7 @@ def render_sarif(reports: Sequence[Report]) -> str:
         for issue in report.issues:
             location: dict[str, object] = {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _name(report)},
+                    "artifactLocation": {"uri": _uri(report)},
                     **({"region": {"startLine": issue.line}} if issue.line else {}),
                 }
             }
@@ -168,7 +205,7 @@ def render_sarif(reports: Sequence[Report]) -> str:
                         "rules": rules,
                     }
                 },
-                "artifacts": [{"location": {"uri": _name(r)}} for r in reports],
+                "artifacts": [{"location": {"uri": _uri(r)}} for r in reports],
                 "results": results,
             }
         ],

@@ -180,10 +180,16 @@ EXPECTED = {
 }
 
 
+AT = dt.datetime.now(dt.UTC)
+"""One verification time for every verdict: messages name it to the minute ("checked at …"),
+so verdicts taken on either side of a minute would differ in text alone."""
+
+
 def _verdict(opener: Opener, data: bytes, sender: str | None) -> tuple[str, str]:
     """(kind code reason, message) — or ("ok", the content)."""
     try:
-        return "ok", opener.open(data, expected_sender=sender).content.decode()
+        opened = opener.open(data, expected_sender=sender, verification_time=AT)
+        return "ok", opened.content.decode()
     except TransportSecurityError as exc:
         return f"{type(exc).__name__} {exc.code} {exc.reason}", str(exc)
 

@@ -30,6 +30,7 @@ from digidialog.adapters.ports import (
     RefusalReason,
     RenewalDecision,
 )
+from digidialog.errors import DigidialogError
 from digidialog.services.types import (
     Appointment,
     BookingMode,
@@ -196,9 +197,13 @@ class MemoryJournal:
                 return Delivery(self._inbox[item.msg_id][0], duplicate=True)
             self._practitioner(item.practitioner_her_id)
             self._require_service(item.practitioner_her_id, item.service)
+            # All or nothing: the automatic answer is worked out before the item is stored, and
+            # cannot refuse the delivery (a journal that kept the message must not say no).
+            reply = self._auto_reply(item)
             journal_id = self._next("inbox")
             self._inbox[item.msg_id] = (journal_id, item)
-            self._auto_answer(item)
+            if reply is not None:
+                self.answer(item.msg_id, reply)
             return Delivery(journal_id, duplicate=False)
 
     def inbox_items(self, practitioner_her_id: str | None = None) -> list[InboxItem]:
@@ -441,10 +446,21 @@ class MemoryJournal:
                 or (gp.full_name if gp else self._office.name)
             )
             assigned = request.assigned_to(assignee)
+            # All or nothing, as `deliver`: the automatic decision is made before storing.
+            outcome = self._auto_outcome(assigned, gp) if self.auto.renewals else None
             self._renewals[request.msg_id] = assigned
-            if self.auto.renewals:
-                self.decide_renewal(assigned.msg_id, self._auto_renewal(assigned, gp))
+            if outcome is not None:
+                self.decide_renewal(assigned.msg_id, outcome)
             return assigned
+
+    def _auto_outcome(
+        self, request: RenewalRequest, gp: Practitioner | None
+    ) -> RenewalOutcome | None:
+        """`_auto_renewal`, or None (the GP decides by hand) for an M1 the office cannot read."""
+        try:
+            return self._auto_renewal(request, gp)
+        except DigidialogError:
+            return None
 
     def _auto_renewal(self, request: RenewalRequest, gp: Practitioner | None) -> RenewalOutcome:
         """Renew what may be renewed without a consultation: the medicines of an RF's lines, or
@@ -514,18 +530,40 @@ class MemoryJournal:
             self._acked_decisions.add(decision_id)
 
     # -------------------------------------------------------------- auto office
-    def _auto_answer(self, item: InboxItem) -> None:
+    def _auto_reply(self, item: InboxItem) -> Reply | None:
+        """The simulated office's automatic answer to `item` (None: a GP answers it by hand).
+
+        Worked out before `item` is stored, so it must not raise: a refusal on the way (no
+        bookable GP, say) leaves the message for the GP instead of failing its delivery.
+        """
         gp = self._office.practitioner(item.practitioner_her_id or "")
         if item.service is ServiceName.E_CONSULTATION and item.kind == "SB":
             if self.auto.e_consultation:
                 text = "Takk for spørsmålet. Fortsett som før, og ta kontakt om det ikke går over."
-                self.answer(item.msg_id, Reply(ReplyKind.ANSWER, text, responder=gp))
+                return Reply(ReplyKind.ANSWER, text, responder=gp)
         elif item.service is ServiceName.CONTACT_OFFICE and item.kind == "HE":
             if self.auto.contact_office:
                 text = "Takk for beskjeden, vi har notert den."
-                self.answer(item.msg_id, Reply(ReplyKind.OFFICE_ANSWER, text, responder=gp))
+                return Reply(ReplyKind.OFFICE_ANSWER, text, responder=gp)
         elif item.service is ServiceName.BOOKING and self.auto.time_wishes:
-            self.answer(item.msg_id, self._handle_wish(item))
+            try:
+                return self._handle_wish(item)
+            except JournalRefusal:
+                return None
+        return None
+
+    def _wish_slots(self, item: InboxItem, start: datetime, end: datetime) -> list[Slot]:
+        """Free slots for a time wish: the addressed GP's, or — when the citizen accepts another
+        GP — those of every GP who takes electronic bookings (not office-wide, where booking may be
+        switched off while the addressed GP has it on)."""
+        if item.wish is None or not item.wish.accepts_other_practitioner:
+            return self.free_slots(item.practitioner_her_id, start, end)
+        found: dict[str, Slot] = {}
+        for gp in self._office.practitioners:
+            settings = self._settings.for_gp(gp.her_id)
+            if settings.offers(ServiceName.BOOKING):
+                found.update((s.uid, s) for s in self.free_slots(gp.her_id, start, end))
+        return sorted(found.values(), key=lambda s: (s.start, s.uid))
 
     def _handle_wish(self, item: InboxItem) -> Reply:
         wish_for = item.wish.appointment if item.wish else None
@@ -535,12 +573,9 @@ class MemoryJournal:
             except JournalRefusal:
                 return Reply(ReplyKind.NOT_CANCELLED, "Vi fant ikke timen du vil avbestille.")
             return Reply(ReplyKind.CANCELLED, "Timen er avbestilt.")
-        gp_id = item.practitioner_her_id
-        if item.wish is not None and item.wish.accepts_other_practitioner:
-            gp_id = None
         now = self._clock()
         candidates = [
-            s for s in self.free_slots(gp_id, now, now + timedelta(weeks=4)) if s.start > now
+            s for s in self._wish_slots(item, now, now + timedelta(weeks=4)) if s.start > now
         ]
         if item.kind == "OET":
             if wish_for is None or not candidates:
@@ -554,7 +589,17 @@ class MemoryJournal:
             return Reply(ReplyKind.CHANGED, "Timen er flyttet.", appointment=moved)
         if not candidates:
             return Reply(ReplyKind.NOT_AVAILABLE, "Vi har dessverre ingen ledig time.")
-        slot = self.reserve(candidates[0].uid, item.citizen, request_id=item.msg_id)
+        first = candidates[0]
+        slot = self.reserve(
+            first.uid,
+            item.citizen,
+            request_id=item.msg_id,
+            # the slot's GP (who offers booking), not the office default, decides whether it may
+            # be booked; a slot for any GP goes by the addressed one
+            practitioner_her_id=first.practitioner.her_id
+            if first.practitioner
+            else item.practitioner_her_id,
+        )
         gp = slot.practitioner
         other = gp is not None and gp.her_id != item.practitioner_her_id
         kind = ReplyKind.BOOKED_WITH_OTHER_PRACTITIONER if other else ReplyKind.BOOKED

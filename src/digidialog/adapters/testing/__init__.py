@@ -15,9 +15,20 @@ Subclass `AdapterContract` in a test module and provide a `backend` fixture that
 
 The journal must start quiet (no automatic answers) with `CONTRACT_OFFICE` as its office, and the
 adapter's timeout must be well below `AdapterContract.stall_seconds`.
+
+Beyond each call working, the kit holds an adapter to full fidelity (every field of every record
+that crosses the ports, byte for byte, times with their UTC offset), the journal's order of the
+outboxes, idempotency of repeated calendar requests (also after a lost answer) and acknowledgements,
+and `JournalUnavailableError` from every operation while the journal is down (docs/adapters.md).
 """
 
-from digidialog.adapters.testing.contract import (
+import pytest
+
+# The kit's asserts explain themselves when a vendor's test run fails (pytest rewrites only test
+# modules and what is registered before it is imported).
+pytest.register_assert_rewrite("digidialog.adapters.testing.contract")
+
+from digidialog.adapters.testing.contract import (  # noqa: E402
     CONTRACT_CONFIG,
     CONTRACT_OFFICE,
     AdapterContract,

@@ -6,11 +6,11 @@ AppRec, with a 26 (or, where nobody can answer, a warning), its reason kept on t
 that matches nothing sent, or repeats one, is ignored; a journal answer the services cannot turn
 into a reply fails the message (its AppRec OK still goes out); a journal error is answered with
 31 and kept on the row (or, retryable, kept pending), and one while collecting does not stop
-sending; a journal message built but not queued is queued as built; a ``pending`` answer reaches the
-journal after a restart even when its dialog was closed meanwhile, and one no service handles is
-failed; what the journal wants sent but cannot be built stays in the journal and is reported
-once; a citizen's answer in a dialog the office closed meanwhile is receipted and answered with
-26. Portal (`PortalEndpoint`): an office message that breaks business rules is rejected and not
+sending; a journal message built but not queued is queued as built; a ``pending`` answer reaches
+the journal after a restart even when its dialog was closed meanwhile, and one no service
+handles is failed; what the journal wants sent but cannot be built stays in the journal and is
+reported once; a citizen's answer after the GP closed the dialog (13) reaches the journal.
+Portal (`PortalEndpoint`): an office message that breaks business rules is rejected and not
 kept; a second AppRec for a receipted message is a duplicate.
 """
 
@@ -262,40 +262,24 @@ def test_a_confirmation_the_services_refuse_fails_the_message(parties: Parties) 
     assert parties.office.retry_pending() == []  # failed is final
 
 
-def test_an_answer_in_a_dialog_closed_meanwhile_is_answered_with_26(
-    parties: Parties, caplog: pytest.LogCaptureFixture
-) -> None:
-    # The citizen writes again before the GP's 13 (dialog closed) reached helsenorge.no: the
-    # services cannot take the answer (SV004). It is receipted OK, so a 26 must tell the citizen
-    # it was not dealt with (HITS 1217 §2.13), outside the closed conversation.
+def test_an_answer_after_the_gp_closed_the_dialog_reaches_the_journal(parties: Parties) -> None:
+    # The GP closes the dialog (13); the citizen writes again. HITS 1217 §3.2: helsenorge.no
+    # shows «Dialog avsluttet», "men innbygger kan fortsette dialogen" — the GP must see it.
     di, answer = answered_dialog(parties)
     late = parties.portal.services.e_consultation.citizen_reply(di.msg_id, "Ett spørsmål til.")
     close_dialog(parties, answer)
-    with caplog.at_level(logging.WARNING, logger="digidialog.pipeline.office"):
-        outcome = to_office(parties, late)
-    assert outcome.status is Status.ACCEPTED
+    outcome = to_office(parties, late)
+    assert (outcome.status, outcome.replies) == (Status.ACCEPTED, ())
     assert outcome.apprec is not None
     assert outcome.apprec.is_ok
-    [refusal] = outcome.replies
-    assert (refusal.ref_to_parent, refusal.ref_to_conversation) == (late.msg_id, di.msg_id)
     row = parties.office.store.received(PORTAL, late.msg_id)
     assert row is not None
-    assert row.state == "answered"
-    assert [r.getMessage() for r in caplog.records] == [
-        f"message {late.msg_id} answered with 26: [SV004] conversation {di.msg_id} is closed"
-        " (last: 13) (start a new conversation to write to the citizen again)"
-    ]
-    assert late.msg_id not in [i.msg_id for i in parties.journal.inbox_items()]
+    assert (row.state, row.last_error) == ("delivered", None)
+    assert [i.msg_id for i in parties.journal.inbox_items()] == [answer.msg_id, late.msg_id]
     thread = parties.office.office.context.store.get(di.msg_id)
     assert thread is not None
-    assert [t.code for t in thread.turns] == ["DI", "22", "13"]  # the closed thread as it was
-
-    parties.exchange()
-    assert parties.portal.receipts_received[late.msg_id].is_ok
-    got = parties.portal.messages[refusal.msg_id]
-    assert got.dialogmelding is not None
-    assert got.dialogmelding.notat[0].tema_kodet.v == "26"
-    assert parties.office.receipts.awaiting() == []  # the portal receipted the 26
+    assert [t.code for t in thread.turns] == ["DI", "22", "13", "22"]
+    assert not thread.closed  # the GP may answer again
 
 
 def test_an_asynchronous_request_claiming_ack_n_is_answered_with_26(

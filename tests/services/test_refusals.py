@@ -401,3 +401,51 @@ def test_booking_and_renewal_threads_close_with_their_answer(
             asked.msg_id, RenewalOutcome(RenewalResult.RENEWED, "Likevel.", m1_documents)
         )
     assert renewed_twice.value.rule == "SV004"
+
+
+def test_the_citizen_may_continue_a_dialog_the_gp_closed(office: GpOffice) -> None:
+    # HITS 1217 §3.2: «Dialog avsluttet» is shown to the citizen, "men innbygger kan fortsette
+    # dialogen". The GP writes nothing more after its 13 — until the citizen does.
+    started = office.e_consultation.start(CITIZEN, GP.her_id, "Prøvesvar", "Svarene er klare")
+    first = office.e_consultation.citizen_reply(started.conversation_id, "Takk!")
+    assert office.receive(wire(first.message)).incoming is not None
+    office.e_consultation.close(started.conversation_id, "Avsluttet.")
+    with pytest.raises(ServiceError) as closed:
+        office.e_consultation.close(started.conversation_id, "Igjen.")
+    assert closed.value.rule == "SV004"
+    again = office.e_consultation.citizen_reply(started.conversation_id, "Ett spørsmål til.")
+    received = office.receive(wire(again.message))
+    assert received.error is None
+    assert received.refusal is None
+    assert received.incoming is not None  # for the journal
+    office.e_consultation.close(started.conversation_id, "Svar: nei.")  # the GP may answer again
+    thread = office.context.store.get(started.conversation_id)
+    assert thread is not None
+    assert [t.code for t in thread.turns] == ["DI", "22", "13", "22", "13"]
+
+
+def test_a_reply_in_a_thread_the_office_opened_is_not_refused(office: GpOffice) -> None:
+    # Only the receiver of a request may refuse it: a citizen's reply that does not fit a DI
+    # thread (here 19, an e-kontakt answer) is reported, never answered with a 26 the catalogue
+    # does not give the office there.
+    started = office.e_consultation.start(CITIZEN, GP.her_id, "Prøvesvar", "Svarene er klare")
+    reply = office.e_consultation.citizen_reply(started.conversation_id, "Takk!")
+    message = wire(reply.message)
+    dialog = message.dialogmelding
+    assert dialog is not None
+    dialog.notat[0].tema_kodet.v = "19"
+    received = office.receive(message)
+    assert received.error is not None
+    assert received.error.rule in ("SV002", "SV003")
+    assert received.refusal is None
+
+
+def test_a_refusal_without_text_gets_one_where_the_process_requires_it(
+    office: GpOffice, check: Callable[..., None]
+) -> None:
+    # HITS 1217 §3.2.1: Notat/TekstNotatInnhold is mandatory in the office's reply to SB.
+    asked = office.e_consultation.request(CITIZEN, GP.her_id, "Hoste", "Hoste i tre uker")
+    office.receive(wire(asked.message))
+    refusal = office.e_consultation.refuse(asked.msg_id)
+    assert _text(refusal.message) == "Forespørselen er avvist."
+    check(refusal.message)

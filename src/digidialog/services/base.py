@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import ClassVar
 
-from digidialog.codes.processes import GENERAL_REFUSALS, Party, RequestKind, find_request
+from digidialog.codes.processes import (
+    GENERAL_REFUSALS,
+    Party,
+    RequestKind,
+    Requirement,
+    find_request,
+)
 from digidialog.codes.processes import ReplyKind as CatalogueReply
 from digidialog.errors import ServiceError
 from digidialog.model import MsgHead
@@ -234,6 +240,13 @@ def _refusal_kind(code: str) -> CatalogueReply:
 #: The general refusals any request may get (7602).
 _REFUSALS = (ReplyKind.REJECTED, ReplyKind.NO_ACCESS, ReplyKind.GENERAL_ERROR)
 
+#: What a refusal says when the caller gives no text and the process requires one.
+_REFUSAL_TEXT = {
+    ReplyKind.REJECTED: "Forespørselen er avvist.",
+    ReplyKind.NO_ACCESS: "Du har ikke tilgang til denne tjenesten.",
+    ReplyKind.GENERAL_ERROR: "Legekontoret kunne ikke behandle forespørselen. Prøv igjen senere.",
+}
+
 
 def one_of(value: object, allowed: tuple[ReplyKind, ...], *, rule: str, what: str) -> ReplyKind:
     """`value` (a `ReplyKind` or its 7602 code) as one of `allowed`, else `ServiceError` `rule`:
@@ -389,19 +402,25 @@ class DialogService:
         text: str | None = None,
     ) -> Outgoing:
         """A general refusal: 26 rejected, 30 no access, 31 general error (where the request
-        allows it). Used for business refusals after an OK AppRec (HITS 1217 §2.13)."""
+        allows it). Used for business refusals after an OK AppRec (HITS 1217 §2.13). Without
+        `text`, a process whose reply text is mandatory (SB, HE, RF …) gets a plain one."""
         refusal = one_of(kind, _REFUSALS, rule="SV002", what="a general refusal")
+        if text is None and self._conversation(conversation_id).request.reply_text is (
+            Requirement.REQUIRED
+        ):
+            text = _REFUSAL_TEXT[refusal]  # the reply's TekstNotatInnhold is mandatory here
         msg, _ = self._office_reply(conversation_id, refusal, Body(text=text))
         return Outgoing(msg, conversation_id)
 
     def refuse_message(self, msg: MsgHead, error: ServiceError) -> Outgoing | None:
         """26 answering `msg` in no stored conversation, when `msg` cannot be threaded: a request
         whose code is not in its process (SV001), a citizen's reply to a conversation that is
-        closed or unknown here (SV004, SV005 …) — both after their OK AppRec, as HITS 1217 §2.13
+        refused or unknown here (SV004, SV005 …) — both after their OK AppRec, as HITS 1217 §2.13
         asks — or a synchronous request that was rejected (SV024: it gets no AppRec, so this is
         how the sender learns). From the GP addressed, else the front desk (the GP may not work
         here: E20). None when the message names no readable patient, the citizen is not
-        digitally active (SV009) or nobody at the office can answer."""
+        digitally active (SV009), nobody at the office can answer, or the catalogue lets the
+        office refuse nothing there (a one-way request; a reply in a thread the office opened)."""
         ctx = self.context
         try:
             envelope = read(msg, ctx.office)
@@ -411,6 +430,12 @@ class DialogService:
         except ServiceError:
             return None
         request = None if envelope.is_reply else find_request(envelope.msg_type, envelope.code)
+        if request is not None and not request.replies:
+            return None  # one-way (VUS, EKI …): the catalogue lets nothing answer it
+        if envelope.is_reply:
+            thread = ctx.store.by_message(envelope.parent_id or "")
+            if thread is not None and thread.opening.sender is Party.HELSEPERSONELL:
+                return None  # the office opened it (DI): only its receiver may refuse it
         kind = (request.reply("26") if request else None) or _refusal_kind("26")
         conversation_id = envelope.conversation_id or envelope.parent_id or envelope.msg_id
         for gp_her_id in dict.fromkeys((envelope.receiver_gp_her_id, None)):

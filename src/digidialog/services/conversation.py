@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLOSING_CODES",
+    "DIALOG_CLOSED",
     "Conversation",
     "ConversationStore",
     "InMemoryConversationStore",
@@ -54,8 +55,13 @@ __all__ = [
     "turn_of",
 ]
 
-#: Reply codes that close any thread: dialog closed and the general refusals.
-CLOSING_CODES = frozenset({"13", "26", "30", "31"})
+#: Reply codes that close any thread for good: the general refusals.
+CLOSING_CODES = frozenset({"26", "30", "31"})
+
+#: «Dialog avsluttet»: the GP considers the dialog done; helsenorge.no shows it, "men
+#: innbygger kan fortsette dialogen" (HITS 1217 §3.2, DI). Closed to the office until the citizen
+#: writes again.
+DIALOG_CLOSED = "13"
 
 #: Services whose threads stay open through answers (many messages per thread, HITS 1217 §3.2/§3.3).
 _OPEN_ENDED = frozenset({ServiceName.E_CONSULTATION, ServiceName.CONTACT_OFFICE})
@@ -201,7 +207,12 @@ class Conversation:
 
     @property
     def closed(self) -> bool:
-        """True when nothing more may be answered in this thread."""
+        """True when the office may write nothing more in this thread (see `closed_to`)."""
+        return self.closed_to(Party.HELSEPERSONELL)
+
+    def closed_to(self, sender: Party) -> bool:
+        """True when `sender` may write nothing more here: after a refusal, a one-off reply, or
+        — for the office — a 13 the citizen has not answered (the citizen may continue, §3.2)."""
         if not self.request.replies:
             return True
         for turn in self.turns[1:]:
@@ -209,7 +220,7 @@ class Conversation:
                 return True
             if self.service not in _OPEN_ENDED:
                 return True
-        return False
+        return self.last.code == DIALOG_CLOSED and sender is not Party.INNBYGGER
 
     @property
     def answered(self) -> bool:
@@ -254,7 +265,7 @@ class Conversation:
                 rule="SV003",
                 hint="only " + ", ".join(sorted(p.value for p in reply.senders)) + " send it",
             )
-        if self.closed:
+        if self.closed_to(sender):
             raise ServiceError(
                 f"conversation {self.id} is closed (last: {self.last.code})",
                 rule="SV004",

@@ -128,7 +128,8 @@ class _TwoWayDialog(DialogService):
     def close(
         self, conversation_id: str, text: str, *, responder: Practitioner | None = None
     ) -> Outgoing:
-        """Close the dialog (13 "dialog avsluttet"); nothing more can be answered in it."""
+        """Close the dialog (13 "dialog avsluttet"): the office writes nothing more in it, but the
+        citizen may continue it (HITS 1217 §3.2), and then the office may answer again."""
         msg, _ = self._office_reply(
             conversation_id, ReplyKind.DIALOG_CLOSED, Body(text=text, responder=responder)
         )

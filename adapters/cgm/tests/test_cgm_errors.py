@@ -7,10 +7,9 @@ everything else runs against the SOAP simulator over real loopback HTTP.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,41 +20,22 @@ from digidialog_cgm import CgmSimulator, soap
 from lxml import etree
 
 from digidialog.adapters import registry, wire
-from digidialog.adapters.loopback import HttpRequest, HttpResponse, LoopbackHTTPServer
+from digidialog.adapters.loopback import HttpResponse
 from digidialog.adapters.memory import OSLO, MemoryJournal
 from digidialog.adapters.ports import Adapter, JournalRefusal, OfficeMessage, RefusalReason
 from digidialog.adapters.simulator import SimulatorOptions
 from digidialog.adapters.testing import CONTRACT_OFFICE, contract_journal
 from digidialog.adapters.testing.contract import KARI, PER
+from digidialog.adapters.testing.stub import Stub
+from digidialog.adapters.testing.stub import stubbed as stub_adapter
 from digidialog.errors import AdapterError, JournalUnavailableError
 from digidialog.services.types import InboxItem, ServiceName
 
-ONCE = {"token": "t", "timeout": 2.0, "retries": 0, "backoff": 0.0}
 XML = "text/xml; charset=utf-8"
 
 
-class Stub:
-    """Answers every request with `answer` and counts the requests."""
-
-    def __init__(self, answer: HttpResponse) -> None:
-        self.answer = answer
-        self.requests = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        with self._lock:
-            self.requests += 1
-        return self.answer
-
-
-@contextmanager
-def stubbed(answer: HttpResponse, **config: object) -> Iterator[tuple[Adapter, Stub]]:
-    stub = Stub(answer)
-    with (
-        LoopbackHTTPServer(stub) as server,
-        registry.create("cgm", {"base_url": server.url, **ONCE, **config}) as adapter,
-    ):
-        yield adapter, stub
+def stubbed(answer: HttpResponse, **config: object) -> AbstractContextManager[tuple[Adapter, Stub]]:
+    return stub_adapter("cgm", answer, **config)
 
 
 # -- statuses and faults -------------------------------------------------------------------

@@ -7,50 +7,29 @@ kept and retried), and a 2xx that is not Plenario's answer is never taken as suc
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
 import pytest
 
 from digidialog.adapters import registry
-from digidialog.adapters.loopback import HttpRequest, HttpResponse, LoopbackHTTPServer
+from digidialog.adapters.loopback import HttpResponse
 from digidialog.adapters.memory import OSLO
 from digidialog.adapters.ports import Adapter, JournalRefusal, RefusalReason
 from digidialog.adapters.testing import contract_journal
 from digidialog.adapters.testing.contract import KARI
+from digidialog.adapters.testing.stub import Stub
+from digidialog.adapters.testing.stub import stubbed as stub_adapter
 from digidialog.errors import AdapterError, JournalUnavailableError
 from digidialog.services.types import Citizen, Slot
 
 CITIZEN = Citizen("01017012345", "Per", "Pasient")
-ONCE = {"token": "t", "timeout": 2.0, "retries": 0, "backoff": 0.0}
 HTML = "text/html; charset=utf-8"
 
 
-class Stub:
-    """Answers every request with `answer` and counts the requests."""
-
-    def __init__(self, answer: HttpResponse) -> None:
-        self.answer = answer
-        self.requests = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        with self._lock:
-            self.requests += 1
-        return self.answer
-
-
-@contextmanager
-def stubbed(answer: HttpResponse, **config: object) -> Iterator[tuple[Adapter, Stub]]:
-    stub = Stub(answer)
-    with (
-        LoopbackHTTPServer(stub) as server,
-        registry.create("plenario", {"base_url": server.url, **ONCE, **config}) as adapter,
-    ):
-        yield adapter, stub
+def stubbed(answer: HttpResponse, **config: object) -> AbstractContextManager[tuple[Adapter, Stub]]:
+    return stub_adapter("plenario", answer, **config)
 
 
 @pytest.mark.parametrize(

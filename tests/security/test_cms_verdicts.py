@@ -205,12 +205,24 @@ def new_opener(pki: DevPki) -> Callable[[], Opener]:
     return build
 
 
+RANDOM_KEY = "encrypted-key-damaged"
+"""An encrypted key that does not decrypt is replaced by a random one (OpenSSL's defence against
+padding oracles), so the content decrypts to garbage: about 1 time in 256 its padding looks
+right and the garbage is refused as invalid CMS instead. Refused either way — not always with
+the same code, and the two verdicts below allow for that."""
+RANDOM_KEY_ALSO = "InvalidCmsError transport:invalid-cms-pkcs invalid-structure"
+
+
+def _expected(name: str, verdict: str) -> bool:
+    return verdict == EXPECTED[name] or (name == RANDOM_KEY and verdict == RANDOM_KEY_ALSO)
+
+
 def test_each_envelope_gets_its_verdict(
     cases: dict[str, tuple[bytes, str | None]], new_opener: Callable[[], Opener]
 ) -> None:
     assert set(cases) == set(EXPECTED)
     for name, (data, sender) in cases.items():
-        assert _verdict(new_opener(), data, sender)[0] == EXPECTED[name], name
+        assert _expected(name, _verdict(new_opener(), data, sender)[0]), name
 
 
 def test_verdicts_do_not_depend_on_what_was_read_before(
@@ -223,4 +235,8 @@ def test_verdicts_do_not_depend_on_what_was_read_before(
     for before, (primer, primer_sender) in cases.items():
         for name, (data, sender) in cases.items():
             _verdict(warm, primer, primer_sender)
-            assert _verdict(warm, data, sender) == fresh[name], (before, name)
+            verdict = _verdict(warm, data, sender)
+            if name == RANDOM_KEY:  # random by design (see RANDOM_KEY): refused, in one of two
+                assert _expected(name, verdict[0]), (before, name)
+                continue
+            assert verdict == fresh[name], (before, name)

@@ -266,3 +266,14 @@ def test_a_store_from_before_sms_states_does_not_text_again(tmp_path: Path) -> N
     assert reopened.mark_sent(waiting.id)
     assert [i.envelope.message_id for i in reopened.owed_sms(now=100.0)] == ["not-sent-yet"]
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_a_message_given_up_on_owes_no_sms(tmp_path: Path) -> None:
+    # The SMS is owed once the transport has the message; one the transport refused for good
+    # never reached the citizen, so no SMS may tell them about it.
+    store = MessageStore(tmp_path / "s.db")
+    store.enqueue(queued("o-1", SmsNotice("+4799887766")), now=0.0)
+    [item] = store.due_outbox(now=0.0)
+    store.fail_outbox(item.id, "receiver refused it for good")
+    assert store.owed_sms(now=100.0) == []
+    assert store.claim_sms(item.id) is False

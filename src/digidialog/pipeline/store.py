@@ -169,7 +169,7 @@ class MessageStore:
             if db.execute("PRAGMA user_version").fetchone()[0] < 1:
                 # Sent entries had had their one SMS try; only unsent ones still owe theirs.
                 db.execute(
-                    "UPDATE outbox SET sms=? WHERE sms=? AND state!='pending'",
+                    "UPDATE outbox SET sms=? WHERE sms=? AND state IN ('sent', 'rejected')",
                     (_SMS_SENT, _SMS_OWED),
                 )
             db.execute(f"PRAGMA user_version={_VERSION}")
@@ -381,7 +381,7 @@ class MessageStore:
         failed (`defer_sms`)."""
         at = time.time() if now is None else now
         rows = self._query(
-            "SELECT * FROM outbox WHERE state!='pending' AND sms=? AND next_attempt<=?"
+            "SELECT * FROM outbox WHERE state='sent' AND sms=? AND next_attempt<=?"
             " ORDER BY id LIMIT ?",
             (_SMS_OWED, at, limit),
         )
@@ -392,7 +392,7 @@ class MessageStore:
         taken by a flush running alongside), so no SMS goes out twice."""
         with self._tx() as db:
             cursor = db.execute(
-                "UPDATE outbox SET sms=? WHERE id=? AND sms=? AND state!='pending'",
+                "UPDATE outbox SET sms=? WHERE id=? AND sms=? AND state='sent'",
                 (_SMS_SENDING, row_id, _SMS_OWED),
             )
             return cursor.rowcount == 1

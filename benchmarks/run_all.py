@@ -7,12 +7,15 @@ Each ``*_bench.py`` prints its own numbers and exits 1 when it misses its target
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 
 def main() -> int:
+    # No options; parsing still answers --help (and refuses anything else) before minutes of work.
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     here = Path(__file__).resolve().parent
     missed: list[str] = []
     for script in sorted(here.glob("*_bench.py")):

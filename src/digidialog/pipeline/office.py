@@ -204,23 +204,12 @@ class OfficePipeline(Endpoint):
                              code=exc.rule, detail=str(exc), apprec=apprec)  # fmt: skip
             return self._commit(row, Settlement("failed", failed, apprec, error=str(exc)))
         except AdapterError as exc:  # retryable (the bridge answers the others): unavailable
-            self._waiting[row.id] = incoming
-            wait = self.retry.delay(row.attempts + 1)
-            log.warning("journal unavailable for %s, retry in %.0fs: %s", row.msg_id, wait, exc)
-            pending = Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
-                              code=exc.code, detail=str(exc), apprec=apprec)  # fmt: skip
-            return self._commit(row, Settlement("pending", pending, apprec, error=str(exc),
-                                                 next_attempt=self.clock() + wait))  # fmt: skip
+            log.warning("journal unavailable for %s: %s", row.msg_id, exc)
+            return self._keep_pending(row, incoming, apprec, exc.code, str(exc))
         except Exception as exc:  # a bug in the adapter: the message is stored; keep and retry
-            self._waiting[row.id] = incoming
-            wait = self.retry.delay(row.attempts + 1)
-            log.exception("journal delivery of %s failed unexpectedly, retry in %.0fs",
-                          row.msg_id, wait)  # fmt: skip
+            log.exception("journal delivery of %s failed unexpectedly", row.msg_id)
             detail = f"{type(exc).__name__}: {exc}"
-            pending = Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
-                              code="pipeline:internal", detail=detail, apprec=apprec)  # fmt: skip
-            return self._commit(row, Settlement("pending", pending, apprec, error=detail,
-                                                 next_attempt=self.clock() + wait))  # fmt: skip
+            return self._keep_pending(row, incoming, apprec, "pipeline:internal", detail)
         self._waiting.pop(row.id, None)
         if handed.journal_error is not None:  # answered 31; the journal does not have it
             log.error("journal did not take %s, answered 31: %s", row.msg_id,
@@ -228,6 +217,19 @@ class OfficePipeline(Endpoint):
             return self._settle(row, message, "answered", apprec, handed.replies,
                                 error=f"journal: {handed.journal_error}")  # fmt: skip
         return self._settle(row, message, "delivered", apprec, handed.replies)
+
+    def _keep_pending(
+        self, row: StoredMessage, incoming: Incoming, apprec: AppRec | None, code: str, why: str
+    ) -> Outcome:
+        """The journal did not take the message: keep it ``pending`` (its AppRec OK goes out) and
+        deliver it again after the backoff."""
+        self._waiting[row.id] = incoming
+        wait = self.retry.delay(row.attempts + 1)
+        log.info("delivery of %s retried in %.0fs", row.msg_id, wait)
+        pending = Outcome(Status.PENDING, row.msg_id, row.msg_id, row.msg_type,
+                          code=code, detail=why, apprec=apprec)  # fmt: skip
+        return self._commit(row, Settlement("pending", pending, apprec, error=why,
+                                            next_attempt=self.clock() + wait))  # fmt: skip
 
     def _settle(
         self,

@@ -21,6 +21,7 @@ from digidialog.adapters.ports import (
     PrescriptionRenewals,
     RefusalReason,
     RenewalDecision,
+    Undelivered,
 )
 from digidialog.adapters.testing import (
     CONTRACT_OFFICE,
@@ -75,6 +76,31 @@ class _Wrapped:
 
     def acknowledge(self, outgoing_id: str) -> None:
         self.inner.acknowledge(outgoing_id)
+
+    def undelivered(self, notice: Undelivered) -> None:
+        self.inner.undelivered(notice)
+
+
+class _DropsNoticeErrors(_Wrapped):
+    """Tells the GP that a message did not arrive, but not the receiver's error codes."""
+
+    def undelivered(self, notice: Undelivered) -> None:
+        self.inner.undelivered(dataclasses.replace(notice, errors=()))
+
+
+class _NoticeRefusedForALeaver(_Wrapped):
+    """Refuses a notice for a GP the journal no longer knows, instead of telling the office."""
+
+    def undelivered(self, notice: Undelivered) -> None:
+        if notice.practitioner_her_id not in (None, KARI.her_id, OLA.her_id):
+            raise JournalRefusal("no such GP", reason=RefusalReason.UNKNOWN_PRACTITIONER)
+        self.inner.undelivered(notice)
+
+
+class _NoticeSwallowsOutages(_Wrapped):
+    def undelivered(self, notice: Undelivered) -> None:
+        with contextlib.suppress(JournalUnavailableError):
+            self.inner.undelivered(notice)
 
 
 class _NewIdEveryTime(_Wrapped):
@@ -474,6 +500,9 @@ def _faithful(wrapper: Lossy) -> Lossy:
         (_CancelSwallowsOutages, "test_journal_down_is_unavailable_for_bookings"),
         (_AcknowledgementSwallowsOutages, "test_journal_down_is_unavailable_for_acknowledgements"),
         (_OutcomesSwallowOutages, "test_journal_down_is_unavailable_for_acknowledgements"),
+        (_DropsNoticeErrors, "test_undelivered_notice_keeps_every_field"),
+        (_NoticeRefusedForALeaver, "test_undelivered_notice_is_told_once_and_never_refused"),
+        (_NoticeSwallowsOutages, "test_journal_down_is_unavailable_for_acknowledgements"),
     ],
 )
 def test_the_kit_catches_a_lossy_adapter(wrapper: Lossy, test: str) -> None:

@@ -26,7 +26,14 @@ from typing import Any
 
 import pytest
 
-from digidialog.adapters import Delivery, Inbox, OfficeMessage, OutgoingMessage, memory_adapter
+from digidialog.adapters import (
+    Delivery,
+    Inbox,
+    OfficeMessage,
+    OutgoingMessage,
+    Undelivered,
+    memory_adapter,
+)
 from digidialog.errors import AdapterError, JournalUnavailableError, ServiceError
 from digidialog.model import AppRec, Message, MsgHead
 from digidialog.pipeline import (
@@ -133,8 +140,9 @@ def restart_office(parties: Parties) -> OfficePipeline:
 
 
 class FaultyInbox:
-    """The journal's inbox port, failing with ``deliver_error`` / ``outgoing_error`` while they
-    are set (a journal down, a token expired, a record the adapter cannot read)."""
+    """The journal's inbox port, failing with ``deliver_error`` / ``outgoing_error`` /
+    ``undelivered_error`` while they are set (a journal down, a token expired, a record the
+    adapter cannot read)."""
 
     def __init__(
         self,
@@ -142,10 +150,12 @@ class FaultyInbox:
         *,
         deliver_error: AdapterError | None = None,
         outgoing_error: AdapterError | None = None,
+        undelivered_error: AdapterError | None = None,
     ) -> None:
         self.inner = inner
         self.deliver_error = deliver_error
         self.outgoing_error = outgoing_error
+        self.undelivered_error = undelivered_error
 
     def deliver(self, item: InboxItem) -> Delivery:
         if self.deliver_error is not None:
@@ -159,6 +169,11 @@ class FaultyInbox:
 
     def acknowledge(self, outgoing_id: str) -> None:
         self.inner.acknowledge(outgoing_id)
+
+    def undelivered(self, notice: Undelivered) -> None:
+        if self.undelivered_error is not None:
+            raise self.undelivered_error
+        self.inner.undelivered(notice)
 
 
 def faulty_inbox(parties: Parties, **errors: AdapterError) -> FaultyInbox:

@@ -14,6 +14,7 @@ from digidialog.adapters import (
     Inbox,
     OfficeMessage,
     OutgoingMessage,
+    Undelivered,
     memory_adapter,
     start_with_simulator,
 )
@@ -368,6 +369,9 @@ class AckLostOnce:
             raise JournalUnavailableError("acknowledgement timed out")
         self.inner.acknowledge(outgoing_id)
 
+    def undelivered(self, notice: Undelivered) -> None:
+        self.inner.undelivered(notice)
+
 
 def test_lost_acknowledgement_does_not_send_twice(
     tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]
@@ -686,6 +690,9 @@ class BrokenFor:
 
     def acknowledge(self, outgoing_id: str) -> None:
         self.inner.acknowledge(outgoing_id)
+
+    def undelivered(self, notice: Undelivered) -> None:
+        self.inner.undelivered(notice)
 
 
 def test_an_adapter_bug_keeps_the_message_and_retries_it(

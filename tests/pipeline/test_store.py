@@ -265,7 +265,7 @@ def test_a_store_from_before_sms_states_does_not_text_again(tmp_path: Path) -> N
     assert (waiting.state, waiting.sms_sent) == ("pending", False)  # still owes its SMS
     assert reopened.mark_sent(waiting.id)
     assert [i.envelope.message_id for i in reopened.owed_sms(now=100.0)] == ["not-sent-yet"]
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
 
 
 def test_a_message_given_up_on_owes_no_sms(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from digidialog.adapters.ports import (
     PrescriptionRenewals,
     RefusalReason,
     RenewalDecision,
+    Undelivered,
 )
 from digidialog.adapters.registry import (
     AdapterInfo,
@@ -53,6 +54,7 @@ __all__ = [
     "RenewalDecision",
     "Simulator",
     "SimulatorOptions",
+    "Undelivered",
     "available",
     "create",
     "demo_journal",

@@ -29,6 +29,7 @@ from digidialog.adapters.ports import (
     OutgoingMessage,
     RefusalReason,
     RenewalDecision,
+    Undelivered,
 )
 from digidialog.errors import DigidialogError
 from digidialog.services.types import (
@@ -154,6 +155,7 @@ class MemoryJournal:
         self._sent: set[str] = set()
         self._decisions: dict[str, RenewalDecision] = {}
         self._acked_decisions: set[str] = set()
+        self._undelivered: dict[str, Undelivered] = {}
 
     # ----------------------------------------------------------------- practice
     def office(self) -> Office:
@@ -226,6 +228,15 @@ class MemoryJournal:
                     f"no outgoing message {outgoing_id!r}", reason=RefusalReason.NOT_FOUND
                 )
             self._sent.add(outgoing_id)
+
+    def undelivered(self, notice: Undelivered) -> None:
+        with self._lock:
+            self._undelivered.setdefault(notice.msg_id, notice)
+
+    def undelivered_notices(self) -> list[Undelivered]:
+        """The notices of messages that did not reach the citizen, in the order they came."""
+        with self._lock:
+            return list(self._undelivered.values())
 
     def sent(self) -> list[OutgoingMessage]:
         """Outgoing messages acknowledged as sent, in the order they were created."""

@@ -51,6 +51,7 @@ __all__ = [
     "PrescriptionRenewals",
     "RefusalReason",
     "RenewalDecision",
+    "Undelivered",
     "refusal_or_error",
 ]
 
@@ -146,6 +147,33 @@ class RenewalDecision:
     outcome: RenewalOutcome
 
 
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    """A message the office sent that did not reach the citizen.
+
+    helsenorge.no refused it (an AppRec with status 2: `errors` holds its 8221 codes), or the
+    transport gave up on it (`errors` empty). The journal took the message as sent when it was
+    collected, so without this notice the GP would believe the citizen has it. `reason` says
+    why, in words a person can act on. The message is named by what the journal knows it by:
+    `outgoing_id` (`OutgoingMessage.id`) or `decision_id` (`RenewalDecision.id`) when it came
+    from the journal, and always `in_reply_to`, the citizen's message it answered (the inbox
+    item or calendar request id), when it answered one. `kind` is the 7601/7602 code it carried.
+    """
+
+    msg_id: str
+    service: ServiceName
+    kind: str
+    citizen: Citizen
+    practitioner_her_id: str | None
+    subject: str
+    reason: str
+    errors: tuple[str, ...] = ()
+    outgoing_id: str | None = None
+    decision_id: str | None = None
+    in_reply_to: str | None = None
+    conversation_id: str | None = None
+
+
 @runtime_checkable
 class Practice(Protocol):
     """Who works at the office and which services each GP has switched on (read live)."""
@@ -177,6 +205,15 @@ class Inbox(Protocol):
 
     def acknowledge(self, outgoing_id: str) -> None:
         """Mark an outgoing message as sent. Idempotent; an unknown id is a `JournalRefusal`."""
+        ...
+
+    def undelivered(self, notice: Undelivered) -> None:
+        """Tell the office that a message it sent did not reach the citizen (see `Undelivered`).
+
+        The notice goes to `notice.practitioner_her_id`'s inbox, or the office's when that GP is
+        None or no longer known: it must never be refused for where it should go. Idempotent by
+        `notice.msg_id`: telling the same again changes nothing.
+        """
         ...
 
 

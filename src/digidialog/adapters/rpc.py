@@ -27,6 +27,7 @@ from digidialog.adapters.ports import (
     OutgoingMessage,
     RefusalReason,
     RenewalDecision,
+    Undelivered,
 )
 from digidialog.errors import AdapterError, JournalUnavailableError
 from digidialog.services.types import (
@@ -72,6 +73,7 @@ _OPS = [
         per_record=True,
     ),
     Operation("inbox.acknowledge", {"outgoing_id": str}, method="acknowledge"),
+    Operation("inbox.undelivered", {"notice": Undelivered}, method="undelivered"),
     Operation(
         "calendar.free_slots",
         {"practitioner_her_id": str | None, "start": datetime, "end": datetime},
@@ -221,6 +223,9 @@ class _Inbox:
 
     def acknowledge(self, outgoing_id: str) -> None:
         self._r("inbox.acknowledge", outgoing_id=outgoing_id)
+
+    def undelivered(self, notice: Undelivered) -> None:
+        self._r("inbox.undelivered", notice=notice)
 
 
 class _Calendar:

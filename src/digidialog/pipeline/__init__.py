@@ -20,7 +20,13 @@ from digidialog.pipeline.endpoint import (
     receiver_her_id,
 )
 from digidialog.pipeline.journal import Collected, JournalBridge
-from digidialog.pipeline.office import CollectResult, OfficePipeline, Restored, RunResult
+from digidialog.pipeline.office import (
+    CollectResult,
+    NoticeResult,
+    OfficePipeline,
+    Restored,
+    RunResult,
+)
 from digidialog.pipeline.portal import PortalEndpoint
 from digidialog.pipeline.retry import RetryPolicy
 from digidialog.pipeline.store import (
@@ -39,6 +45,7 @@ __all__ = [
     "Identity",
     "JournalBridge",
     "MessageStore",
+    "NoticeResult",
     "OfficePipeline",
     "OnPacked",
     "OutboxItem",

@@ -30,6 +30,8 @@ from digidialog.transport import CMS_CONTENT_TYPE, XML_CONTENT_TYPE, Envelope
 from digidialog.xml.parser import parse_bytes
 
 _MSGHEAD_TAG = etree.QName("http://www.kith.no/xmlstds/msghead/2006-05-24", "MsgHead").text
+APPREC_SUBJECT = "AppRec"
+"""The envelope subject of an AppRec (a MsgHead's is its MsgInfo/Type)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,7 @@ class SecureChannel:
             message_id, subject = message.msg_id, message.msg_type or ""
         elif isinstance(message, AppRec):
             xml = message.to_xml()
-            message_id, subject = message.id, "AppRec"
+            message_id, subject = message.id, APPREC_SUBJECT
             if not self.seal:
                 raise InvalidCertificateError(
                     "an AppRec can only be sent sealed: its CMS signature is its only proof",

@@ -23,11 +23,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from digidialog.codes import AppRecFeil
 from digidialog.errors import ParseError, ServiceError
 from digidialog.model import AppRec, Message, MsgHead
-from digidialog.pipeline.channel import Packed, SecureChannel, Unpacked
+from digidialog.pipeline.channel import APPREC_SUBJECT, Packed, SecureChannel, Unpacked
 from digidialog.pipeline.retry import RetryPolicy
 from digidialog.pipeline.store import MessageStore, OutboxItem, Queued, StoredMessage, StoreError
 from digidialog.security import TransportSecurityError
@@ -148,6 +149,10 @@ def receiver_her_id(message: MsgHead) -> str:
 
 class Endpoint(ABC):
     """Base of `OfficePipeline` and `PortalEndpoint`."""
+
+    owes_notices: ClassVar[bool] = False
+    """A message this party sent that never arrived is owed as a notice to its journal (the
+    office's; helsenorge.no's side has none)."""
 
     def __init__(
         self,
@@ -271,7 +276,8 @@ class Endpoint(ABC):
     def _note_receipt_errors(self, apprec: AppRec) -> None:
         """An AppRec that is not OK for a message this party sent: the message did not land
         (status 2) or landed in part (3). Its outbox entry keeps the receiver's reason (and
-        becomes ``rejected``), and a warning says so, so a person can act on it."""
+        becomes ``rejected``, owing its journal a notice), and a warning says so, so a person can
+        act on it."""
         if apprec.is_ok:
             return
         original = apprec.original_msg_id.id
@@ -282,7 +288,9 @@ class Endpoint(ABC):
         rejected = apprec.status.v == "2"
         log.warning("%s %s by its receiver (AppRec %s): %s", original,
                     "rejected" if rejected else "taken in part", apprec.id, reason)  # fmt: skip
-        self.store.note_receipt_errors(original, f"AppRec {apprec.id}: {reason}", rejected=rejected)
+        codes = [e.v for e in apprec.error if e.v]
+        self.store.note_receipt_errors(original, f"AppRec {apprec.id}: {reason}", codes,
+                                       rejected=rejected, notice=self.owes_notices)  # fmt: skip
 
     @abstractmethod
     def _on_message(
@@ -439,7 +447,8 @@ class Endpoint(ABC):
                 result.deferred.append(message_id)
                 log.info("send of %s deferred %.0fs: %s", message_id, wait, exc)
             else:
-                self.store.fail_outbox(item.id, str(exc))
+                notice = self.owes_notices and item.envelope.subject != APPREC_SUBJECT
+                self.store.fail_outbox(item.id, str(exc), notice=notice)
                 result.failed.append(message_id)
                 log.error("send of %s failed for good: %s", message_id, exc)
             return

@@ -6,12 +6,13 @@ inbox, calendar or prescription renewals — and returns the replies the service
 the journal's answer (free slots, a confirmed or refused reservation, a cancellation, a refusal
 the journal gave). `JournalBridge.collect()` turns what the journal wants sent (its outbox and its
 renewal decisions) into service replies, each with the handle that acknowledges it to the journal.
-The bridge never sees XML, keys or transports.
+`JournalBridge.tell_undelivered()` tells the journal that a message it sent never reached the
+citizen. The bridge never sees XML, keys or transports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
@@ -24,8 +25,10 @@ from digidialog.adapters import (
     OutgoingMessage,
     RefusalReason,
     RenewalDecision,
+    Undelivered,
 )
 from digidialog.errors import AdapterError, ServiceError
+from digidialog.model import MsgHead
 from digidialog.services import (
     ContactOffice,
     DialogService,
@@ -36,8 +39,10 @@ from digidialog.services import (
     Reply,
     ReplyKind,
     ServiceName,
+    read,
 )
 from digidialog.services.booking import AVTALEUTSENDING
+from digidialog.services.messages import service_for
 
 OSLO = ZoneInfo("Europe/Oslo")
 _T = TypeVar("_T")
@@ -151,6 +156,36 @@ class JournalBridge:
     def _general_error(self, service: DialogService, incoming: Incoming) -> Outgoing:
         conversation_id = incoming.conversation.id
         return service.refuse(conversation_id, ReplyKind.GENERAL_ERROR, _GENERAL_ERROR_TEXT)
+
+    # -- what did not arrive -----------------------------------------------------------------
+
+    def tell_undelivered(
+        self, message: MsgHead, reason: str, errors: Sequence[str], journal_id: str | None
+    ) -> Undelivered:
+        """Tell the journal that ``message``, which the office sent, never reached the citizen;
+        return the notice told. ``journal_id`` is what `collect` knew it by (None for a reply
+        the services made at delivery). `ServiceError` when the message names no citizen or
+        no service; the adapter's errors propagate (a retryable one: tell it again later)."""
+        sent = read(message, self.office.context.office)
+        if sent.citizen is None:
+            raise ServiceError(f"message {message.msg_id} names no patient", rule="SV010")
+        source, _, handle = (journal_id or "").partition(":")
+        notice = Undelivered(
+            msg_id=message.msg_id,
+            service=service_for(sent.msg_type),
+            kind=sent.code,
+            citizen=sent.citizen,
+            practitioner_her_id=sent.sender_gp_her_id,
+            subject=sent.subject,
+            reason=reason,
+            errors=tuple(errors),
+            outgoing_id=handle if source == "inbox" else None,
+            decision_id=handle if source == "renewal" else None,
+            in_reply_to=sent.parent_id,
+            conversation_id=sent.conversation_id,
+        )
+        self.adapter.inbox.undelivered(notice)
+        return notice
 
     # -- outgoing ----------------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ transaction that settles the message. When the journal is unavailable the messag
 ``pending`` with its AppRec OK already queued (it is safely stored), and `retry_pending()`
 delivers it later with backoff. `collect()` turns what the journal wants sent into signed,
 sealed envelopes in the outbox and only then acknowledges them to the journal; `flush()` sends
-(and then sends the SMS a sent message owes). `run_once()` does all three.
+(and then sends the SMS a sent message owes). A sent message that never arrived (helsenorge.no
+rejected it, or the transport gave it up) is told to the journal by `tell_journal()`, since the
+journal took it as sent when it was collected. `run_once()` does all four.
 
 The services keep conversations and AppRec expectations in memory; a new `OfficePipeline` on an
 existing store rebuilds them from the stored messages (`restore()`), so after a restart replies in
@@ -20,8 +22,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from digidialog.adapters import Adapter
-from digidialog.errors import AdapterError, DigidialogError, ServiceError
+from digidialog.adapters import Adapter, Undelivered
+from digidialog.errors import AdapterError, DigidialogError, ParseError, ServiceError
 from digidialog.model import AppRec, Message, MsgHead
 from digidialog.pipeline.channel import SecureChannel
 from digidialog.pipeline.endpoint import (
@@ -61,6 +63,17 @@ class CollectResult:
 
 
 @dataclass(frozen=True, slots=True)
+class NoticeResult:
+    """What one `tell_journal()` told the journal."""
+
+    told: list[Undelivered] = field(default_factory=list)
+    """Messages the journal now knows never reached the citizen."""
+    errors: list[tuple[str, DigidialogError]] = field(default_factory=list)
+    """MsgIds whose notice failed, with why: a retryable error is told again next time (and ends
+    the pass), any other is kept for a person (the outbox entry's `last_error`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Restored:
     """What `restore()` took back from the store."""
 
@@ -81,15 +94,18 @@ _THREADED = ("delivered", "answered", "failed", "pending")
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
-    """One `run_once()`: deliveries retried, messages collected, envelopes sent."""
+    """One `run_once()`: deliveries retried, messages collected, envelopes sent, journal told."""
 
     retried: list[Outcome]
     collected: CollectResult
     flushed: FlushResult
+    told: NoticeResult = field(default_factory=NoticeResult)
 
 
 class OfficePipeline(Endpoint):
     """One GP office: its services (`GpOffice`), journal (`Adapter`), keys, store and transport."""
+
+    owes_notices = True
 
     def __init__(
         self,
@@ -317,11 +333,49 @@ class OfficePipeline(Endpoint):
             result.errors.append(("journal", exc))
         return result
 
+    def tell_journal(self, limit: int = 100) -> NoticeResult:
+        """Tell the journal about each message it sent that never arrived (`Inbox.undelivered`):
+        rejected by helsenorge.no's AppRec, or given up on by the transport.
+
+        Each notice is told once, oldest first, and marked told in the store only after the
+        journal took it. An unavailable journal ends the pass (told again next time); a notice
+        the journal refuses, or one that cannot be built, is kept for a person with why. Never
+        raises an `AdapterError`, so `run_once` goes on.
+        """
+        result = NoticeResult()
+        for item in self.store.owed_notices(limit):
+            msg_id = item.envelope.message_id
+            try:
+                message = MsgHead.from_tree(parse_bytes(item.xml, source=msg_id), source=msg_id)
+                notice = self.bridge.tell_undelivered(
+                    message, item.last_error or "not delivered", item.receipt_errors,
+                    self.store.collected_as(msg_id),
+                )  # fmt: skip
+            except AdapterError as exc:
+                result.errors.append((msg_id, exc))
+                if exc.retryable:
+                    log.warning("journal unavailable, not told that %s never arrived: %s",
+                                msg_id, exc)  # fmt: skip
+                    break
+                log.error("journal refused the notice that %s never arrived: %s", msg_id, exc)
+                self.store.notice_refused(item.id, str(exc))
+                continue
+            except (ParseError, ServiceError) as exc:
+                result.errors.append((msg_id, exc))
+                log.error("cannot tell the journal that %s never arrived: %s", msg_id, exc)
+                self.store.notice_refused(item.id, str(exc))
+                continue
+            self.store.notice_told(item.id)
+            result.told.append(notice)
+        return result
+
     def run_once(self) -> RunResult:
-        """Retry due deliveries, collect from the journal, send what is due."""
+        """Retry due deliveries, collect from the journal, send what is due, tell the journal
+        what never arrived."""
         retried = self.retry_pending()
         collected = self.collect()
-        return RunResult(retried, collected, self.flush())
+        flushed = self.flush()
+        return RunResult(retried, collected, flushed, self.tell_journal())
 
 
 def _message(xml: bytes, source: str) -> Message:

@@ -14,7 +14,9 @@ Three tables, each answering one question after a crash:
   first out per receiver: an envelope is not due while an earlier one for its receiver is
   ``pending`` (`due_outbox`). Each row also
   keeps the plain signed XML it carries (the sealed payload is readable only by its receiver), so
-  a party can rebuild its conversations after a restart, and the SMS owed once it is sent.
+  a party can rebuild its conversations after a restart, and the SMS owed once it is sent. A sent
+  message that never arrived (``rejected`` by its receiver, or ``failed``) may owe its sender's
+  journal a notice (`owed_notices`), which is told once.
 - ``collected`` — ids of the journal's outgoing messages (and renewal decisions) already turned into
   envelopes, so a journal that hands the same one out again is not answered twice.
 """
@@ -62,19 +64,25 @@ CREATE TABLE IF NOT EXISTS outbox (
     xml BLOB NOT NULL,
     sms INTEGER NOT NULL DEFAULT 0,  -- _SMS_*: none, owed, sent, being sent
     sms_mobile TEXT,
+    notice INTEGER NOT NULL DEFAULT 0,  -- _NOTICE_*: none, owed, told, refused by the journal
+    receipt_errors TEXT NOT NULL DEFAULT '',  -- the 8221 codes of a rejecting AppRec, by commas
     created_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt REAL NOT NULL,
     last_error TEXT
 );
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt);
-CREATE INDEX IF NOT EXISTS outbox_line ON outbox (receiver, state, id);
 CREATE TABLE IF NOT EXISTS collected (
     journal_id TEXT PRIMARY KEY,
     msg_id TEXT NOT NULL,
     collected_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS collected_msg ON collected (msg_id);
+"""
+_OUTBOX_INDEXES = """
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt);
+CREATE INDEX IF NOT EXISTS outbox_line ON outbox (receiver, state, id);
+CREATE INDEX IF NOT EXISTS outbox_notice ON outbox (notice, id);
 """
 
 
@@ -82,9 +90,13 @@ CREATE TABLE IF NOT EXISTS collected (
 # it is retried at next_attempt), sent, or being sent (claimed by one flush: a crash then loses
 # that SMS rather than texting twice).
 _SMS_NONE, _SMS_OWED, _SMS_SENT, _SMS_SENDING = 0, 1, 2, 3
-_VERSION = 1
+# The notice a sent message that never arrived owes its sender's journal (`owed_notices`): none,
+# owed, told, or refused by the journal (kept for a person; `last_error` says why).
+_NOTICE_NONE, _NOTICE_OWED, _NOTICE_TOLD, _NOTICE_REFUSED = 0, 1, 2, 3
+_VERSION = 2
 """`PRAGMA user_version` of the schema. 1: SMS states (before, ``sms`` was only a flag, and an
-entry that had been sent had had its one try)."""
+entry that had been sent had had its one try). 2: journal notices and the AppRec's error codes
+(before, the journal was never told; a message that did not arrive owes its notice now)."""
 
 
 class StoreError(DigidialogError):
@@ -134,6 +146,10 @@ class OutboxItem:
     last_error: str | None
     sms_sent: bool = False
     """The SMS it owes went out (False while owed, or when none is owed)."""
+    receipt_errors: tuple[str, ...] = ()
+    """The 8221 codes of the AppRec that rejected it (or took it in part)."""
+    journal_told: bool = False
+    """Its sender's journal was told it never arrived (`MessageStore.owed_notices`)."""
 
 
 class MessageStore:
@@ -152,6 +168,7 @@ class MessageStore:
             self._db.execute(f"PRAGMA busy_timeout={max(0, int(busy_timeout * 1000))}")
             self._db.executescript(_SCHEMA)
             self._upgrade()
+            self._db.executescript(_OUTBOX_INDEXES)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot open the message store: {exc}",
@@ -166,11 +183,23 @@ class MessageStore:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            if db.execute("PRAGMA user_version").fetchone()[0] < 1:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version < 1:
                 # Sent entries had had their one SMS try; only unsent ones still owe theirs.
                 db.execute(
                     "UPDATE outbox SET sms=? WHERE sms=? AND state IN ('sent', 'rejected')",
                     (_SMS_SENT, _SMS_OWED),
+                )
+            columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+            if "notice" not in columns:
+                db.execute("ALTER TABLE outbox ADD COLUMN notice INTEGER NOT NULL DEFAULT 0")
+                db.execute("ALTER TABLE outbox ADD COLUMN receipt_errors TEXT NOT NULL DEFAULT ''")
+            if version < 2:
+                # Messages that never arrived, whose journal was never told (AppRecs owe none).
+                db.execute(
+                    "UPDATE outbox SET notice=? WHERE state IN ('rejected', 'failed')"
+                    " AND subject != 'AppRec'",
+                    (_NOTICE_OWED,),
                 )
             db.execute(f"PRAGMA user_version={_VERSION}")
         except BaseException:
@@ -356,25 +385,63 @@ class MessageStore:
                 (error, next_attempt, row_id),
             )
 
-    def fail_outbox(self, row_id: int, error: str) -> None:
-        """Give up on an envelope the transport refused for good (kept for a person to see)."""
+    def fail_outbox(self, row_id: int, error: str, *, notice: bool = False) -> None:
+        """Give up on an envelope the transport refused for good (kept for a person to see);
+        with ``notice``, its sender's journal is owed a notice that it never arrived."""
         with self._tx() as db:
             db.execute(
-                "UPDATE outbox SET state='failed', attempts=attempts+1, last_error=? WHERE id=?",
-                (error, row_id),
+                "UPDATE outbox SET state='failed', attempts=attempts+1, last_error=?,"
+                " notice=CASE WHEN ? THEN ? ELSE notice END WHERE id=?",
+                (error, notice, _NOTICE_OWED, row_id),
             )
 
-    def note_receipt_errors(self, message_id: str, reason: str, *, rejected: bool) -> bool:
+    def note_receipt_errors(
+        self,
+        message_id: str,
+        reason: str,
+        codes: Sequence[str] = (),
+        *,
+        rejected: bool,
+        notice: bool = False,
+    ) -> bool:
         """Keep what the receiver's AppRec said against a sent envelope: ``reason`` as its
-        `last_error`, and state ``rejected`` when the message was refused whole (8258 status 2;
-        status 3, a part in error, leaves it ``sent``). False when no sent envelope has that id."""
-        state = "rejected" if rejected else "sent"
+        `last_error` and its 8221 ``codes``, and state ``rejected`` when the message was refused
+        whole (8258 status 2; status 3, a part in error, leaves its state). A rejected one
+        owes its sender's journal a notice when ``notice``. The envelope may still be
+        ``pending``: the receiver can answer before the flush that sent it has marked it sent
+        (`mark_sent` then finds it rejected, and no SMS goes out for it). False when no sent or
+        pending envelope has that id."""
+        owed = rejected and notice
         with self._tx() as db:
             cursor = db.execute(
-                "UPDATE outbox SET state=?, last_error=? WHERE message_id=? AND state='sent'",
-                (state, reason, message_id),
+                "UPDATE outbox SET state=CASE WHEN ? THEN 'rejected' ELSE state END,"
+                " last_error=?, receipt_errors=?, notice=CASE WHEN ? THEN ? ELSE notice END"
+                " WHERE message_id=? AND state IN ('sent', 'pending')",
+                (rejected, reason, ",".join(codes), owed, _NOTICE_OWED, message_id),
             )
             return cursor.rowcount == 1
+
+    def owed_notices(self, limit: int = 100) -> list[OutboxItem]:
+        """Messages that never arrived whose sender's journal is still to be told, oldest
+        first."""
+        rows = self._query(
+            "SELECT * FROM outbox WHERE notice=? ORDER BY id LIMIT ?", (_NOTICE_OWED, limit)
+        )
+        return [_outbox(r) for r in rows]
+
+    def notice_told(self, row_id: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE outbox SET notice=? WHERE id=?", (_NOTICE_TOLD, row_id))
+
+    def notice_refused(self, row_id: int, why: str) -> None:
+        """The journal will not take the notice: keep it for a person, ``why`` added to the
+        entry's `last_error`."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET notice=?, last_error=coalesce(last_error || '; ', '') || ?"
+                " WHERE id=?",
+                (_NOTICE_REFUSED, f"journal not told: {why}", row_id),
+            )
 
     def owed_sms(self, now: float | None = None, limit: int = 100) -> list[OutboxItem]:
         """Sent envelopes whose SMS is owed and due: its first try, or a retry after the gateway
@@ -416,6 +483,11 @@ class MessageStore:
         """The MsgId built for a journal outgoing id, if it was collected before."""
         rows = self._query("SELECT msg_id FROM collected WHERE journal_id=?", (journal_id,))
         return str(rows[0]["msg_id"]) if rows else None
+
+    def collected_as(self, msg_id: str) -> str | None:
+        """The journal id a sent MsgId was built from (`collected` read the other way), if any."""
+        rows = self._query("SELECT journal_id FROM collected WHERE msg_id=?", (msg_id,))
+        return str(rows[0]["journal_id"]) if rows else None
 
     def record_collected(
         self, journal_id: str, msg_id: str, item: Queued, *, now: float | None = None
@@ -478,4 +550,6 @@ def _outbox(row: sqlite3.Row) -> OutboxItem:
         next_attempt=row["next_attempt"],
         last_error=row["last_error"],
         sms_sent=row["sms"] == _SMS_SENT,
+        receipt_errors=tuple(c for c in row["receipt_errors"].split(",") if c),
+        journal_told=row["notice"] == _NOTICE_TOLD,
     )

@@ -33,6 +33,7 @@ ENDPOINTS: Mapping[str, tuple[str, str]] = {
     "inbox.deliver": ("POST", "/inbox"),
     "inbox.outgoing": ("GET", "/outbox"),
     "inbox.acknowledge": ("POST", "/outbox/{outgoing_id}/ack"),
+    "inbox.undelivered": ("POST", "/outbox/undelivered"),
     "calendar.free_slots": ("GET", "/calendar/slots"),
     "calendar.reserve": ("POST", "/calendar/reservations"),
     "calendar.change": ("POST", "/calendar/appointments/{appointment_uid}/change"),

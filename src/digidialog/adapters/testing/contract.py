@@ -21,6 +21,7 @@ from digidialog.adapters.ports import (
     OutgoingMessage,
     RefusalReason,
     RenewalDecision,
+    Undelivered,
 )
 from digidialog.adapters.registry import start_with_simulator
 from digidialog.errors import AdapterError, JournalUnavailableError
@@ -71,6 +72,8 @@ class JournalControl(Protocol):
     def renewal_requests(self) -> list[RenewalRequest]: ...
 
     def set_settings(self, settings: OfficeSettings) -> None: ...
+
+    def undelivered_notices(self) -> list[Undelivered]: ...
 
 
 class FaultControl(Protocol):
@@ -838,6 +841,47 @@ class AdapterContract:
         renewals.acknowledge(done.id)
         assert [d.id for d in renewals.outcomes()] == [pending.id]
 
+    def test_undelivered_notice_keeps_every_field(self, backend: ContractBackend) -> None:
+        rejected = Undelivered(
+            msg_id="m-undelivered-12",
+            service=ServiceName.E_CONSULTATION,
+            kind="12",
+            citizen=CHILD,
+            practitioner_her_id=KARI.her_id,
+            subject="Svar: Vondt i kneet – «Blåfjell»",
+            reason="AppRec a-1: E10 Ugyldig fødselsnummer; E35 Mottaker finnes ikke <kode>",
+            errors=("E10", "E35"),
+            outgoing_id="out-7",
+            in_reply_to="m-kari-question-1",
+            conversation_id="conv-æ/1",
+        )
+        given_up = Undelivered(
+            msg_id="m-undelivered-14",
+            service=ServiceName.PRESCRIPTION_RENEWAL,
+            kind="14",
+            citizen=EVA,
+            practitioner_her_id=None,
+            subject="",
+            reason="the transport refused the envelope: 403 Forbidden",
+            decision_id="renewal-3",
+        )
+        backend.adapter.inbox.undelivered(rejected)
+        backend.adapter.inbox.undelivered(given_up)
+        assert backend.journal.undelivered_notices() == [rejected, given_up]
+
+    def test_undelivered_notice_is_told_once_and_never_refused(
+        self, backend: ContractBackend
+    ) -> None:
+        inbox = backend.adapter.inbox
+        # A GP who has left the office still gets the notice told: to the office instead.
+        notice = Undelivered(
+            msg_id="m-undelivered-gone", service=ServiceName.CONTACT_OFFICE, kind="19",
+            citizen=PER, practitioner_her_id="999999", subject="Svar", reason="rejected",
+        )  # fmt: skip
+        inbox.undelivered(notice)
+        inbox.undelivered(notice)
+        assert backend.journal.undelivered_notices() == [notice]
+
     # ------------------------------------------------------- unavailable, every operation
     def test_journal_down_is_unavailable_for_bookings(self, backend: ContractBackend) -> None:
         calendar = backend.adapter.calendar
@@ -870,11 +914,17 @@ class AdapterContract:
         adapter.renewals.receive(_renewal("rf-down-ack"))
         outcome = RenewalOutcome(RenewalResult.NOT_RENEWED, "Krever konsultasjon.")
         decision = journal.decide_renewal("rf-down-ack", outcome)
+        notice = Undelivered(
+            msg_id="m-undelivered-down", service=ServiceName.E_CONSULTATION, kind="DI",
+            citizen=PER, practitioner_her_id=KARI.her_id, subject="Prøvesvar", reason="rejected",
+            outgoing_id=queued.id,
+        )  # fmt: skip
         assert [m.id for m in adapter.inbox.outgoing()] == [queued.id]
         assert [d.id for d in adapter.renewals.outcomes()] == [decision.id]
         backend.faults.set_down(True)
         calls: dict[str, Callable[[], object]] = {
             "inbox.acknowledge": lambda: adapter.inbox.acknowledge(queued.id),
+            "inbox.undelivered": lambda: adapter.inbox.undelivered(notice),
             "renewals.outcomes": adapter.renewals.outcomes,
             "renewals.acknowledge": lambda: adapter.renewals.acknowledge(decision.id),
             "practice.settings": adapter.practice.settings,
@@ -882,6 +932,7 @@ class AdapterContract:
         for what, call in calls.items():
             _assert_unavailable(what, call)
         backend.faults.set_down(False)
+        assert journal.undelivered_notices() == []
         # not acknowledged: both are collected again, to be sent
         assert [m.id for m in adapter.inbox.outgoing()] == [queued.id]
         assert [d.id for d in adapter.renewals.outcomes()] == [decision.id]

@@ -179,3 +179,30 @@ def test_one_bad_record_over_a_real_wire(vendor: str, caplog: pytest.LogCaptureF
     assert got == [_message("out-1")]
     assert [r.name for r in caplog.records] == ["digidialog.adapters.rpc"]
     assert f"{vendor} inbox.outgoing: skipped record 'out-2'" in caplog.records[0].getMessage()
+
+
+def test_unreadable_records_filling_a_page_do_not_hide_the_good_ones(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Three records this version cannot read head the journal's outbox; it hands out pages of
+    # `limit`. Asked for two, the adapter asks again for a longer page and gets the good ones.
+    bad = [
+        _with(wire.dump(_message(f"out-{n}")), lambda d: d["content"].update(kind="35"))
+        for n in (1, 2, 3)
+    ]
+    records = [*bad, *(wire.dump(_message(f"out-{n}")) for n in (4, 5, 6))]
+    asked: list[int] = []
+
+    def call(name: str, body: dict[str, Any]) -> Any:
+        asked.append(body["limit"])
+        return records[: body["limit"]]
+
+    adapter = rpc_adapter(call, name="fake", vendor="test", version="0", capabilities=Capabilities())
+    with caplog.at_level(logging.WARNING, logger="digidialog.adapters.rpc"):
+        got = adapter.inbox.outgoing(limit=2)
+    assert [m.id for m in got] == ["out-4", "out-5"]
+    assert asked == [2, 4, 5]
+    logged = [r.getMessage() for r in caplog.records]
+    assert len(logged) == 3  # each unreadable record once, not once per page
+    assert all("stays in the journal" in m for m in logged)
+    assert [m.id for m in adapter.inbox.outgoing(limit=10)] == ["out-4", "out-5", "out-6"]

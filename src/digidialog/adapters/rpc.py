@@ -153,6 +153,11 @@ def _argument(operation: str, key: str, kind: Any, value: Any) -> Any:
 Call = Callable[[str, dict[str, Any]], Any]
 
 
+_MAX_SKIPPED = 1000
+"""How many unreadable records a per-record list answer may hold ahead of the good ones before
+the adapter stops asking for a longer page (they are logged; a person must repair them)."""
+
+
 class _Remote:
     """Encodes one port call, sends it through `call`, decodes the answer."""
 
@@ -162,38 +167,64 @@ class _Remote:
 
     def __call__(self, name: str, **args: Any) -> Any:
         op = OPERATIONS[name]
+        if op.per_record:
+            return self._per_record(op, args)
         result = self._call(name, {k: wire.dump(v) for k, v in args.items()})
         if op.result is None:
             return None
         where = f"{self._source} {name}"
-        if op.per_record:
-            return _per_record(op.result, result, where)
         if op.many:
             return wire.load_list(op.result, result, source=where)
         return wire.load(op.result, result, source=where)
 
+    def _per_record(self, op: Operation, args: dict[str, Any]) -> list[Any]:
+        """A list answer read record by record (`Operation.per_record`), `limit` good ones.
 
-def _per_record(kind: Any, result: Any, where: str) -> list[Any]:
-    """The readable records of a list answer; each unreadable one is logged (by its id, when it
-    has a readable one) and skipped: it stays in the journal, unacknowledged, until repaired."""
+        Unreadable records stay in the journal, at the head of its list, until repaired: when
+        the journal filled the page and some of it could not be read, the page is asked for
+        again, longer by as many, so they cannot hide the good ones behind them."""
+        where = f"{self._source} {op.name}"
+        limit = int(args["limit"])
+        asked = limit
+        while True:
+            result = self._call(
+                op.name, {k: wire.dump(v) for k, v in {**args, "limit": asked}.items()}
+            )
+            good, bad = _read_records(op.result, result, where)
+            full = len(result) >= asked
+            if len(good) >= limit or not bad or not full or asked >= limit + _MAX_SKIPPED:
+                break
+            asked = min(limit + len(bad), limit + _MAX_SKIPPED)
+        for n, ident, problem in bad:
+            name = repr(ident) if ident is not None else "without a readable id"
+            _LOG.warning(
+                "%s: skipped record %s (%d of %d), it stays in the journal: %s",
+                where, name, n, len(result), problem,
+            )  # fmt: skip
+        if bad and full and len(good) < limit and asked >= limit + _MAX_SKIPPED:
+            _LOG.error(
+                "%s: %d unreadable records at the head of the journal's list; records behind "
+                "them are not read until they are repaired", where, len(bad),
+            )  # fmt: skip
+        return good[:limit]
+
+
+def _read_records(
+    kind: Any, result: Any, where: str
+) -> tuple[list[Any], list[tuple[int, str | None, str]]]:
+    """The readable records of a list answer, and for each unreadable one its place, its id
+    (when it has a readable one) and why. An answer that is no list at all is an error."""
     if not isinstance(result, list):
-        return wire.load_list(kind, result, source=where)  # raises: not a list at all
+        return wire.load_list(kind, result, source=where), []  # raises: not a list at all
     good: list[Any] = []
+    bad: list[tuple[int, str | None, str]] = []
     for n, item in enumerate(result, 1):
         try:
             good.append(wire.load(kind, item, source=where))
         except AdapterError as exc:
             ident = item.get("id") if isinstance(item, dict) else None
-            name = repr(ident) if isinstance(ident, str) else "without a readable id"
-            _LOG.warning(
-                "%s: skipped record %s (%d of %d), it stays in the journal: %s",
-                where,
-                name,
-                n,
-                len(result),
-                exc.message,
-            )
-    return good
+            bad.append((n, ident if isinstance(ident, str) else None, exc.message))
+    return good, bad
 
 
 class _Practice:

@@ -197,7 +197,9 @@ def test_unreadable_records_filling_a_page_do_not_hide_the_good_ones(
         asked.append(body["limit"])
         return records[: body["limit"]]
 
-    adapter = rpc_adapter(call, name="fake", vendor="test", version="0", capabilities=Capabilities())
+    adapter = rpc_adapter(
+        call, name="fake", vendor="test", version="0", capabilities=Capabilities()
+    )
     with caplog.at_level(logging.WARNING, logger="digidialog.adapters.rpc"):
         got = adapter.inbox.outgoing(limit=2)
     assert [m.id for m in got] == ["out-4", "out-5"]

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import re
 import stat
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 _READ_SIZE = 1 << 20
 
@@ -163,9 +164,20 @@ def read_fd_bounded(fd: int, limit: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def read_stream_bounded(stream: BinaryIO, limit: int) -> bytes:
-    """Read a binary stream (standard input) to its end, refusing more than ``limit`` bytes."""
+def read_stream_bounded(stream: IO[bytes], limit: int) -> bytes:
+    """Read a binary stream (standard input, a file object) to its end, refusing more than
+    ``limit`` bytes. A buffered stream's ``read(n)`` stops only at ``n`` bytes or the end; an
+    unbuffered one (``open(…, buffering=0)``, a socket file) may return less, so it is read
+    until it returns nothing."""
     data = stream.read(limit + 1)
+    if not isinstance(stream, io.BufferedIOBase):
+        chunks = [data]
+        total = len(data)
+        while data and total <= limit:
+            data = stream.read(limit + 1 - total)
+            chunks.append(data)
+            total += len(data)
+        data = b"".join(chunks)
     if len(data) > limit:
         raise InputTooLargeError(limit)
     return data

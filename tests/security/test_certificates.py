@@ -44,14 +44,24 @@ def test_certificate_from_a_ca_with_the_same_name_is_untrusted(pki: DevPki) -> N
 
 
 def test_chain_through_an_intermediate(pki: DevPki, tmp_path: Path) -> None:
+    # The dev CA allows no CA below it (pathLen 0): the chain is built under a root that does.
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Dev Root")])
+    root = (
+        x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
+        .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )  # fmt: skip
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Dev Intermediate")])
     intermediate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(pki.ca.certificate.subject)
+        x509.CertificateBuilder().subject_name(name).issuer_name(root_name)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(pki.ca.key, hashes.SHA256())
+        .sign(root_key, hashes.SHA256())
     )  # fmt: skip
     leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     leaf = (
@@ -65,9 +75,9 @@ def test_chain_through_an_intermediate(pki: DevPki, tmp_path: Path) -> None:
         .sign(key, hashes.SHA256())
     )  # fmt: skip
     with pytest.raises(InvalidCertificateError):
-        TrustStore([pki.ca.certificate]).chain(leaf)
-    store = TrustStore([pki.ca.certificate], intermediates=[intermediate])
-    assert store.chain(leaf) == (leaf, intermediate, pki.ca.certificate)
+        TrustStore([root]).chain(leaf)
+    store = TrustStore([root], intermediates=[intermediate])
+    assert store.chain(leaf) == (leaf, intermediate, root)
     check = CertificateValidator(store).validate(leaf, KeyPurpose.SIGNING)
     assert len(check.chain) == 3
 

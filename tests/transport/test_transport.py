@@ -287,3 +287,20 @@ def test_write_atomic_syncs_the_data_before_the_rename_and_the_folder_after(
     monkeypatch.setattr(os, "replace", replace)
     write_atomic(tmp_path / "f.bin", b"data")
     assert events == ["fsync-file", "replace", "fsync-dir"]
+
+
+def test_folder_payload_over_the_cap_is_moved_aside_unread(tmp_path: Path) -> None:
+    # A payload larger than the inbox reads (a runaway writer, a device): moved aside with
+    # the reason (error/), never read into memory; the next envelope is read as usual.
+    big, small = envelope(), envelope()
+    transport = FolderTransport(tmp_path)
+    transport.send(big)
+    folder = tmp_path / big.receiver
+    with (folder / f"{big.message_id}.bin").open("r+b") as payload:
+        payload.truncate(1 << 40)  # sparse: reading it would need a terabyte
+    transport.send(small)
+    got: list[Envelope] = []
+    assert FolderInbox(tmp_path, big.receiver, max_payload=1024).poll(got.append) == 1
+    assert got == [small]
+    reason = (folder / "error" / f"{big.message_id}.reason.txt").read_text()
+    assert "over the limit of 1024 bytes" in reason

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from digidialog.errors import UsageError
+from digidialog.security import x509load
 from digidialog.security.errors import (
     ExpiredCertificateError,
     InvalidCertificateError,
@@ -28,11 +29,18 @@ from digidialog.security.errors import (
 )
 from digidialog.security.keys import load_certificates
 from digidialog.security.revocation import RevocationChecker, RevocationState, RevocationStatus
+from digidialog.security.x509load import READ_ERRORS, UNREADABLE, why
 
 MIN_RSA_BITS = 2048
 _K = TypeVar("_K")
 _V = TypeVar("_V")
-_NOT_CHECKED = RevocationStatus(RevocationState.NOT_CHECKED)
+_NOT_CHECKED = RevocationStatus(
+    RevocationState.NOT_CHECKED, reason="no revocation checker configured"
+)
+_ANCHOR = RevocationStatus(
+    RevocationState.NOT_CHECKED,
+    reason="the certificate is itself a self-signed trust anchor, trusted as given",
+)
 
 
 class KeyPurpose(Enum):
@@ -50,8 +58,24 @@ def thumbprint(cert: x509.Certificate) -> str:
 
 
 def describe(cert: x509.Certificate) -> str:
-    """A short human name for a certificate: subject and thumbprint."""
-    return f"{cert.subject.rfc4514_string()} [{thumbprint(cert)}]"
+    """A short human name for a certificate: subject and thumbprint. Used in error messages, so
+    a subject that does not decode is said to be unreadable rather than raise."""
+    try:
+        subject = cert.subject.rfc4514_string()
+    except READ_ERRORS:
+        subject = "(unreadable subject)"
+    return f"{subject} [{thumbprint(cert)}]"
+
+
+def _unreadable(cert: x509.Certificate, exc: Exception) -> InvalidCertificateError:
+    """The refusal of a certificate whose field does not decode (`cryptography` decodes fields
+    on first use, so a certificate not read in full by `x509load` may fail in any check)."""
+    return InvalidCertificateError(
+        f"the certificate {describe(cert)} cannot be read: {why(exc)}",
+        reason=UNREADABLE,
+        thumbprint=thumbprint(cert),
+        hint="the certificate is malformed; get a well-formed copy from its issuer",
+    )
 
 
 def check_key_usage(cert: x509.Certificate, purpose: KeyPurpose) -> None:
@@ -60,6 +84,8 @@ def check_key_usage(cert: x509.Certificate, purpose: KeyPurpose) -> None:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         usage = None
+    except READ_ERRORS as exc:
+        raise _unreadable(cert, exc) from exc
     if purpose is KeyPurpose.SIGNING:
         ok, wanted = usage is not None and usage.content_commitment, "nonRepudiation"
     else:
@@ -76,7 +102,10 @@ def check_key_usage(cert: x509.Certificate, purpose: KeyPurpose) -> None:
 
 def check_rsa_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
     """The certificate's RSA public key, refused when it is not RSA or shorter than 2048 bits."""
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except READ_ERRORS as exc:
+        raise _unreadable(cert, exc) from exc
     if not isinstance(key, rsa.RSAPublicKey) or key.key_size < MIN_RSA_BITS:
         kind = f"RSA-{key.key_size}" if isinstance(key, rsa.RSAPublicKey) else type(key).__name__
         raise InvalidCertificateError(
@@ -105,8 +134,23 @@ def check_signing_key(key: rsa.RSAPrivateKey, cert: x509.Certificate) -> None:
     check_key_pair(key, cert)
 
 
+def aware_time(at: dt.datetime | None) -> dt.datetime:
+    """``at``, or now (UTC) when it is None. A naive ``at`` is refused with a `UsageError`: it
+    would meet the certificates' UTC validity in a comparison that raises a bare `TypeError`,
+    and guessing its zone could shift an archive check by hours (the CLI's ``--at`` says UTC)."""
+    if at is None:
+        return dt.datetime.now(dt.UTC)
+    if at.utcoffset() is None:
+        raise UsageError(
+            f"the verification time {at.isoformat()} has no time zone; it must be timezone-aware",
+            hint="e.g. datetime(2026, 6, 1, tzinfo=datetime.UTC)",
+        )
+    return at
+
+
 def check_validity(cert: x509.Certificate, at: dt.datetime) -> None:
     """Raise unless ``at`` falls inside the certificate's validity period."""
+    aware_time(at)  # a naive ``at`` is a UsageError, not a TypeError below
     if at < cert.not_valid_before_utc:
         raise NotYetValidCertificateError(
             f"the certificate {describe(cert)} is not valid until "
@@ -162,6 +206,12 @@ class TrustStore:
             raise UsageError("a trust store needs at least one CA certificate")
         self._by_subject: dict[bytes, list[x509.Certificate]] = {}
         for cert in (*self.anchors, *intermediates):
+            try:
+                x509load.inspect(cert)
+            except x509load.UnreadableCertificate as exc:
+                raise UsageError(
+                    f"a trust store certificate (SHA-1 {exc.thumbprint}) cannot be read: {exc}"
+                ) from exc
             self._by_subject.setdefault(cert.subject.public_bytes(), []).append(cert)
         self._anchor_ders = {a.fingerprint(hashes.SHA256()) for a in self.anchors}
         self._chains: dict[bytes, tuple[x509.Certificate, ...]] = {}
@@ -191,6 +241,7 @@ class TrustStore:
         current = cert
         for _ in range(8):
             if current.fingerprint(hashes.SHA256()) in self._anchor_ders:
+                _check_path_lengths(chain)
                 return tuple(chain)
             issuer = self._issuer_of(current)
             if issuer is None:
@@ -218,11 +269,49 @@ class TrustStore:
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
+    """Whether ``cert`` may issue certificates (RFC 5280 §4.2.1.3, §4.2.1.9): basicConstraints
+    cA, and keyCertSign when it has a keyUsage. A CA key meant only for, say, CRLs or signatures
+    must not vouch for other certificates."""
     try:
-        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
+        extensions = cert.extensions
+        if not extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return False
+    except (x509.ExtensionNotFound, *READ_ERRORS):
         return False
-    return constraints.ca
+    try:
+        return extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
+    except x509.ExtensionNotFound:
+        return True
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    try:
+        if cert.subject != cert.issuer:
+            return False
+        cert.verify_directly_issued_by(cert)
+    except (InvalidSignature, TypeError, *READ_ERRORS):
+        return False
+    return True
+
+
+def _check_path_lengths(chain: list[x509.Certificate]) -> None:
+    """Raise unless every CA in ``chain`` (leaf first, trust anchor last — the anchor's own
+    constraint counts too) has at most its pathLenConstraint of non-self-issued intermediate CAs
+    below it (RFC 5280 §4.2.1.9): a CA limited to issuing end entities must not gain sub-CAs."""
+    below = 0  # non-self-issued intermediates between chain[index] and the leaf
+    for index in range(1, len(chain)):
+        ca = chain[index]
+        limit = ca.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length
+        if limit is not None and below > limit:
+            raise InvalidCertificateError(
+                f"the CA {describe(ca)} allows {limit} intermediate CA(s) below it "
+                f"(pathLenConstraint), but the chain of {describe(chain[0])} has {below}",
+                reason="path-length-exceeded",
+                thumbprint=thumbprint(chain[0]),
+                hint="the issuing CA is not allowed to issue certificates through sub-CAs",
+            )
+        if ca.subject != ca.issuer:
+            below += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,11 +345,18 @@ class CertificateValidator:
         self.pinned = tuple(pinned)
         self.revocation = revocation
         # The time-independent outcome per (certificate, purpose): the chain, the period in
-        # which every member of it is valid, and the result to hand out when revocation is not
-        # checked. Only passes are kept; time and revocation are checked on every call.
+        # which every member of it is valid, the result to hand out when revocation is not
+        # checked, and the (certificate, issuer) pairs to ask the revocation checker about.
+        # Only passes are kept; time and revocation are checked on every call.
         self._passed: dict[
             tuple[int, KeyPurpose],
-            tuple[tuple[x509.Certificate, ...], dt.datetime, dt.datetime, CertificateCheck],
+            tuple[
+                tuple[x509.Certificate, ...],
+                dt.datetime,
+                dt.datetime,
+                CertificateCheck,
+                tuple[tuple[x509.Certificate, x509.Certificate | None], ...],
+            ],
         ] = {}
         self._lock = threading.Lock()
 
@@ -268,7 +364,7 @@ class CertificateValidator:
         self, cert: x509.Certificate, purpose: KeyPurpose, at: dt.datetime | None = None
     ) -> CertificateCheck:
         """Raise a `TransportSecurityError` unless ``cert`` suits ``purpose`` at time ``at``."""
-        when = at or dt.datetime.now(dt.UTC)
+        when = aware_time(at)
         # Keyed by identity: hashing or comparing a Certificate costs microseconds (its DER),
         # and the verifiers hand over the same object for the same certificate. The entry holds
         # the certificate, so its id cannot be reused while it is cached.
@@ -280,19 +376,63 @@ class CertificateValidator:
                 max(member.not_valid_before_utc for member in chain),
                 min(member.not_valid_after_utc for member in chain),
                 CertificateCheck(cert, chain, _NOT_CHECKED, pinned=bool(self.pinned)),
+                self._revocable(chain),
             )
             with self._lock:
                 if len(self._passed) > 4096:
                     self._passed.clear()
                 self._passed[(id(cert), purpose)] = passed
-        chain, valid_from, valid_until, unchecked = passed
+        chain, valid_from, valid_until, unchecked, revocable = passed
         if not valid_from <= when <= valid_until:
             for member in chain:  # raises, naming the certificate that is out of its period
                 check_validity(member, when)
-        if self.revocation is None or len(chain) < 2:
+        if self.revocation is None:
             return unchecked
-        status = self.revocation.check(cert, chain[1], when)
+        if len(revocable) == 1:  # the usual chain: leaf and the CA that issued it
+            status = self.revocation.check(revocable[0][0], revocable[0][1], when)
+        else:
+            status = self._chain_revocation(revocable, when)
         return CertificateCheck(cert, chain, status, pinned=unchecked.pinned)
+
+    def _revocable(
+        self, chain: tuple[x509.Certificate, ...]
+    ) -> tuple[tuple[x509.Certificate, x509.Certificate | None], ...]:
+        """Each certificate below the trust anchor with its issuer, leaf first: CAs are asked
+        about too, since a revoked CA voids all it issued. The anchor is trusted as given (RFC
+        5280 §6.1), so a self-signed anchor is never asked about. A certificate with no known
+        issuer (pinned without a trust store, or an anchor that is not self-signed and whose
+        issuer the store lacks) is paired with None: the checker then refuses to call it good
+        when a CRL or OCSP source exists, since no answer can be verified."""
+        if len(chain) > 1:
+            return tuple((chain[i], chain[i + 1]) for i in range(len(chain) - 1))
+        cert = chain[0]
+        if self.trust_store is None:
+            return ((cert, None),)
+        if _self_signed(cert):
+            return ()
+        return ((cert, self.trust_store._issuer_of(cert)),)
+
+    def _chain_revocation(
+        self,
+        revocable: tuple[tuple[x509.Certificate, x509.Certificate | None], ...],
+        when: dt.datetime,
+    ) -> RevocationStatus:
+        """The leaf's status once every CA below the anchor was checked (top-down, so a revoked
+        CA is what is reported); a CA not checked makes the whole result not checked."""
+        assert self.revocation is not None
+        if not revocable:
+            return _ANCHOR
+        gap: str | None = None
+        for member, issuer in reversed(revocable[1:]):
+            status = self.revocation.check(member, issuer, when)
+            if status.state is RevocationState.NOT_CHECKED and gap is None:
+                gap = f"its issuing CA {member.subject.rfc4514_string()} was {status}"
+        leaf = self.revocation.check(revocable[0][0], revocable[0][1], when)
+        if gap is None or leaf.state is RevocationState.NOT_CHECKED:
+            return leaf
+        return RevocationStatus(
+            RevocationState.NOT_CHECKED, reason=f"the certificate is {leaf}, but {gap}"
+        )
 
     def _static_checks(
         self, cert: x509.Certificate, purpose: KeyPurpose

@@ -42,6 +42,7 @@ from digidialog.security.certificates import (
     CertificateValidator,
     IdentityCache,
     KeyPurpose,
+    aware_time,
     check_key_usage,
     check_rsa_key,
     check_signing_key,
@@ -57,6 +58,12 @@ from digidialog.security.errors import (
     TransportSecurityError,
 )
 from digidialog.security.resolver import CertificateResolver, check_sender
+from digidialog.security.x509load import (
+    UnreadableCertificate,
+    check_policy_certificates,
+    check_readable,
+    load_der,
+)
 
 CONTENT_TYPE: Final = "application/pkcs7-mime; smime-type=signed-and-enveloped-data"
 """The AMQP ContentType of a signed-and-encrypted payload (HITS 1216 §2.1.5)."""
@@ -161,7 +168,10 @@ class Sealer:
         *,
         validator: CertificateValidator | None = None,
     ) -> None:
+        check_readable(certificate, "signing")
         check_signing_key(key, certificate)
+        if validator is not None:
+            check_policy_certificates(validator)
         self._key = key
         self.certificate = certificate
         self.validator = validator
@@ -181,7 +191,8 @@ class Sealer:
     ) -> bytes:
         """DER EnvelopedData(SignedData(content)) for ``recipient``'s encryption certificate."""
         now = dt.datetime.now(dt.UTC)
-        at = verification_time or now
+        at = now if verification_time is None else aware_time(verification_time)
+        _readable_recipient(recipient)  # before any check reads a field of it
         if self.validator is not None:
             self.validator.validate(recipient, KeyPurpose.ENCRYPTION, at)
         public_key, recipient_id, recipients, valid_from, valid_until = _recipient(recipient)
@@ -339,6 +350,11 @@ def _recipient_infos(recipient_id: bytes, key_size: int) -> tuple[bytes, int]:
 
 
 _recipient = IdentityCache(_recipient_facts)
+_readable_recipient: IdentityCache[x509.Certificate, None] = IdentityCache(
+    lambda cert: check_readable(cert, "recipient's encryption")
+)
+"""A recipient certificate (the caller's choice) read in full once, so a malformed one is
+refused by name, not with a `cryptography` exception from the first check that reads it."""
 
 
 def _issuer_and_serial(cert: x509.Certificate) -> bytes:
@@ -368,12 +384,14 @@ class OpenedMessage:
         return self.certificate_check.certificate
 
 
-def _invalid_cms(message: str, reason: str = "invalid-structure") -> InvalidCmsError:
-    return InvalidCmsError(
-        message,
-        reason=reason,
-        hint="the sender must send CMS EnvelopedData holding SignedData (sign, then encrypt)",
-    )
+def _invalid_cms(
+    message: str,
+    reason: str = "invalid-structure",
+    *,
+    thumbprint: str | None = None,
+    hint: str = "the sender must send CMS EnvelopedData holding SignedData (sign, then encrypt)",
+) -> InvalidCmsError:
+    return InvalidCmsError(message, reason=reason, thumbprint=thumbprint, hint=hint)
 
 
 def _refused(message: str, cert: x509.Certificate | None = None) -> InvalidSignatureError:
@@ -396,7 +414,9 @@ class Opener:
         *,
         resolver: CertificateResolver | None = None,
     ) -> None:
+        check_readable(certificate, "encryption")
         check_key_usage(certificate, KeyPurpose.ENCRYPTION)
+        check_policy_certificates(validator)
         self._key = key
         self.certificate = certificate
         self.validator = validator
@@ -413,8 +433,9 @@ class Opener:
         expected_sender: str | None = None,
         verification_time: dt.datetime | None = None,
     ) -> OpenedMessage:
-        """Decrypt, verify and return the content; raise a `TransportSecurityError` otherwise."""
-        at = verification_time or dt.datetime.now(dt.UTC)
+        """Decrypt, verify and return the content; raise a `TransportSecurityError` otherwise
+        (a `UsageError` for a ``verification_time`` without a time zone)."""
+        at = aware_time(verification_time)
         signed_der = self._decrypt(data)
         content, signer = self._verify_signed_data(signed_der, expected_sender)
         check = self.validator.validate(signer, KeyPurpose.SIGNING, at)
@@ -555,12 +576,20 @@ class Opener:
         )
 
     def _load(self, raw: bytes) -> x509.Certificate:
+        """An embedded certificate, read in full (`x509load.load_der`) before it is cached: the
+        certificates field is not signed, so anyone who can encrypt to us can put anything there,
+        and it is read before any signature is checked. Refused as the SignedData's structure
+        (``invalid-structure``), whichever field of the certificate does not decode."""
         cached = self._certs.get(raw)  # one dict lookup: atomic; writers hold the lock
         if cached is None:
             try:
-                cached = x509.load_der_x509_certificate(raw)
-            except ValueError as exc:
-                raise _invalid_cms(f"an embedded certificate cannot be read: {exc}") from exc
+                cached = load_der(raw)
+            except UnreadableCertificate as exc:
+                raise _invalid_cms(
+                    f"an embedded certificate [{exc.thumbprint}] cannot be read: {exc}",
+                    thumbprint=exc.thumbprint,
+                    hint="the sender must embed its well-formed signing certificate",
+                ) from exc
             with self._lock:
                 if len(self._certs) > 1024:
                     self._certs.clear()
@@ -585,6 +614,8 @@ _verification_key = IdentityCache(check_rsa_key)
 
 
 def _identifiers_of(cert: x509.Certificate) -> tuple[int, bytes, bytes | None]:
+    # Embedded and pinned certificates were read in full already; one a resolver gave was not.
+    check_readable(cert, "sender's registered signing")
     return cert.serial_number, cert.issuer.public_bytes(), _ski(cert)
 
 

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from digidialog.errors import Location, UsageError
 from digidialog.files import InputTooLargeError, read_bounded
+from digidialog.security import x509load
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +56,11 @@ def load_certificates(path: str | os.PathLike[str]) -> list[x509.Certificate]:
             certs = x509.load_pem_x509_certificates(data)
         else:
             certs = [x509.load_der_x509_certificate(data)]
-    except ValueError as exc:
+        for cert in certs:
+            x509load.inspect(cert)
+    except x509load.READ_ERRORS as exc:
         raise UsageError(
-            f"{path} holds no readable X.509 certificate: {exc}",
+            f"{path} holds no readable X.509 certificate: {x509load.why(exc)}",
             location=Location(str(path)),
             hint="give a PEM or DER certificate file",
         ) from exc

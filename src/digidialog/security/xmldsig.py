@@ -33,12 +33,20 @@ from digidialog.security.certificates import (
     CertificateCheck,
     CertificateValidator,
     KeyPurpose,
+    aware_time,
     check_rsa_key,
     check_signing_key,
 )
 from digidialog.security.errors import InvalidCertificateError, InvalidSignatureError
 from digidialog.security.resolver import CertificateResolver, check_sender
 from digidialog.security.revocation import RevocationStatus
+from digidialog.security.x509load import (
+    UNREADABLE,
+    UnreadableCertificate,
+    check_policy_certificates,
+    check_readable,
+    load_der,
+)
 from digidialog.xml.namespaces import DS, MSGHEAD, qname
 from digidialog.xml.parser import parse_bytes
 
@@ -117,6 +125,7 @@ class Signer:
         *,
         root: str | None = MSGHEAD_ROOT,
     ) -> None:
+        check_readable(certificate, "signing")
         check_signing_key(key, certificate)
         self._key = key
         self.certificate = certificate
@@ -335,6 +344,7 @@ class Verifier:
         resolver: CertificateResolver | None = None,
         root: str | None = MSGHEAD_ROOT,
     ) -> None:
+        check_policy_certificates(validator)
         self.validator = validator
         self.resolver = resolver
         self._root = root
@@ -351,8 +361,9 @@ class Verifier:
         verification_time: dt.datetime | None = None,
         source: str | None = None,
     ) -> VerifiedXml:
-        """Verify and return only what was signed; raise a `TransportSecurityError` otherwise."""
-        at = verification_time or dt.datetime.now(dt.UTC)
+        """Verify and return only what was signed; raise a `TransportSecurityError` otherwise
+        (a `UsageError` for a ``verification_time`` without a time zone)."""
+        at = aware_time(verification_time)
         tree = parse_bytes(data, source=source)
         root = tree.getroot()
         if self._root is not None and root.tag != self._root:
@@ -546,7 +557,9 @@ class Verifier:
     ) -> tuple[x509.Certificate, rsa.RSAPublicKey]:
         """The signer certificate and its RSA key, decoded once per distinct certificate (keyed
         by the element's text as it is: the last one is compared first — a string comparison,
-        no hashing of the 1-2 KB — then the dictionary is asked)."""
+        no hashing of the 1-2 KB — then the dictionary is asked). The certificate is read in
+        full (`x509load.load_der`) before it is cached, so an unreadable one is refused here,
+        before the signature is checked, and a cached one cannot raise later."""
         text = element.text or ""
         last = self._last_cert
         if last is not None and last[0] == text:
@@ -558,12 +571,21 @@ class Verifier:
             return cached
         try:
             der = base64.b64decode("".join(text.split()), validate=True)
-            cert = x509.load_der_x509_certificate(der)
         except (ValueError, binascii.Error) as exc:
             raise InvalidCertificateError(
                 f"the signer certificate in KeyInfo cannot be read: {exc}",
-                reason="unreadable-certificate",
+                reason=UNREADABLE,
                 location=Location(source),
+            ) from exc
+        try:
+            cert = load_der(der)
+        except UnreadableCertificate as exc:
+            raise InvalidCertificateError(
+                f"the signer certificate in KeyInfo [{exc.thumbprint}] cannot be read: {exc}",
+                reason=UNREADABLE,
+                thumbprint=exc.thumbprint,
+                location=Location(source),
+                hint="the sender's certificate is malformed; it must sign with a well-formed one",
             ) from exc
         entry = (cert, check_rsa_key(cert))
         with self._lock:

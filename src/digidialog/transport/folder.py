@@ -22,11 +22,15 @@ import uuid
 from pathlib import Path
 
 from digidialog.errors import Location
-from digidialog.files import write_atomic
+from digidialog.files import read_bounded, write_atomic
 from digidialog.transport.base import BaseTransport, Envelope, Handler, TransportError
 
 _META = ".json"
 _PAYLOAD = ".bin"
+MAX_PAYLOAD = 64 * 1024 * 1024
+"""The largest payload a `FolderInbox` reads (a sealed 50 MB message and then some); a larger
+one, like an unreadable one, is moved aside with the reason instead of filling memory."""
+_MAX_META = 64 * 1024
 _CLAIM = ".claimed"
 _ERRORS = "error"
 
@@ -73,10 +77,16 @@ class FolderInbox:
     """The receiving side of `FolderTransport` for one party (HER-id)."""
 
     def __init__(
-        self, root: str | os.PathLike[str], her_id: str, *, stale_claim_after: float = 600.0
+        self,
+        root: str | os.PathLike[str],
+        her_id: str,
+        *,
+        stale_claim_after: float = 600.0,
+        max_payload: int = MAX_PAYLOAD,
     ) -> None:
         self.folder = Path(root) / her_id
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.max_payload = max_payload
         self.stale_claim_after = stale_claim_after
         """Seconds after which a claim is taken to be a dead reader's and is put back; longer
         than any handler runs (a handler that does run longer may see its envelope twice, which
@@ -153,8 +163,8 @@ class FolderInbox:
         with contextlib.suppress(OSError):
             os.utime(claim)  # the claim's age counts from now (rename keeps the writer's time)
         try:
-            meta = json.loads(claim.read_bytes())
-            payload = (self.folder / f"{message_id}{_PAYLOAD}").read_bytes()
+            meta = json.loads(read_bounded(claim, _MAX_META))
+            payload = read_bounded(self.folder / f"{message_id}{_PAYLOAD}", self.max_payload)
             envelope = Envelope(
                 payload=payload,
                 sender=str(meta["sender"]),

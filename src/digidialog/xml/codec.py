@@ -26,6 +26,6 @@ def parse(
     and `UsageError` for a path that cannot be read. The codec never validates against the
     schema: run `digidialog.validate` first on untrusted input to see every problem at once.
     """
-    raw, name = read_source(data, source=source)
+    raw, name = read_source(data, source=source, limits=limits)
     tree = parse_bytes(raw, source=name, limits=limits)
     return Message.from_tree(tree.getroot(), source=name)

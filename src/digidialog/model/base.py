@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import types
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self, Union, get_args, get_origin
 
@@ -163,13 +164,46 @@ class _ElementHolder(BaseModel):
         return hash(self.canonical())
 
 
+def detached_copy(element: etree._Element) -> etree._Element:
+    """A private copy of ``element`` as the root of its own document, with every namespace binding
+    in scope at ``element`` declared on the copy.
+
+    ``copy.deepcopy`` of a subelement keeps only the bindings the copied names use, so a prefix
+    used only in a QName value (``xsi:type="q:T"``, QName text) and declared on an ancestor would
+    be unbound in the copy. When every binding in scope is the element's own declaration (a
+    document root, a document that declares what it uses) ``deepcopy`` is enough; otherwise a new
+    root declares the element's ``nsmap`` and takes deep copies of the children (about twice the
+    time of ``deepcopy``: lxml re-points the namespace of every node it inserts). lxml drops a
+    declaration inside an inserted subtree whose URI is already bound in scope under another
+    prefix; writing a tree does the same, so such a re-binding cannot survive `Message.to_xml`.
+    """
+    parent = element.getparent()
+    nsmap: Any = element.nsmap
+    inherited: Any = {} if parent is None else parent.nsmap
+    if not any(inherited.get(prefix) == uri for prefix, uri in nsmap.items()):
+        return copy.deepcopy(element)  # every binding in scope is its own: deepcopy keeps them
+    root = etree.Element(element.tag, nsmap=nsmap)
+    for key, value in element.items():
+        root.set(key, value)
+    root.text = element.text
+    root.tail = element.tail
+    line = source_line(element)
+    if line is not None:  # None for built trees
+        root.sourceline = line  # type: ignore[assignment]  # lxml-stubs: untyped
+    for node in element:
+        root.append(copy.deepcopy(node))
+    return root
+
+
 class RawXml(_ElementHolder):
-    """An element carried through untouched (M1 prescriptions, ds:Signature, unknown documents)."""
+    """An element carried through untouched (M1 prescriptions, ds:Signature, unknown documents),
+    namespace context included: every binding in scope at the element is declared on the copy, so
+    QName values (``xsi:type="q:T"``) keep their meaning when it is written elsewhere."""
 
     @classmethod
     def of(cls, element: etree._Element) -> RawXml:
         """Keep a private copy of ``element`` so later changes to the source tree do not leak in."""
-        return cls(element=copy.deepcopy(element))
+        return cls(element=detached_copy(element))
 
     @property
     def qname(self) -> etree.QName:
@@ -188,24 +222,40 @@ class RawXml(_ElementHolder):
 
 
 class Markup(_ElementHolder):
-    """Structured (XHTML) content of an ``anyType`` element such as Sporsmal, kept as written.
+    """Content of an ``anyType`` element such as Sporsmal (XHTML, attributes), kept as written.
 
-    ``element`` is a copy of the holding element; its text, children and their tails are the
-    content.
+    ``element`` is a copy of the holding element (namespace context included, as for `RawXml`):
+    its attributes (any namespace, e.g. ``xml:lang``), text, children and their tails are the
+    content; its name is not (the field gives it).
     """
 
     @classmethod
-    def of(cls, *nodes: etree._Element, text: str | None = None) -> Markup:
-        """Markup made of ``nodes`` (e.g. an XHTML ``div``), optionally preceded by ``text``."""
+    def of(
+        cls,
+        *nodes: etree._Element,
+        text: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> Markup:
+        """Markup made of ``nodes`` (e.g. an XHTML ``div``), optionally preceded by ``text``, on
+        an element with ``attributes`` (Clark names, e.g. ``{XML_NS}lang``)."""
         holder = etree.Element("markup")
+        for key, value in (attributes or {}).items():
+            holder.set(key, value)
         holder.text = text
         for node in nodes:
             holder.append(copy.deepcopy(node))
         return cls(element=holder)
 
+    @property
+    def attributes(self) -> dict[str, str]:
+        """The holding element's own attributes in document order (Clark names)."""
+        return {str(key): str(value) for key, value in self.element.items()}
+
     def canonical(self) -> bytes:
-        """The content (not the holding element's name) in canonical form."""
+        """The content and attributes (not the holding element's name) in canonical form."""
         holder = etree.Element("markup")
+        for key, value in sorted(self.attributes.items()):  # sorted: stable generated prefixes
+            holder.set(key, value)
         _copy_content(self.element, holder)
         return etree.tostring(holder, method="c14n", exclusive=True, with_comments=False)
 
@@ -442,13 +492,15 @@ def _read_value(f: _Field, child: etree._Element, ns: str | None, source: str | 
                 return _read_model(choice, child, child_ns, source)
     if f.raw:
         return RawXml.of(child)
-    if child.attrib and any(key not in _IGNORED_ATTRIBUTES for key in child.attrib):
+    attributes = any(key not in _IGNORED_ATTRIBUTES for key in child.attrib)
+    elements = any(isinstance(c.tag, str) for c in child)
+    if f.markup and (attributes or elements):  # anyType: attributes and elements are content
+        return Markup(element=detached_copy(child))
+    if attributes:
         raise content_error(
             f"unexpected attribute on {etree.QName(child).localname!r}", child, source
         )
-    if any(isinstance(c.tag, str) for c in child):
-        if f.markup:
-            return Markup(element=copy.deepcopy(child))
+    if elements:
         raise content_error(
             f"element {etree.QName(child).localname!r} holds elements where text was expected",
             child,
@@ -485,7 +537,7 @@ def _write_field(model: XmlModel, f: _Field, element: etree._Element, ns: str | 
     items = value if f.many else (value,)
     for item in items:
         if isinstance(item, RawXml):
-            element.append(copy.deepcopy(item.element))
+            _write_raw(element, item.element)
             continue
         if isinstance(item, XmlModel) and type(item).xml_tag is not None:
             item.write_element(element, context_ns=ns)
@@ -497,11 +549,37 @@ def _write_field(model: XmlModel, f: _Field, element: etree._Element, ns: str | 
             _write_model(item, child, f.type_ns or element_ns)
             continue
         element_ns = f.ns or ns
-        child = etree.SubElement(element, f"{{{element_ns}}}{f.name}" if element_ns else f.name)
+        tag = f"{{{element_ns}}}{f.name}" if element_ns else f.name
         if isinstance(item, Markup):
-            _copy_content(item.element, child)
-        elif item:
+            _write_copy(element, item.element, tag)
+            continue
+        child = etree.SubElement(element, tag)
+        if item:
             child.text = str(item)
+
+
+def _write_raw(parent: etree._Element, source: etree._Element) -> None:
+    """Append a copy of a carried document, its namespace bindings included."""
+    copied = copy.deepcopy(source)
+    parent.append(copied)
+    written = copied.nsmap
+    unset: dict[str | None, str] = {None: ""}  # no default namespace reads as xmlns=""
+    if any(written.get(p, unset.get(p)) != uri for p, uri in source.nsmap.items()):
+        # lxml merged a declaration into one of ``parent``'s for the same URI (``xmlns:mh`` for
+        # MsgHead's namespace): declare the source's bindings on the element itself instead
+        parent.remove(copied)
+        _write_copy(parent, source, source.tag).tail = source.tail
+
+
+def _write_copy(parent: etree._Element, source: etree._Element, tag: str) -> etree._Element:
+    """Append a ``tag`` element with ``source``'s attributes and content, declaring the namespace
+    bindings in scope at ``source`` that are not in scope at ``parent``."""
+    nsmap: Any = source.nsmap
+    child = etree.SubElement(parent, tag, nsmap=nsmap)
+    for key, value in source.items():
+        child.set(key, value)
+    _copy_content(source, child)
+    return child
 
 
 def _copy_content(source: etree._Element, target: etree._Element) -> None:

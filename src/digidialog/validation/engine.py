@@ -41,14 +41,14 @@ def validate(
     """Validate one message (bytes, XML text, a path or a binary file object).
 
     Never raises for a bad message: a broken one yields a report with an ``XML`` issue. Raises
-    `UsageError` only when a path cannot be read.
+    `UsageError` only when a path cannot be read (one over the size cap is reported, as `XML`).
     """
-    raw, name = read_source(data, source=source)
     try:
+        raw, name = read_source(data, source=source)
         tree = parse_bytes(raw, source=name)
-    except ParseError as exc:
+    except ParseError as exc:  # malformed, unsafe, or over the size cap
         issue = Issue(XML_RULE, Severity.ERROR, exc.message, exc.location.line)
-        return Report(name, [issue])
+        return Report(exc.location.source or source, [issue])
     return validate_tree(tree, source=name, schemas=schemas)
 
 

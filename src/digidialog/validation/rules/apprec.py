@@ -8,7 +8,7 @@ from lxml import etree
 
 from digidialog.codes import StatusMottak
 from digidialog.codes.processes import find_process
-from digidialog.validation.context import Context
+from digidialog.validation.context import Context, element_text
 from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
 from digidialog.validation.rules._xpath import elements, first, xp
@@ -96,11 +96,12 @@ def original_id(ctx: Context) -> Iterator[Issue]:
     element = first(_ORIGINAL_ID, ctx.root)
     original_type = first(_ORIGINAL_TYPE, ctx.root)
     dialog = original_type is not None and find_process(original_type.get("V", "")) is not None
-    if element is not None and dialog and not UUID.match((element.text or "").strip()):
+    if element is None or not dialog:
+        return
+    value = (element.text if ctx.plain else element_text(element)) or ""
+    if not UUID.match(value.strip()):
         yield ctx.issue(
-            "DD094",
-            element,
-            f"OriginalMsgId/Id {element.text!r} is not a digital-dialog MsgId (UUID)",
+            "DD094", element, f"OriginalMsgId/Id {value!r} is not a digital-dialog MsgId (UUID)"
         )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from lxml import etree
 
 from digidialog.codes import Timetype
-from digidialog.validation.context import Context, indexed
+from digidialog.validation.context import Context, element_text, indexed
 from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
 from digidialog.xml import namespaces as ns
@@ -60,6 +60,13 @@ def _value(props: Properties, name: str) -> etree._Element | None:
     return found[0][0] if found and len(found[0]) else None
 
 
+def _text(ctx: Context, element: etree._Element | None) -> str:
+    """The value of ``element``, '' for None (see `Context.plain`; not stripped)."""
+    if element is None:
+        return ""
+    return (element.text if ctx.plain else element_text(element)) or ""
+
+
 @rule(
     "DD080", Severity.ERROR, "a vcalendar names its product and xCal version 2.0", "HITS 1217 §2.8"
 )
@@ -69,7 +76,7 @@ def calendar_header(ctx: Context) -> Iterator[Issue]:
     for calendar in calendars:
         props = properties.get(calendar, {})
         version = _value(props, "version")
-        if version is None or (version.text or "").strip() != "2.0":
+        if version is None or _text(ctx, version).strip() != "2.0":
             yield ctx.issue("DD080", calendar, "vcalendar must declare version 2.0")
         if "prodid" not in props:
             yield ctx.issue("DD080", calendar, "vcalendar must name the product (prodid)")
@@ -83,11 +90,12 @@ def event_properties(ctx: Context) -> Iterator[Issue]:
             yield ctx.issue("DD081", event, "vevent lacks " + ", ".join(missing))
 
 
-def _when(element: etree._Element | None) -> datetime | None:
-    if element is None or not element.text:
+def _when(ctx: Context, element: etree._Element | None) -> datetime | None:
+    text = _text(ctx, element)
+    if not text:
         return None
     try:
-        value = datetime.fromisoformat(element.text.strip())
+        value = datetime.fromisoformat(text.strip())
     except ValueError:
         return None
     return value.replace(tzinfo=None)
@@ -97,7 +105,7 @@ def _when(element: etree._Element | None) -> datetime | None:
 def event_order(ctx: Context) -> Iterator[Issue]:
     for _event, props in _events(ctx):
         end_element = _value(props, "dtend")
-        start, end = _when(_value(props, "dtstart")), _when(end_element)
+        start, end = _when(ctx, _value(props, "dtstart")), _when(ctx, end_element)
         if start is not None and end is not None and end < start:
             yield ctx.issue("DD082", end_element, f"dtend {end} is before dtstart {start}")
 
@@ -108,7 +116,7 @@ def event_order(ctx: Context) -> Iterator[Issue]:
 def event_contact(ctx: Context) -> Iterator[Issue]:
     for _event, props in _events(ctx):
         contact = _value(props, "contact")
-        value = (contact.text or "").strip() if contact is not None else ""
+        value = _text(ctx, contact).strip()
         if contact is not None and not value.isdigit():
             yield ctx.issue("DD083", contact, f"contact {value!r} is not a HER-id")
 
@@ -123,7 +131,7 @@ def event_categories(ctx: Context) -> Iterator[Issue]:
     for _event, props in _events(ctx):
         for categories in props.get("categories", ()):
             for element in categories.iterchildren(_TEXT):
-                value = (element.text or "").strip()
+                value = _text(ctx, element).strip()
                 if value not in CATEGORIES and not value.casefold().startswith(SERVICE_PREFIX):
                     yield ctx.issue(
                         "DD084",
@@ -142,17 +150,17 @@ def event_categories(ctx: Context) -> Iterator[Issue]:
 def event_status(ctx: Context) -> Iterator[Issue]:
     for _event, props in _events(ctx):
         status = _value(props, "status")
-        if status is not None and (status.text or "").strip() not in STATUSES:
+        shown = _text(ctx, status)
+        if status is not None and shown.strip() not in STATUSES:
             yield ctx.issue(
-                "DD085",
-                status,
-                f"status {status.text!r} is not one of " + ", ".join(sorted(STATUSES)),
+                "DD085", status, f"status {shown!r} is not one of " + ", ".join(sorted(STATUSES))
             )
         for rrule in props.get("rrule", ()):
             for freq in rrule.iter(_FREQ):
-                if (freq.text or "").strip() not in FREQUENCIES:
+                frequency = _text(ctx, freq)
+                if frequency.strip() not in FREQUENCIES:
                     yield ctx.issue(
                         "DD085",
                         freq,
-                        f"recurrence {freq.text!r} is not supported; use DAILY or WEEKLY",
+                        f"recurrence {frequency!r} is not supported; use DAILY or WEEKLY",
                     )

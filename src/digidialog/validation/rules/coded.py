@@ -21,24 +21,38 @@ from digidialog.xml import namespaces as ns
 
 _FK1 = "http://www.kith.no/xmlstds/felleskomponent1"
 
+_HCP_TYPE = ("TypeHealthcareProfessional", ("9060",), True)
+"""Kategori helsepersonell (HIS 80603 HealthcareProfessional, HITS 1217 §2.6)."""
+_ADDRESS_TYPE = ("Address/Type", ("3401",), True)
+"""Adressetype (HIS 80603 Address/TypeAddress, HIS 80415 §4.5.1)."""
+_ROLE_TO_PATIENT = ("RollerRelatertNotat/RoleToPatient", ("9034",), True)
+
 # (namespace, element, parent) -> (what, code lists, compare DN); parent None matches any parent.
+# Address is MsgHead's own type in MsgHead, felleskomponent1's wherever Dialogmelding (both
+# versions), helsepersonell and the other standards hold one, and AppRec's own in AppRec.
 _PLACES: dict[tuple[str, str, str | None], tuple[str, tuple[str, ...], bool]] = {
     (ns.MSGHEAD, "Type", "MsgInfo"): ("MsgInfo/Type", ("8279",), False),
     (ns.MSGHEAD, "RoleToPatient", None): ("RoleToPatient", ("9034",), True),
+    (ns.MSGHEAD, "TypeHealthcareProfessional", None): _HCP_TYPE,
     (ns.MSGHEAD, "MsgType", "RefDoc"): ("RefDoc/MsgType", ("8114",), True),
-    (ns.DIALOG_1_1, "RoleToPatient", None): ("RollerRelatertNotat/RoleToPatient", ("9034",), True),
-    (ns.DIALOG_1_1, "RolleNotat", None): ("RollerRelatertNotat/RolleNotat", ("9057",), True),
+    (ns.MSGHEAD, "Type", "Address"): _ADDRESS_TYPE,
     (ns.DIALOG_1_1, "TypeId", None): ("Ident/TypeId", ("8116", "9051"), True),
     (_FK1, "RoleToPatient", None): ("RoleToPatient", ("9034",), True),
     (_FK1, "TypeId", None): ("Ident/TypeId", ("8116", "9051"), True),
-    (_FK1, "TypeHealthcareProfessional", None): ("TypeHealthcareProfessional", ("9060",), True),
+    (_FK1, "TypeHealthcareProfessional", None): _HCP_TYPE,
+    (_FK1, "Type", "Address"): _ADDRESS_TYPE,
     (ns.PASIENTRELASJON, "Relasjon", None): ("Pasientrelasjon/Relasjon", ("7611",), True),
 }
+for _dialog in (ns.DIALOG_1_1, ns.DIALOG_1_0):  # the same RollerRelatertNotat in both versions
+    _PLACES[(_dialog, "RoleToPatient", None)] = _ROLE_TO_PATIENT
+    _PLACES[(_dialog, "RolleNotat", None)] = ("RollerRelatertNotat/RolleNotat", ("9057",), True)
+    _PLACES[(_dialog, "TypeHealthcareProfessional", None)] = _HCP_TYPE
 for _apprec in (ns.APPREC_1_1, ns.APPREC_1_0):
     _PLACES[(_apprec, "Status", None)] = ("AppRec/Status", ("8258",), True)
     _PLACES[(_apprec, "Error", None)] = ("AppRec/Error", ("8221",), True)
     _PLACES[(_apprec, "Role", "Sender")] = ("AppRec/Sender/Role", ("8112",), True)
     _PLACES[(_apprec, "MsgType", "OriginalMsgId")] = ("OriginalMsgId/MsgType", ("8279",), False)
+    _PLACES[(_apprec, "Type", "Address")] = _ADDRESS_TYPE
 
 _CODED_TAGS = tuple(
     {f"{{{n}}}{local}" for n, local, _ in _PLACES}
@@ -53,6 +67,7 @@ _CODED_TAGS = tuple(
 """Every element name that can hold a code."""
 _CODED = "coded"
 indexed(*_CODED_TAGS, group=_CODED)
+_INDEXED_CODED = frozenset(_CODED_TAGS)
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -127,6 +142,15 @@ def _process_place(process: ProcessKey, local: str) -> Place | None:
         wanted = request.kodet_opplysning if request else None
         return "Foresporsel/KodetOpplysning", (wanted,) if wanted else ("8324", "1101"), True
     return None
+
+
+def checked(tag: str, parent_tag: str) -> bool:
+    """Whether a coded element ``tag`` (Clark name) below ``parent_tag`` is read against a code
+    list in a digital-dialog message (a test asks this of every coded element in the examples)."""
+    if tag not in _INDEXED_CODED:
+        return False  # `coded` never sees it
+    any_process: ProcessKey = ("", None, None, False)
+    return _place(tag, parent_tag or _ANY_PARENT, False, any_process) is not None
 
 
 _find_system = functools.lru_cache(maxsize=256)(find_system)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from digidialog.codes.processes import Requirement, find_process
-from digidialog.validation.context import Context, indexed
+from digidialog.validation.context import Context, element_text, indexed
 from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
 from digidialog.validation.rules._xpath import text
@@ -41,9 +41,13 @@ _ALLOWED_CONTENT = frozenset(
 )
 
 LENGTH_LIMITS = {"EmneSporsmal": 50, "Sporsmal": 1000, "Tema": 50, "TekstNotatInnhold": 1000}
-"""Maximum characters per Dialogmelding field (HITS 1217 §2.4.1)."""
+"""Maximum characters per Dialogmelding field (HITS 1217 §2.4.1), in either version."""
 
-_LIMITED = indexed(*(ns.qname(ns.DIALOG_1_1, name) for name in LENGTH_LIMITS))
+_LIMITED = indexed(
+    *(ns.qname(ns.DIALOG_1_1, name) for name in LENGTH_LIMITS),
+    *(ns.qname(ns.DIALOG_1_0, name) for name in LENGTH_LIMITS if name != "EmneSporsmal"),
+)
+"""The limited fields of Dialogmelding 1.1 and 1.0 (1.0 has no EmneSporsmal)."""
 _KODET_OPPLYSNING, _FORESPORSEL = indexed(
     ns.qname(ns.DIALOG_1_1, "KodetOpplysning"), ns.qname(ns.DIALOG_1_1, "Foresporsel")
 )
@@ -190,7 +194,8 @@ def _reply_codes(msg_type: str) -> frozenset[str]:
 def length_limits(ctx: Context) -> Iterator[Issue]:
     if ctx.process is None:  # limits of helsenorge.no, for digital dialog only
         return
-    for element in (e for tag in _LIMITED for e in ctx.all(tag)):
+    index = ctx.index  # read directly: seven `ctx.all` calls per message cost more than the loop
+    for element in (e for tag in _LIMITED if tag in index for e in index[tag]):
         name = str(element.tag).rpartition("}")[2]
         # A leaf (the usual case) needs no walk over its text nodes.
         length = len(text(element) if len(element) else (element.text or "").strip())
@@ -268,14 +273,12 @@ class Attachment:
     msg_type: etree._Element | None
     mime: etree._Element | None
     container: etree._Element | None
+    mime_type: str
+    """The MimeType's value, stripped and in lower case ('' without one)."""
 
     @property
     def kind(self) -> str:
         return self.msg_type.get("V", "") if self.msg_type is not None else ""
-
-    @property
-    def mime_type(self) -> str:
-        return (self.mime.text or "").strip().lower() if self.mime is not None else ""
 
 
 def _parent_tag(element: etree._Element) -> object:
@@ -304,7 +307,10 @@ def _attachments(ctx: Context) -> list[Attachment]:
                 mime = child
         container = containers.get(refdoc)
         if container is not None or (msg_type is not None and msg_type.get("V") == "A"):
-            found.append(Attachment(refdoc, msg_type, mime, container))
+            mime_type = ""
+            if mime is not None:
+                mime_type = ((mime.text if ctx.plain else element_text(mime)) or "").strip().lower()
+            found.append(Attachment(refdoc, msg_type, mime, container, mime_type))
     ctx.cache["attachments"] = found
     return found
 
@@ -383,7 +389,8 @@ def attachment_content(ctx: Context) -> Iterator[Issue]:
         container = attachment.container
         if container is None:
             continue
-        raw = "".join((container.text or "").split())
+        value = (container.text if ctx.plain else element_text(container)) or ""
+        raw = "".join(value.split())
         try:
             data = base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError):

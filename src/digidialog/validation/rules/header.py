@@ -11,7 +11,7 @@ from lxml import etree
 
 from digidialog.codes import identifiers
 from digidialog.codes.processes import ConversationRef
-from digidialog.validation.context import Context, indexed
+from digidialog.validation.context import Context, element_text, indexed
 from digidialog.validation.registry import rule
 from digidialog.validation.report import Issue, Severity
 from digidialog.xml import namespaces as ns
@@ -58,7 +58,11 @@ class _Idents:
 
     def __init__(self, ctx: Context) -> None:
         kinds = {t.getparent(): t.get("V", "") for t in ctx.all(_TYPE_ID)}
-        values = {i.getparent(): (i.text or "").strip() for i in ctx.all(_ID)}
+        ids = ctx.all(_ID)
+        if ctx.plain:
+            values = {i.getparent(): (i.text or "").strip() for i in ids}
+        else:
+            values = {i.getparent(): (element_text(i) or "").strip() for i in ids}
         self.of: dict[etree._Element | None, list[tuple[etree._Element, str, str]]] = {}
         for ident in ctx.all(_IDENT):
             entry = (ident, kinds.get(ident, ""), values.get(ident, ""))
@@ -84,8 +88,11 @@ def _is_uuid(value: str | None) -> bool:
 def msg_id_is_uuid(ctx: Context) -> Iterator[Issue]:
     assert ctx.msginfo is not None
     element = _first(ctx, _MSGID)
-    if element is not None and not _is_uuid(element.text):
-        yield ctx.issue("DD001", element, f"MsgId {element.text!r} is not a UUID")
+    if element is None:
+        return
+    value = (element.text if ctx.plain else element_text(element)) or ""
+    if not _is_uuid(value):
+        yield ctx.issue("DD001", element, f"MsgId {value!r} is not a UUID")
 
 
 @rule(
@@ -152,10 +159,12 @@ def first_message_has_no_conversation_ref(ctx: Context) -> Iterator[Issue]:
 def conversation_ref_ids(ctx: Context) -> Iterator[Issue]:
     assert ctx.msginfo is not None
     msg_id = _first(ctx, _MSGID)
-    own = (msg_id.text or "").strip().lower() if msg_id is not None else ""
+    own = ""
+    if msg_id is not None:
+        own = ((msg_id.text if ctx.plain else element_text(msg_id)) or "").strip().lower()
     for element in (*ctx.all(_PARENT_REF), *ctx.all(_CONV_REF)):
         name = str(element.tag).rpartition("}")[2]
-        value = (element.text or "").strip()
+        value = ((element.text if ctx.plain else element_text(element)) or "").strip()
         if not _is_uuid(value):
             yield ctx.issue("DD006", element, f"{name} {value!r} is not a UUID (a MsgId)")
         elif value.lower() == own:
@@ -181,13 +190,14 @@ def gen_date_sane(ctx: Context) -> Iterator[Issue]:
     element = _first(ctx, _GENDATE)
     if element is None:
         return
-    when = _parse_datetime(element.text or "")
+    value = (element.text if ctx.plain else element_text(element)) or ""
+    when = _parse_datetime(value)
     if when is None:
-        yield ctx.issue("DD007", element, f"GenDate {element.text!r} is not a date-time")
+        yield ctx.issue("DD007", element, f"GenDate {value!r} is not a date-time")
     elif when < EARLIEST:
-        yield ctx.issue("DD007", element, f"GenDate {element.text} is before the year 2000")
+        yield ctx.issue("DD007", element, f"GenDate {value} is before the year 2000")
     elif when > datetime.now(UTC) + FUTURE_SLACK:
-        yield ctx.issue("DD007", element, f"GenDate {element.text} lies in the future")
+        yield ctx.issue("DD007", element, f"GenDate {value} lies in the future")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -315,11 +325,12 @@ def patient_names(ctx: Context) -> Iterator[Issue]:
     patient = _patient(ctx)
     if patient is None:
         return
-    given: dict[object, str | None] = {}
+    given: dict[object, str] = {}
+    plain = ctx.plain
     for child in patient.iterchildren(*_NAME_TAGS):  # the first of each, as findtext reads
-        given.setdefault(child.tag, child.text)
+        given.setdefault(child.tag, (child.text if plain else element_text(child)) or "")
     for name, tag in zip(_NAMES, _NAME_TAGS, strict=True):
-        if not (given.get(tag) or "").strip():
+        if not given.get(tag, "").strip():
             yield ctx.issue("DD021", patient, f"Patient has no {name}")
 
 

@@ -60,6 +60,7 @@ from digidialog.security.certificates import (
 from digidialog.security.devpki import create_dev_pki
 from digidialog.security.keys import password_from
 from digidialog.security.resolver import is_her_id
+from digidialog.security.revocation import ANSWER_ERRORS, load_crl
 from digidialog.transport.http import MAX_BODY
 from digidialog.xml.parser import DEFAULT_LIMITS
 
@@ -386,11 +387,8 @@ def _crls(paths: list[str]) -> list[x509.CertificateRevocationList]:
         except InputTooLargeError as exc:
             raise UsageError(f"--crl {_name(path)}: {exc}", location=Location(_name(path))) from exc
         try:
-            if b"-----BEGIN" in data:
-                crls.append(x509.load_pem_x509_crl(data))
-            else:
-                crls.append(x509.load_der_x509_crl(data))
-        except ValueError as exc:
+            crls.append(load_crl(data))
+        except ANSWER_ERRORS as exc:
             raise UsageError(
                 f"--crl {path} holds no readable certificate revocation list",
                 location=Location(path),

@@ -29,6 +29,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from digidialog.errors import UsageError
+from digidialog.files import InputTooLargeError, read_bounded
 from digidialog.security.errors import RevocationUnavailableError, RevokedCertificateError
 
 Fetch = Callable[[str, bytes | None], bytes]
@@ -38,6 +39,9 @@ OCSP_MAX_AGE = dt.timedelta(minutes=5)
 """How long after its thisUpdate an OCSP answer *without* nextUpdate counts as current. Such an
 answer says nothing about later, and OCSP travels over plain HTTP, so anyone on the path could
 replay an old "good" signed before the certificate was revoked."""
+
+MAX_CRL_BYTES = 64 * 1024 * 1024
+"""The largest CRL file read (a national CA's full CRL is a few MB)."""
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
 """Tolerance between our clock and a responder's for thisUpdate/nextUpdate of OCSP answers."""
@@ -136,6 +140,13 @@ class _Crl:
     only_ca: bool
     points: frozenset[x509.GeneralName] | None
     """The distribution point names of a partitioned CRL (IssuingDistributionPoint), else None."""
+
+
+def load_crl(data: bytes) -> x509.CertificateRevocationList:
+    """The CRL in ``data``, PEM or DER; raises one of `ANSWER_ERRORS` when it does not load."""
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return x509.load_pem_x509_crl(data)
+    return x509.load_der_x509_crl(data)
 
 
 def _read_crl(crl: x509.CertificateRevocationList) -> _Crl:
@@ -267,16 +278,14 @@ class RevocationChecker:
 
     @classmethod
     def from_files(cls, paths: Iterable[str], **kwargs: object) -> RevocationChecker:
-        """Load CRLs (PEM or DER) once; keyword arguments as for the constructor."""
+        """Load CRLs (PEM or DER, up to `MAX_CRL_BYTES` each) once; keyword arguments as for the
+        constructor. An unreadable, oversized or malformed file is a `UsageError` naming it."""
         crls: list[x509.CertificateRevocationList] = []
         for path in paths:
-            with open(path, "rb") as handle:
-                data = handle.read()
             try:
-                if b"-----BEGIN" in data:
-                    crls.append(x509.load_pem_x509_crl(data))
-                else:
-                    crls.append(x509.load_der_x509_crl(data))
+                crls.append(load_crl(read_bounded(path, MAX_CRL_BYTES)))
+            except (OSError, InputTooLargeError) as exc:
+                raise UsageError(f"cannot read CRL {path}: {exc}") from exc
             except ANSWER_ERRORS as exc:
                 raise UsageError(f"{path} holds no readable CRL: {exc}") from exc
         return cls(crls, **kwargs)  # type: ignore[arg-type]
@@ -461,12 +470,7 @@ class RevocationChecker:
             problems.append(f"CRL {url} could not be fetched: {exc}")
             return None
         try:
-            crl = (
-                x509.load_pem_x509_crl(data)
-                if data.lstrip().startswith(b"-----BEGIN")
-                else x509.load_der_x509_crl(data)
-            )
-            facts = _read_crl(crl)
+            facts = _read_crl(load_crl(data))
         except ANSWER_ERRORS as exc:
             problems.append(f"CRL {url} is malformed: {exc}")
             return None

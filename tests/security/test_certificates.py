@@ -7,9 +7,6 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from digidialog.errors import UsageError
 from digidialog.security import (
@@ -23,7 +20,7 @@ from digidialog.security import (
 )
 from digidialog.security.devpki import DevPki
 
-NOW = dt.datetime.now(dt.UTC)
+from . import x509make
 
 
 def test_trust_store_is_only_what_the_caller_gives(pki: DevPki) -> None:
@@ -45,35 +42,11 @@ def test_certificate_from_a_ca_with_the_same_name_is_untrusted(pki: DevPki) -> N
 
 def test_chain_through_an_intermediate(pki: DevPki, tmp_path: Path) -> None:
     # The dev CA allows no CA below it (pathLen 0): the chain is built under a root that does.
-    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Dev Root")])
-    root = (
-        x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name)
-        .public_key(root_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(root_key, hashes.SHA256())
-    )  # fmt: skip
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Dev Intermediate")])
-    intermediate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(root_name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(root_key, hashes.SHA256())
-    )  # fmt: skip
-    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")]))
-        .issuer_name(name).public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
-        .add_extension(pki.helsenorge.signing.certificate.extensions.get_extension_for_class(
-            x509.KeyUsage).value, critical=True)
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    root_key, inter_key, leaf_key = (x509make.key() for _ in range(3))
+    root = x509make.certificate("Dev Root", root_key, ca=True)
+    intermediate = x509make.certificate("Dev Intermediate", inter_key, root, root_key, ca=True)
+    usage = pki.helsenorge.signing.certificate.extensions.get_extension_for_class(x509.KeyUsage)
+    leaf = x509make.certificate("leaf", leaf_key, intermediate, inter_key, usage=usage.value)
     with pytest.raises(InvalidCertificateError):
         TrustStore([root]).chain(leaf)
     store = TrustStore([root], intermediates=[intermediate])

@@ -5,13 +5,9 @@ keyCertSign when it has a keyUsage."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from digidialog.security import (
     CertificateValidator,
@@ -27,85 +23,12 @@ from digidialog.security import (
 )
 from digidialog.security.devpki import DevPki
 
+from . import x509make
 from .conftest import MESSAGE
+from .x509make import NOW
 
-NOW = dt.datetime.now(dt.UTC)
-Key = rsa.RSAPrivateKey
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _usage(**on: bool) -> x509.KeyUsage:
-    fields = dict.fromkeys(
-        (
-            "digital_signature",
-            "content_commitment",
-            "key_encipherment",
-            "data_encipherment",
-            "key_agreement",
-            "key_cert_sign",
-            "crl_sign",
-            "encipher_only",
-            "decipher_only",
-        ),
-        False,
-    )
-    fields.update(on)
-    return x509.KeyUsage(**fields)
-
-
-CA_USAGE = _usage(key_cert_sign=True, crl_sign=True)
-SIGNING_USAGE = _usage(digital_signature=True, content_commitment=True)
-
-
-def _key() -> Key:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _cert(
-    subject: x509.Name,
-    issuer: x509.Name,
-    key: Key,
-    issuer_key: Key,
-    *,
-    ca: bool,
-    path_length: int | None = None,
-    usage: x509.KeyUsage | None = None,
-) -> x509.Certificate:
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(days=1))
-        .not_valid_after(NOW + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
-    )
-    if usage is not None:
-        builder = builder.add_extension(usage, critical=True)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _crl(
-    issuer: x509.Certificate, key: Key, revoked: Sequence[int] = ()
-) -> x509.CertificateRevocationList:
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(issuer.subject)
-        .last_update(NOW - dt.timedelta(hours=1))
-        .next_update(NOW + dt.timedelta(days=1))
-    )
-    for serial in revoked:
-        builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder()
-            .serial_number(serial)
-            .revocation_date(NOW - dt.timedelta(hours=2))
-            .build()
-        )
-    return builder.sign(key, hashes.SHA256())
+CA_USAGE = x509make.key_usage(key_cert_sign=True, crl_sign=True)
+SIGNING_USAGE = x509make.key_usage(digital_signature=True, content_commitment=True)
 
 
 class Chain:
@@ -117,32 +40,21 @@ class Chain:
         root_path_length: int | None = None,
         inter_usage: x509.KeyUsage | None = CA_USAGE,
     ) -> None:
-        self.root_key, self.inter_key, self.leaf_key = _key(), _key(), _key()
-        self.root = _cert(
-            _name("Audit Root"),
-            _name("Audit Root"),
-            self.root_key,
-            self.root_key,
-            ca=True,
-            path_length=root_path_length,
-            usage=CA_USAGE,
+        self.root_key, self.inter_key, self.leaf_key = (x509make.key() for _ in range(3))
+        self.root = x509make.certificate(
+            "Audit Root", self.root_key, ca=True, path_length=root_path_length, usage=CA_USAGE
         )
-        self.inter = _cert(
-            _name("Audit Intermediate"),
-            self.root.subject,
+        self.inter = x509make.certificate(
+            "Audit Intermediate",
             self.inter_key,
+            self.root,
             self.root_key,
             ca=True,
             path_length=0,
             usage=inter_usage,
         )
-        self.leaf = _cert(
-            _name("Audit Leaf"),
-            self.inter.subject,
-            self.leaf_key,
-            self.inter_key,
-            ca=False,
-            usage=SIGNING_USAGE,
+        self.leaf = x509make.certificate(
+            "Audit Leaf", self.leaf_key, self.inter, self.inter_key, ca=False, usage=SIGNING_USAGE
         )
 
     def store(self) -> TrustStore:
@@ -159,8 +71,8 @@ def test_revoked_intermediate_voids_its_leaves() -> None:
     chain = Chain()
     checker = RevocationChecker(
         [
-            _crl(chain.root, chain.root_key, [chain.inter.serial_number]),
-            _crl(chain.inter, chain.inter_key),
+            x509make.crl(chain.root, chain.root_key, [chain.inter.serial_number]),
+            x509make.crl(chain.inter, chain.inter_key),
         ],
         use_network=False,
     )
@@ -175,8 +87,8 @@ def test_revoked_leaf_under_an_intermediate() -> None:
     chain = Chain()
     checker = RevocationChecker(
         [
-            _crl(chain.root, chain.root_key),
-            _crl(chain.inter, chain.inter_key, [chain.leaf.serial_number]),
+            x509make.crl(chain.root, chain.root_key),
+            x509make.crl(chain.inter, chain.inter_key, [chain.leaf.serial_number]),
         ],
         use_network=False,
     )
@@ -190,7 +102,8 @@ def test_revoked_leaf_under_an_intermediate() -> None:
 def test_whole_chain_good() -> None:
     chain = Chain()
     checker = RevocationChecker(
-        [_crl(chain.root, chain.root_key), _crl(chain.inter, chain.inter_key)], use_network=False
+        [x509make.crl(chain.root, chain.root_key), x509make.crl(chain.inter, chain.inter_key)],
+        use_network=False,
     )
     result = Verifier(CertificateValidator(chain.store(), revocation=checker)).verify(
         chain.signed()
@@ -202,7 +115,7 @@ def test_intermediate_not_checked_is_said() -> None:
     """Only the intermediate's CRL given; the intermediate names no source: the leaf is good,
     but the result must not claim the chain was checked."""
     chain = Chain()
-    checker = RevocationChecker([_crl(chain.inter, chain.inter_key)], use_network=False)
+    checker = RevocationChecker([x509make.crl(chain.inter, chain.inter_key)], use_network=False)
     check = CertificateValidator(chain.store(), revocation=checker).validate(
         chain.leaf, KeyPurpose.SIGNING
     )
@@ -212,14 +125,15 @@ def test_intermediate_not_checked_is_said() -> None:
 
 def test_stale_root_crl_makes_the_intermediate_unavailable() -> None:
     chain = Chain()
-    stale = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(chain.root.subject)
-        .last_update(NOW - dt.timedelta(days=10))
-        .next_update(NOW - dt.timedelta(days=3))
-        .sign(chain.root_key, hashes.SHA256())
+    stale = x509make.crl(
+        chain.root,
+        chain.root_key,
+        this_update=NOW - dt.timedelta(days=10),
+        next_update=NOW - dt.timedelta(days=3),
     )
-    checker = RevocationChecker([stale, _crl(chain.inter, chain.inter_key)], use_network=False)
+    checker = RevocationChecker(
+        [stale, x509make.crl(chain.inter, chain.inter_key)], use_network=False
+    )
     with pytest.raises(RevocationUnavailableError):
         CertificateValidator(chain.store(), revocation=checker).validate(
             chain.leaf, KeyPurpose.SIGNING
@@ -228,19 +142,7 @@ def test_stale_root_crl_makes_the_intermediate_unavailable() -> None:
 
 def test_trust_anchor_itself_is_not_asked_about(pki: DevPki) -> None:
     """The CA's own CRL listing the CA's serial does not matter: the anchor is trusted as given."""
-    crl = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(pki.ca.certificate.subject)
-        .last_update(NOW - dt.timedelta(hours=1))
-        .next_update(NOW + dt.timedelta(days=1))
-        .add_revoked_certificate(
-            x509.RevokedCertificateBuilder()
-            .serial_number(pki.ca.certificate.serial_number)
-            .revocation_date(NOW - dt.timedelta(hours=2))
-            .build()
-        )
-        .sign(pki.ca.key, hashes.SHA256())
-    )
+    crl = x509make.crl(pki.ca.certificate, pki.ca.key, [pki.ca.certificate.serial_number])
     check = CertificateValidator(pki.trust_store(), revocation=RevocationChecker([crl])).validate(
         pki.helsenorge.signing.certificate, KeyPurpose.SIGNING
     )
@@ -251,12 +153,12 @@ def test_trust_anchor_itself_is_not_asked_about(pki: DevPki) -> None:
 
 
 def test_dev_ca_path_length_zero_refuses_a_sub_ca(pki: DevPki) -> None:
-    sub_key, leaf_key = _key(), _key()
-    sub = _cert(
-        _name("Sub-CA"), pki.ca.certificate.subject, sub_key, pki.ca.key, ca=True, usage=CA_USAGE
+    sub_key, leaf_key = x509make.key(), x509make.key()
+    sub = x509make.certificate(
+        "Sub-CA", sub_key, pki.ca.certificate, pki.ca.key, ca=True, usage=CA_USAGE
     )
-    leaf = _cert(
-        _name("Leaf under sub-CA"), sub.subject, leaf_key, sub_key, ca=False, usage=SIGNING_USAGE
+    leaf = x509make.certificate(
+        "Leaf under sub-CA", leaf_key, sub, sub_key, ca=False, usage=SIGNING_USAGE
     )
     verifier = Verifier(CertificateValidator(TrustStore([pki.ca.certificate], [sub])))
     with pytest.raises(InvalidCertificateError) as info:
@@ -283,17 +185,12 @@ def test_root_path_length(root_path_length: int | None, ok: bool) -> None:
 
 def test_intermediate_path_length_zero_refuses_a_sub_ca() -> None:
     chain = Chain()  # the intermediate has pathLen=0
-    sub_key, leaf_key = _key(), _key()
-    sub = _cert(
-        _name("Audit Sub-CA"),
-        chain.inter.subject,
-        sub_key,
-        chain.inter_key,
-        ca=True,
-        usage=CA_USAGE,
+    sub_key, leaf_key = x509make.key(), x509make.key()
+    sub = x509make.certificate(
+        "Audit Sub-CA", sub_key, chain.inter, chain.inter_key, ca=True, usage=CA_USAGE
     )
-    leaf = _cert(
-        _name("Audit deep leaf"), sub.subject, leaf_key, sub_key, ca=False, usage=SIGNING_USAGE
+    leaf = x509make.certificate(
+        "Audit deep leaf", leaf_key, sub, sub_key, ca=False, usage=SIGNING_USAGE
     )
     store = TrustStore([chain.root], [chain.inter, sub])
     with pytest.raises(InvalidCertificateError) as info:
@@ -303,21 +200,14 @@ def test_intermediate_path_length_zero_refuses_a_sub_ca() -> None:
 
 def test_self_issued_rollover_certificate_does_not_count() -> None:
     """RFC 5280 §4.2.1.9: self-issued intermediates (key rollover) do not use up the length."""
-    old_key, new_key, leaf_key = _key(), _key(), _key()
-    root = _cert(
-        _name("Rollover Root"),
-        _name("Rollover Root"),
-        old_key,
-        old_key,
-        ca=True,
-        path_length=0,
-        usage=CA_USAGE,
+    old_key, new_key, leaf_key = (x509make.key() for _ in range(3))
+    root = x509make.certificate("Rollover Root", old_key, ca=True, path_length=0, usage=CA_USAGE)
+    new_with_old = x509make.certificate(
+        root.subject, new_key, root, old_key, ca=True, path_length=0, usage=CA_USAGE
     )
-    new_with_old = _cert(
-        root.subject, root.subject, new_key, old_key, ca=True, path_length=0, usage=CA_USAGE
-    )
-    leaf = _cert(
-        _name("Rollover leaf"), root.subject, leaf_key, new_key, ca=False, usage=SIGNING_USAGE
+    # Issued under the new key: the chain runs through the self-issued certificate.
+    leaf = x509make.certificate(
+        "Rollover leaf", leaf_key, new_with_old, new_key, ca=False, usage=SIGNING_USAGE
     )
     check = CertificateValidator(TrustStore([root], [new_with_old])).validate(
         leaf, KeyPurpose.SIGNING
@@ -329,7 +219,7 @@ def test_self_issued_rollover_certificate_does_not_count() -> None:
 
 
 def test_issuer_without_key_cert_sign_is_not_an_issuer() -> None:
-    chain = Chain(inter_usage=_usage(digital_signature=True, crl_sign=True))
+    chain = Chain(inter_usage=x509make.key_usage(digital_signature=True, crl_sign=True))
     verifier = Verifier(CertificateValidator(chain.store()))
     with pytest.raises(InvalidCertificateError) as info:
         verifier.verify(chain.signed())
@@ -344,15 +234,10 @@ def test_issuer_without_key_usage_is_allowed() -> None:
 
 
 def test_issuer_that_is_not_a_ca_is_not_an_issuer(pki: DevPki) -> None:
-    leaf_key = _key()
+    leaf_key = x509make.key()
     signer = pki.helsenorge.signing
-    leaf = _cert(
-        _name("issued by a leaf"),
-        signer.certificate.subject,
-        leaf_key,
-        signer.key,
-        ca=False,
-        usage=SIGNING_USAGE,
+    leaf = x509make.certificate(
+        "issued by a leaf", leaf_key, signer.certificate, signer.key, ca=False, usage=SIGNING_USAGE
     )
     with pytest.raises(InvalidCertificateError) as info:
         CertificateValidator(TrustStore([pki.ca.certificate], [signer.certificate])).validate(

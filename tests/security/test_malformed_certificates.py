@@ -44,6 +44,7 @@ from digidialog.security.certificates import check_key_usage, check_rsa_key, des
 from digidialog.security.devpki import DevPki
 from digidialog.security.keys import load_certificates
 
+from . import x509make
 from .conftest import MESSAGE, write
 
 # Same-length byte swaps inside the TBSCertificate (the certificate is re-signed afterwards), so
@@ -79,30 +80,22 @@ def _sha1(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest().upper()  # a thumbprint, not a MAC
 
 
+@pytest.fixture
+def no_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI as users run it: no traceback asked for, so a bug would show as "internal error"."""
+    monkeypatch.delenv("DIGIDIALOG_TRACEBACK", raising=False)
+
+
 @pytest.fixture(scope="module")
 def attacker() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     """A self-issued RSA-2048 key and certificate (CN=attacker, nonRepudiation and
     keyEncipherment, a subject key identifier): anyone can make one."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "attacker")])
-    now = dt.datetime.now(dt.UTC)
-    usage = x509.KeyUsage(
-        digital_signature=True, content_commitment=True, key_encipherment=True,
-        data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-        encipher_only=False, decipher_only=False,
-    )  # fmt: skip
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(usage, critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
+    key = x509make.key()
+    usage = x509make.key_usage(
+        digital_signature=True, content_commitment=True, key_encipherment=True
     )
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = x509make.certificate("attacker", key, usage=usage, extensions=[(ski, False)])
     return key, cert
 
 
@@ -205,15 +198,14 @@ def test_verify_refuses_it_before_the_signature_is_checked(
     assert info.value.reason == "unreadable-certificate"
 
 
+@pytest.mark.usefixtures("no_traceback")
 def test_cli_verify_exits_1_with_the_code(
     pki: DevPki,
     attacker_signed: bytes,
     bad_der: bytes,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("DIGIDIALOG_TRACEBACK", raising=False)
     document = write(tmp_path, "m.xml", _swap_certificate(attacker_signed, bad_der))
     assert main(["verify", str(document), "--trust", str(pki.ca.cert_path)]) == 1
     err = capsys.readouterr().err
@@ -264,6 +256,7 @@ def test_open_refuses_a_malformed_embedded_certificate(
     assert opener._certs == {}  # only certificates read in full are cached
 
 
+@pytest.mark.usefixtures("no_traceback")
 def test_cli_open_exits_1_with_the_code(
     pki: DevPki,
     attacker: tuple[rsa.RSAPrivateKey, x509.Certificate],
@@ -271,9 +264,7 @@ def test_cli_open_exits_1_with_the_code(
     bad_der: bytes,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("DIGIDIALOG_TRACEBACK", raising=False)
     inner = attacker_signed_data.replace(_der(attacker[1]), bad_der)
     sealed = write(tmp_path, "m.p7m", _envelope(inner, pki.gp_office.encryption.certificate))
     receiver = pki.gp_office.encryption
@@ -313,34 +304,32 @@ def test_open_refuses_a_malformed_certificate_from_the_resolver(
 # --- Certificates the caller gives ---------------------------------------------------------------
 
 
-def _refused_by_name(info: pytest.ExceptionInfo[InvalidCertificateError]) -> None:
+def _refused_by_name(call: Callable[[], object]) -> InvalidCertificateError:
+    """What ``call()`` raises: the certificate it cannot read refused, named by thumbprint."""
+    with pytest.raises(InvalidCertificateError) as info:
+        call()
     assert info.value.code == "transport:invalid-certificate"
     assert info.value.reason == "unreadable-certificate"
     assert info.value.thumbprint is not None
+    return info.value
 
 
 def test_signer_refuses_a_malformed_own_certificate(
     attacker: tuple[rsa.RSAPrivateKey, x509.Certificate], bad_cert: x509.Certificate
 ) -> None:
-    with pytest.raises(InvalidCertificateError) as info:
-        Signer(attacker[0], bad_cert)
-    _refused_by_name(info)
+    _refused_by_name(lambda: Signer(attacker[0], bad_cert))
 
 
 def test_sealer_refuses_a_malformed_own_certificate(
     attacker: tuple[rsa.RSAPrivateKey, x509.Certificate], bad_cert: x509.Certificate
 ) -> None:
-    with pytest.raises(InvalidCertificateError) as info:
-        Sealer(attacker[0], bad_cert)
-    _refused_by_name(info)
+    _refused_by_name(lambda: Sealer(attacker[0], bad_cert))
 
 
 def test_opener_refuses_a_malformed_own_certificate(
     pki: DevPki, attacker: tuple[rsa.RSAPrivateKey, x509.Certificate], bad_cert: x509.Certificate
 ) -> None:
-    with pytest.raises(InvalidCertificateError) as info:
-        Opener(attacker[0], bad_cert, CertificateValidator(pki.trust_store()))
-    _refused_by_name(info)
+    _refused_by_name(lambda: Opener(attacker[0], bad_cert, CertificateValidator(pki.trust_store())))
 
 
 @pytest.mark.parametrize("with_validator", [False, True])
@@ -350,9 +339,7 @@ def test_seal_refuses_a_malformed_recipient(
     sender = pki.helsenorge.signing
     validator = CertificateValidator(pki.trust_store()) if with_validator else None
     sealer = Sealer(sender.key, sender.certificate, validator=validator)
-    with pytest.raises(InvalidCertificateError) as info:
-        sealer.seal(MESSAGE, bad_cert)
-    _refused_by_name(info)
+    _refused_by_name(lambda: sealer.seal(MESSAGE, bad_cert))
 
 
 def test_a_malformed_pinned_certificate_is_a_usage_error(
@@ -409,27 +396,22 @@ def test_certificate_helpers_refuse_what_they_cannot_read(
     def loaded(name: str) -> x509.Certificate:
         return x509.load_der_x509_certificate(malformed(*attacker, name))
 
-    with pytest.raises(InvalidCertificateError) as info:
-        check_rsa_key(loaded("unknown-key-algorithm"))
-    _refused_by_name(info)
-    with pytest.raises(InvalidCertificateError) as info:
-        check_key_usage(loaded("duplicate-extension"), KeyPurpose.SIGNING)
-    _refused_by_name(info)
-    assert "2.5.29.15" in info.value.message
-    with pytest.raises(InvalidCertificateError) as info:
-        check_key_usage(loaded("unparsable-extension"), KeyPurpose.ENCRYPTION)
-    _refused_by_name(info)
+    _refused_by_name(lambda: check_rsa_key(loaded("unknown-key-algorithm")))
+    error = _refused_by_name(
+        lambda: check_key_usage(loaded("duplicate-extension"), KeyPurpose.SIGNING)
+    )
+    assert "2.5.29.15" in error.message
+    _refused_by_name(lambda: check_key_usage(loaded("unparsable-extension"), KeyPurpose.ENCRYPTION))
     assert describe(loaded("unparsable-subject")).startswith("(unreadable subject) [")
 
 
+@pytest.mark.usefixtures("no_traceback")
 def test_cli_seal_to_a_malformed_recipient_is_a_usage_error(
     pki: DevPki,
     attacker: tuple[rsa.RSAPrivateKey, x509.Certificate],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("DIGIDIALOG_TRACEBACK", raising=False)
     to = write(tmp_path, "to.der", malformed(*attacker, "duplicate-extension"))
     payload = write(tmp_path, "m.xml", MESSAGE)
     sender = pki.helsenorge.signing

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asn1crypto import ocsp as aocsp
@@ -16,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from digidialog.cli.main import main
 from digidialog.errors import UsageError
@@ -35,48 +36,24 @@ from digidialog.security import (
 from digidialog.security.devpki import Credential, DevPki
 from digidialog.security.revocation import OCSP_MAX_AGE
 
+from . import x509make
 from .conftest import MESSAGE
+from .x509make import NOW
 
-NOW = dt.datetime.now(dt.UTC)
 OCSP_URL = "http://ocsp.invalid/ocsp"
 CRL_URL = "http://crl.invalid/ca.crl"
-Builder = x509.CertificateRevocationListBuilder
-
-
-def _key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+POLICIES = pytest.mark.parametrize(
+    ("policy", "retryable"),
+    [(RevocationPolicy.FAIL_CLOSED, False), (RevocationPolicy.RETRY_LATER, True)],
+)
+"""Each policy, with whether it makes an unavailable answer retryable."""
 
 
 def _crl(
-    pki: DevPki,
-    revoked: Sequence[int] = (),
-    *,
-    extensions: Sequence[tuple[x509.ExtensionType, bool]] = (),
-    reason: x509.ReasonFlags | None = None,
-    this_update: dt.datetime = NOW - dt.timedelta(hours=1),
-    next_update: dt.datetime = NOW + dt.timedelta(days=1),
-    key: rsa.RSAPrivateKey | None = None,
-    issuer: x509.Name | None = None,
+    pki: DevPki, revoked: Sequence[int] = (), **options: Any
 ) -> x509.CertificateRevocationList:
-    """A CRL in the dev CA's name listing ``revoked`` (revoked two hours ago)."""
-    builder = (
-        Builder()
-        .issuer_name(issuer or pki.ca.certificate.subject)
-        .last_update(this_update)
-        .next_update(next_update)
-    )
-    for value, critical in extensions:
-        builder = builder.add_extension(value, critical=critical)
-    for serial in revoked:
-        entry = (
-            x509.RevokedCertificateBuilder()
-            .serial_number(serial)
-            .revocation_date(NOW - dt.timedelta(hours=2))
-        )
-        if reason is not None:
-            entry = entry.add_extension(x509.CRLReason(reason), critical=False)
-        builder = builder.add_revoked_certificate(entry.build())
-    return builder.sign(key or pki.ca.key, hashes.SHA256())
+    """A CRL in the dev CA's name listing ``revoked``, with `x509make.crl`'s ``options``."""
+    return x509make.crl(pki.ca.certificate, pki.ca.key, revoked, **options)
 
 
 def _idp(**fields: object) -> x509.IssuingDistributionPoint:
@@ -211,17 +188,8 @@ def test_partitioned_crl_answers_for_its_own_partition(pki: DevPki) -> None:
 
 
 def test_user_only_crl_does_not_answer_for_a_ca(pki: DevPki) -> None:
-    sub_key = _key()
-    sub = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "audit sub-CA")]))
-        .issuer_name(pki.ca.certificate.subject)
-        .public_key(sub_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(days=1))
-        .not_valid_after(NOW + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(pki.ca.key, hashes.SHA256())
+    sub = x509make.certificate(
+        "audit sub-CA", x509make.key(), pki.ca.certificate, pki.ca.key, ca=True
     )
     crl = _crl(pki, extensions=[(_idp(only_contains_user_certs=True), True)])
     with pytest.raises(RevocationUnavailableError) as info:
@@ -250,7 +218,6 @@ def test_remove_from_crl_entry_is_not_a_good_answer(pki: DevPki) -> None:
 def test_fetched_crls_every_distribution_point_is_read(pki: DevPki) -> None:
     """The first distribution point's (older, still current) CRL says nothing; the second lists
     the certificate."""
-    key = _key()
     first, second = "http://crl.invalid/a.crl", "http://crl.invalid/b.crl"
     cdp = x509.CRLDistributionPoints(
         [
@@ -258,16 +225,8 @@ def test_fetched_crls_every_distribution_point_is_read(pki: DevPki) -> None:
             for url in (first, second)
         ]
     )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "audit two CDPs")]))
-        .issuer_name(pki.ca.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(days=1))
-        .not_valid_after(NOW + dt.timedelta(days=30))
-        .add_extension(cdp, critical=False)
-        .sign(pki.ca.key, hashes.SHA256())
+    cert = x509make.certificate(
+        "audit two CDPs", x509make.key(), pki.ca.certificate, pki.ca.key, extensions=[(cdp, False)]
     )
     bodies = {
         first: _der(_crl(pki, this_update=NOW - dt.timedelta(days=1))),
@@ -288,10 +247,7 @@ def test_fetched_crls_every_distribution_point_is_read(pki: DevPki) -> None:
 # --- 2. pinned certificates, unknown issuers --------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("policy", "retryable"),
-    [(RevocationPolicy.FAIL_CLOSED, False), (RevocationPolicy.RETRY_LATER, True)],
-)
+@POLICIES
 def test_pinned_only_with_a_crl_is_never_silently_skipped(
     pki: DevPki, policy: RevocationPolicy, retryable: bool
 ) -> None:
@@ -374,20 +330,8 @@ def test_leaf_in_the_trust_store_is_still_checked_against_its_issuer(pki: DevPki
 
 
 def test_self_signed_anchor_is_trusted_as_given(pki: DevPki) -> None:
-    key = _key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "audit self-signed signer")])
     usage = pki.helsenorge.signing.certificate.extensions.get_extension_for_class(x509.KeyUsage)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(days=1))
-        .not_valid_after(NOW + dt.timedelta(days=30))
-        .add_extension(usage.value, critical=True)
-        .sign(key, hashes.SHA256())
-    )
+    cert = x509make.certificate("audit self-signed signer", x509make.key(), usage=usage.value)
     check = CertificateValidator(TrustStore([cert]), revocation=RevocationChecker()).validate(
         cert, KeyPurpose.SIGNING
     )
@@ -497,10 +441,7 @@ def _ocsp_cred(pki: DevPki, name: str, not_before: dt.datetime | None = None) ->
     return pki.issue(name, KeyPurpose.SIGNING, ocsp_url=OCSP_URL, not_before=not_before)
 
 
-@pytest.mark.parametrize(
-    ("policy", "retryable"),
-    [(RevocationPolicy.FAIL_CLOSED, False), (RevocationPolicy.RETRY_LATER, True)],
-)
+@POLICIES
 def test_ocsp_two_responses_for_the_certificate_is_unavailable(
     pki: DevPki, policy: RevocationPolicy, retryable: bool
 ) -> None:
@@ -549,42 +490,19 @@ def test_ocsp_answer_about_the_same_serial_from_another_issuer(pki: DevPki) -> N
     assert "another certificate" in str(info.value)
 
 
-def _other_ca(name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = _key()
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(days=1))
-        .not_valid_after(NOW + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
 def test_ocsp_cache_is_per_issuer(pki: DevPki) -> None:
     """Two CAs, one serial, one responder URL: the first CA's "good" is not the second's."""
     cred = _ocsp_cred(pki, "audit-ocsp-cache")
-    other_key, other_ca = _other_ca("audit other CA")
-    twin = (
-        x509.CertificateBuilder()
-        .subject_name(cred.certificate.subject)
-        .issuer_name(other_ca.subject)
-        .public_key(cred.certificate.public_key())
-        .serial_number(cred.certificate.serial_number)
-        .not_valid_before(NOW - dt.timedelta(days=1))
-        .not_valid_after(NOW + dt.timedelta(days=30))
-        .add_extension(
-            cred.certificate.extensions.get_extension_for_class(
-                x509.AuthorityInformationAccess
-            ).value,
-            critical=False,
-        )
-        .sign(other_key, hashes.SHA256())
+    other_key = x509make.key()
+    other_ca = x509make.certificate("audit other CA", other_key, ca=True)
+    aia = cred.certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
+    twin = x509make.certificate(
+        cred.certificate.subject,
+        cred.key,
+        other_ca,
+        other_key,
+        serial=cred.certificate.serial_number,
+        extensions=[(aia.value, False)],
     )
     answers = {
         pki.ca.certificate.subject: _ocsp(cred.certificate, pki.ca.certificate, pki.ca.key),
@@ -614,28 +532,27 @@ def test_ocsp_cache_is_per_issuer(pki: DevPki) -> None:
 
 def test_ocsp_without_next_update_is_only_good_briefly(pki: DevPki) -> None:
     cred = _ocsp_cred(pki, "audit-ocsp-replay", not_before=NOW - dt.timedelta(days=400))
-    old = _ocsp(
-        cred.certificate,
-        pki.ca.certificate,
-        pki.ca.key,
-        this_update=NOW - dt.timedelta(days=370),
-        next_update=None,
-    )
+
+    def answer(this_update: dt.datetime | None = None) -> bytes:
+        """An answer about ``cred`` from its CA, without nextUpdate."""
+        return _ocsp(
+            cred.certificate,
+            pki.ca.certificate,
+            pki.ca.key,
+            this_update=this_update,
+            next_update=None,
+        )
+
+    old = answer(NOW - dt.timedelta(days=370))
     with pytest.raises(RevocationUnavailableError) as info:
         _verifier(pki, RevocationChecker(fetch=_answering(old))).verify(_signed(cred))
     assert "no nextUpdate" in str(info.value)
-    fresh = _ocsp(cred.certificate, pki.ca.certificate, pki.ca.key, next_update=None)
+    fresh = answer()
     status = RevocationChecker(fetch=_answering(fresh)).check(
         cred.certificate, pki.ca.certificate, NOW
     )
     assert status.state is RevocationState.GOOD
-    half_hour = _ocsp(
-        cred.certificate,
-        pki.ca.certificate,
-        pki.ca.key,
-        this_update=NOW - dt.timedelta(minutes=30),
-        next_update=None,
-    )
+    half_hour = answer(NOW - dt.timedelta(minutes=30))
     assert dt.timedelta(minutes=30) > OCSP_MAX_AGE
     with pytest.raises(RevocationUnavailableError):
         RevocationChecker(fetch=_answering(half_hour)).check(
@@ -660,29 +577,24 @@ def test_ocsp_answer_without_next_update_is_cached_only_until_it_is_too_old(pki:
 def _responder(
     pki: DevPki,
     *,
-    not_before: dt.datetime = NOW - dt.timedelta(days=1),
-    not_after: dt.datetime = NOW + dt.timedelta(days=30),
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
     eku: bool = True,
 ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = _key()
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "audit responder")]))
-        .issuer_name(pki.ca.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
+    """A responder certificate from the dev CA, for OCSP signing (``eku``) or else for client
+    authentication."""
+    key = x509make.key()
+    purpose = ExtendedKeyUsageOID.OCSP_SIGNING if eku else ExtendedKeyUsageOID.CLIENT_AUTH
+    cert = x509make.certificate(
+        "audit responder",
+        key,
+        pki.ca.certificate,
+        pki.ca.key,
+        not_before=not_before,
+        not_after=not_after,
+        extensions=[(x509.ExtendedKeyUsage([purpose]), False)],
     )
-    if eku:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False
-        )
-    else:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-        )
-    return key, builder.sign(pki.ca.key, hashes.SHA256())
+    return key, cert
 
 
 @pytest.mark.parametrize(
@@ -787,10 +699,7 @@ MALFORMED: dict[str, tuple[bool, Callable[[DevPki, x509.Certificate], bytes]]] =
 
 
 @pytest.mark.parametrize("kind", sorted(MALFORMED))
-@pytest.mark.parametrize(
-    ("policy", "retryable"),
-    [(RevocationPolicy.FAIL_CLOSED, False), (RevocationPolicy.RETRY_LATER, True)],
-)
+@POLICIES
 def test_malformed_answers_become_unavailable(
     pki: DevPki, kind: str, policy: RevocationPolicy, retryable: bool
 ) -> None:

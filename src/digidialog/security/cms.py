@@ -13,7 +13,9 @@ signature verification — with a strict DER reader (`der`) for the structure an
 the primitives (asn1crypto only explains envelopes that failed to decrypt): one signer, algorithms
 from an allow-list, signed attributes required (content-type and message-digest checked), signer
 identifier matched to the certificate, certificate policy applied, and the signer checked against
-the expected sender. DES, 3DES and RC2 are refused on receipt.
+the expected sender. AES-128-CBC and AES-256-CBC are taken on receipt, with the content key in RSA
+PKCS#1 v1.5 for a recipient named by issuer and serial number or by subject key identifier;
+AES-192, DES, 3DES and RC2, RSA-OAEP and RSASSA-PSS are refused, each by name.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from collections.abc import Iterable
 from typing import Any, Final, NamedTuple
 
 from asn1crypto import cms as asn1_cms
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
@@ -69,6 +72,12 @@ CONTENT_TYPE: Final = "application/pkcs7-mime; smime-type=signed-and-enveloped-d
 """The AMQP ContentType of a signed-and-encrypted payload (HITS 1216 §2.1.5)."""
 
 _CIPHERS: Final = frozenset({"aes128_cbc", "aes256_cbc"})
+"""The content-encryption algorithms taken on receipt (asn1crypto's names): those `cryptography`
+decrypts. AES-256-CBC is what `Sealer` writes."""
+_CIPHER_HINT: Final = (
+    "the sender must encrypt with AES-256-CBC (AES-128-CBC is accepted too; AES-192-CBC, "
+    "AES-GCM, DES, 3DES and RC2 are refused)"
+)
 _SHA256, _SHA384, _SHA512 = (der.oid(f"2.16.840.1.101.3.4.2.{n}") for n in (1, 2, 3))
 _DIGESTS: Final[dict[bytes, hashes.HashAlgorithm]] = {
     _SHA256: hashes.SHA256(),
@@ -80,6 +89,7 @@ _HASHLIB: Final = {_SHA256: hashlib.sha256, _SHA384: hashlib.sha384, _SHA512: ha
 _PKCS1V15: Final = padding.PKCS1v15()
 # Signature algorithm OID -> the digest it is bound to (b"" for plain rsaEncryption).
 _RSA_ENCRYPTION: Final = der.oid("1.2.840.113549.1.1.1")
+_RSASSA_PSS: Final = der.oid("1.2.840.113549.1.1.10")
 _SIGNATURES: Final[dict[bytes, bytes]] = {
     _RSA_ENCRYPTION: b"",
     der.oid("1.2.840.113549.1.1.11"): _SHA256,
@@ -399,7 +409,21 @@ def _refused(message: str, cert: x509.Certificate | None = None) -> InvalidSigna
         message,
         reason="refused-algorithm",
         thumbprint=thumbprint(cert) if cert is not None else None,
-        hint="the profile signs with RSA and SHA-256 (SHA-384/512 accepted)",
+        hint="the profile signs with RSA PKCS#1 v1.5 and SHA-256 (SHA-384/512 accepted)",
+    )
+
+
+def _digest_name(name: object) -> str:
+    """asn1crypto's name of a digest (``sha256``) as it is written (``SHA-256``)."""
+    return str(name).upper().replace("SHA", "SHA-", 1) if str(name).startswith("sha") else str(name)
+
+
+def _pss_refused(digest: str | None, cert: x509.Certificate | None) -> InvalidSignatureError:
+    named = f" ({_digest_name(digest)})" if digest else ""
+    return _refused(
+        f"the signature is RSASSA-PSS{named}, which is refused; the profile signs with RSA "
+        "PKCS#1 v1.5 (sha256WithRSAEncryption or rsaEncryption)",
+        cert,
     )
 
 
@@ -444,14 +468,26 @@ class Opener:
         return OpenedMessage(content, check, at)
 
     def _decrypt(self, data: bytes) -> bytes:
-        # Fast path first: `cryptography` refuses anything but AES-CBC for us. Only when it fails
-        # is the envelope taken apart, to say precisely why.
+        # Fast path first: `cryptography` refuses anything but AES-128/256-CBC, RSA PKCS#1 v1.5
+        # and recipients by issuer and serial number for us. Only when it fails is the envelope
+        # taken apart, to say precisely why — or, when it names us in a way `cryptography` does
+        # not read, to hand it over again with our RecipientInfo alone.
         try:
             return pkcs7.pkcs7_decrypt_der(data, self.certificate, self._key, [])
         except (ValueError, UnsupportedAlgorithm) as exc:
-            raise self._why_not(data, exc) from exc
+            verdict = self._why_not(data, exc)
+            if isinstance(verdict, TransportSecurityError):
+                raise verdict from exc
+        try:
+            return pkcs7.pkcs7_decrypt_der(verdict, self.certificate, self._key, [])
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise self._undecryptable(exc) from exc
 
-    def _why_not(self, data: bytes, exc: Exception) -> TransportSecurityError:
+    def _why_not(self, data: bytes, exc: Exception) -> TransportSecurityError | bytes:
+        """Why ``data`` did not decrypt, as the refusal to raise; or, for an envelope that names
+        this receiver by subject key identifier or holds recipients `cryptography` cannot read
+        (it reads key-transport recipients by issuer and serial number only, and fails on any
+        other, ours or not), the envelope with our RecipientInfo alone, by issuer and serial."""
         try:
             der.Reader(data).whole()
         except der.DerError as der_exc:
@@ -470,16 +506,23 @@ class Opener:
             cipher = enveloped["encrypted_content_info"]["content_encryption_algorithm"][
                 "algorithm"
             ].native
-            recipients = [self._addressed_to_us(r) for r in enveloped["recipient_infos"]]
+            recipients = list(enveloped["recipient_infos"])
+            ours = next((r for r in recipients if self._addressed_to_us(r)), None)
+            unreadable = [  # by `cryptography`
+                r
+                for r in recipients
+                if r.name != "ktri" or r.chosen["rid"].name != "issuer_and_serial_number"
+            ]
+            key_refusal = None if ours is None else self._key_refusal(ours)
         except (ValueError, TypeError, KeyError, IndexError, OverflowError) as parse_exc:
             return _invalid_cms(f"the payload is not readable CMS (DER): {parse_exc}")
         if cipher not in _CIPHERS:
             return DecryptionFailedError(
                 f"the content is encrypted with {cipher}, which is refused",
                 reason="refused-cipher",
-                hint="the sender must encrypt with AES-256-CBC (DES, 3DES and RC2 are refused)",
+                hint=_CIPHER_HINT,
             )
-        if not any(recipients):
+        if ours is None:
             return InvalidCertificateError(
                 "the message is not encrypted for this receiver's certificate "
                 f"{describe(self.certificate)}",
@@ -488,6 +531,59 @@ class Opener:
                 hint="the sender used another (old or wrong) encryption certificate; it must "
                 "fetch ours from the address register and resend",
             )
+        if key_refusal is not None:
+            return key_refusal
+        if not unreadable:
+            return self._undecryptable(exc)
+        try:
+            return self._readdressed(info, ours)
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError) as parse_exc:
+            return _invalid_cms(f"the payload is not readable CMS (DER): {parse_exc}")
+
+    def _readdressed(self, info: Any, ours: Any) -> bytes:
+        """The EnvelopedData ``info`` with ``ours`` (a KeyTransRecipientInfo for us, checked to be
+        RSA PKCS#1 v1.5) as its only recipient, named by issuer and serial number, for
+        `cryptography` to decrypt: the content, its algorithm and the encrypted key are kept as
+        they are, so it decrypts as it would have (RFC 5652 §6.2.1: a receiver takes either
+        form of recipient identifier)."""
+        recipient = ours.chosen
+        recipient["version"] = "v0"
+        recipient["rid"] = asn1_cms.RecipientIdentifier(
+            name="issuer_and_serial_number",
+            value=asn1_cms.IssuerAndSerialNumber(
+                {
+                    "issuer": asn1_x509.Name.load(self._issuer_der),
+                    "serial_number": self.certificate.serial_number,
+                }
+            ),
+        )
+        enveloped = info["content"]
+        enveloped["recipient_infos"] = asn1_cms.RecipientInfos([ours])
+        if enveloped["originator_info"].native is None and (
+            enveloped["unprotected_attrs"].native is None
+        ):
+            enveloped["version"] = "v0"
+        return bytes(info.dump(force=True))
+
+    def _key_refusal(self, ours: Any) -> DecryptionFailedError | None:
+        """The refusal of our RecipientInfo's key transport, unless it is RSA PKCS#1 v1.5."""
+        algorithm = ours.chosen["key_encryption_algorithm"]
+        name = algorithm["algorithm"].native
+        if name == "rsaes_pkcs1v15":
+            return None
+        if name == "rsaes_oaep":
+            digest = algorithm["parameters"]["hash_algorithm"]["algorithm"].native
+            name = f"RSA-OAEP ({_digest_name(digest)})"
+        return DecryptionFailedError(
+            f"the content key is encrypted with {name}, which is refused; the profile uses RSA "
+            "PKCS#1 v1.5",
+            reason="refused-key-transport",
+            thumbprint=thumbprint(self.certificate),
+            hint="the sender must encrypt the content key with RSA PKCS#1 v1.5 (rsaEncryption, "
+            "as Helsenorge.Messaging does), not RSA-OAEP",
+        )
+
+    def _undecryptable(self, exc: Exception) -> DecryptionFailedError:
         return DecryptionFailedError(
             f"the message could not be decrypted: {exc}",
             reason="decryption-failed",
@@ -512,6 +608,9 @@ class Opener:
         try:
             parsed = _parse_signed_data(signed_der)
         except (ValueError, IndexError) as exc:  # DerError, or a field missing or one too many
+            pss = self._pss_signer(signed_der, expected_sender)
+            if pss is not None:
+                raise pss from exc
             why = str(exc) if isinstance(exc, der.DerError) else "a field is missing or extra"
             raise _invalid_cms(f"the signed content is not CMS SignedData in DER: {why}") from exc
         signer = self._find_signer(parsed, expected_sender)
@@ -520,6 +619,8 @@ class Opener:
             raise _refused("the digest algorithm is not SHA-256/384/512", signer)
         allowed = _SIGNATURES.get(parsed.signature_oid)
         if allowed is None or (allowed and allowed != parsed.digest_oid):
+            if parsed.signature_oid == _RSASSA_PSS:  # without its parameters
+                raise _pss_refused(None, signer)
             raise _refused("the signature algorithm is not RSA with SHA-256/384/512", signer)
         if parsed.signed_attrs is None:
             raise InvalidSignatureError(
@@ -554,6 +655,43 @@ class Opener:
                 hint="the message was altered or signed with another key; ask for a resend",
             ) from None
         return parsed.content, signer
+
+    def _pss_signer(
+        self, signed_der: bytes, expected_sender: str | None
+    ) -> TransportSecurityError | None:
+        """The refusal of a SignedData `_parse_signed_data` refused, when its one signer signed
+        with RSASSA-PSS (whose parameters the reader does not take): read with asn1crypto (on
+        this failure path only), the signer looked for as on the ordinary path — its refusals
+        first, as there — then refused as an algorithm. None for anything else."""
+        try:
+            info = asn1_cms.ContentInfo.load(signed_der, strict=True)
+            if info["content_type"].native != "signed_data":
+                return None
+            signed = info["content"]
+            (signer_info,) = signed["signer_infos"]
+            algorithm = signer_info["signature_algorithm"]
+            if algorithm["algorithm"].dotted != "1.2.840.113549.1.1.10":
+                return None
+            digest = algorithm["parameters"]["hash_algorithm"]["algorithm"].native
+            sid = signer_info["sid"]
+            issuer = serial = ski = None
+            if sid.name == "issuer_and_serial_number":
+                issuer, serial = sid.chosen["issuer"].dump(), sid.chosen["serial_number"].native
+            else:
+                ski = sid.chosen.native
+            certificates = [
+                c.chosen.dump() for c in signed["certificates"] if c.name == "certificate"
+            ]
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+            return None
+        named = _SignedData(
+            b"", certificates, issuer, serial, ski, b"", _RSASSA_PSS, None, None, None, b""
+        )
+        try:
+            signer = self._find_signer(named, expected_sender)
+        except TransportSecurityError as exc:
+            return exc
+        return _pss_refused(digest, signer)
 
     def _find_signer(self, parsed: _SignedData, expected_sender: str | None) -> x509.Certificate:
         # The candidates in order: the certificates in the message (all read first, so an

@@ -38,7 +38,7 @@ def _reserve(parties: Parties) -> tuple[OutboxItem, OutboxItem]:
     parties.portal.send(booking.reserve(CITIZEN, GP, slot, accepts_other_practitioner=False))
     parties.portal.flush()
     apprec, reply = parties.office.store.outbox("pending")
-    assert apprec.envelope.subject == "AppRec"
+    assert apprec.envelope.subject == "APPREC"  # code list 8279
     assert reply.sms is not None
     return apprec, reply
 

@@ -10,7 +10,7 @@ import pytest
 
 from digidialog.pipeline import MessageStore, Queued, RetryPolicy, StoredMessage, StoreError
 from digidialog.services import SmsNotice
-from digidialog.transport import CMS_CONTENT_TYPE, Envelope
+from digidialog.transport import CMS_CONTENT_TYPE, Envelope, Refusal
 
 
 def envelope(
@@ -265,7 +265,7 @@ def test_a_store_from_before_sms_states_does_not_text_again(tmp_path: Path) -> N
     assert (waiting.state, waiting.sms_sent) == ("pending", False)  # still owes its SMS
     assert reopened.mark_sent(waiting.id)
     assert [i.envelope.message_id for i in reopened.owed_sms(now=100.0)] == ["not-sent-yet"]
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_a_message_given_up_on_owes_no_sms(tmp_path: Path) -> None:
@@ -277,3 +277,60 @@ def test_a_message_given_up_on_owes_no_sms(tmp_path: Path) -> None:
     store.fail_outbox(item.id, "receiver refused it for good")
     assert store.owed_sms(now=100.0) == []
     assert store.claim_sms(item.id) is False
+
+
+def test_refused_envelopes_are_kept_once_with_why(tmp_path: Path) -> None:
+    store = MessageStore(tmp_path / "s.db")
+    bad = Refusal(
+        "transport:invalid-signature",
+        "Digital signature could not be verified",
+        "invalid",
+        {"thumbprint": "AB12"},
+    )
+    first = envelope("r-1")
+    assert store.add_refused(first, bad, now=10.0) is True
+    assert store.add_refused(first, bad, now=20.0) is False  # the carrier delivered it again
+    changed = envelope("r-1", payload=b"\x30\x80other")  # same id, other bytes: another envelope
+    expired = Refusal("transport:expired-certificate", "expired", "expired")
+    assert store.add_refused(changed, expired, now=30.0) is True
+    store.close()
+
+    again = MessageStore(tmp_path / "s.db")
+    kept, other = again.refused()
+    assert (kept.envelope, kept.refusal, kept.code) == (first, bad, "transport:invalid-signature")
+    assert (kept.refused_at, kept.last_refused_at, kept.deliveries) == (10.0, 20.0, 2)
+    assert (other.envelope, other.refusal, other.deliveries) == (changed, expired, 1)
+    assert [r.id for r in again.refused(limit=1)] == [kept.id]
+    # Refused envelopes are no received messages: nothing to handle, deduplicate or answer.
+    assert again.due_received(now=100.0) == []
+    assert again.outbox() == []
+
+
+def test_a_store_from_version_2_keeps_refused_envelopes_and_receivers(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = MessageStore(path)
+    store.add_received(sender="1", msg_id="before", msg_type="T", envelope=envelope(),
+                       signed_xml=b"<x/>", now=0.0)  # fmt: skip
+    store.close()
+    old = sqlite3.connect(path, isolation_level=None)  # as version 2 wrote it
+    old.execute("DROP TABLE refused")
+    old.execute("ALTER TABLE received DROP COLUMN receiver")
+    old.execute("PRAGMA user_version=2")
+    old.close()
+
+    reopened = MessageStore(path)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+    before = reopened.received("1", "before")
+    assert before is not None
+    assert before.receiver is None  # unknown: the pipeline takes its own HER-id for it
+    after = reopened.add_received(
+        sender="1", msg_id="after", msg_type="T", envelope=envelope(receiver="8140002"),
+        signed_xml=b"<x/>",
+    )  # fmt: skip
+    assert after is not None
+    assert after.receiver == "8140002"
+    assert reopened.add_refused(envelope("r-1"), Refusal("abuse:spoofing-attack", "spoofed"))
+    reopened.close()
+    twice = MessageStore(path)  # opening again changes nothing
+    assert [r.envelope.message_id for r in twice.refused()] == ["r-1"]
+    assert [m.msg_id for m in twice.received_in(["stored"])] == ["before", "after"]

@@ -110,7 +110,7 @@ def test_an_apprec_given_up_by_the_transport_owes_no_notice(parties: Parties) ->
     parties.portal.flush()
     result = parties.office.run_once()
     apprec, answer = parties.office.store.outbox("failed")
-    assert apprec.envelope.subject == "AppRec"
+    assert apprec.envelope.subject == "APPREC"  # code list 8279
     assert result.flushed.failed == [apprec.envelope.message_id, answer.envelope.message_id]
     assert [n.msg_id for n in result.told.told] == [answer.envelope.message_id]
     assert [n.msg_id for n in parties.journal.undelivered_notices()] == [
@@ -173,8 +173,9 @@ def test_a_store_from_before_notices_owes_them_for_what_never_arrived(tmp_path: 
     path = tmp_path / "s.db"
     store = MessageStore(path)
     contact = "DIALOG_INNBYGGER_EKONTAKT"
+    # AppRecs owe no notice, by either spelling of their subject (AppRec before, 8279's APPREC).
     rows = (("m-rejected", contact), ("m-failed", contact), ("a-failed", "AppRec"),
-            ("m-sent", contact))  # fmt: skip
+            ("a-failed-8279", "APPREC"), ("m-sent", contact))  # fmt: skip
     for receiver, (message_id, subject) in enumerate(rows, 2):
         envelope = Envelope(b"x", "1", str(receiver), "application/xml", message_id, subject)
         store.enqueue(Queued(envelope, b"<x/>"), now=0.0)
@@ -184,6 +185,7 @@ def test_a_store_from_before_notices_owes_them_for_what_never_arrived(tmp_path: 
     store.note_receipt_errors("m-rejected", "AppRec a: E31", ("E31",), rejected=True)
     store.fail_outbox(items["m-failed"].id, "refused")
     store.fail_outbox(items["a-failed"].id, "refused")
+    store.fail_outbox(items["a-failed-8279"].id, "refused")
     store.close()
     old = sqlite3.connect(path, isolation_level=None)  # as version 1 wrote it
     old.execute("DROP INDEX outbox_notice")
@@ -195,7 +197,7 @@ def test_a_store_from_before_notices_owes_them_for_what_never_arrived(tmp_path: 
     reopened = MessageStore(path)
     owed = [i.envelope.message_id for i in reopened.owed_notices()]
     assert owed == ["m-rejected", "m-failed"]
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
     reopened.close()
     assert [i.envelope.message_id for i in MessageStore(path).owed_notices()] == owed  # once
 

@@ -20,7 +20,9 @@ from digidialog.transport import (
     InProcessTransport,
     LoopbackServer,
     MockTransport,
+    Refusal,
     TransportError,
+    refusal_of,
     write_atomic,
 )
 
@@ -304,3 +306,90 @@ def test_folder_payload_over_the_cap_is_moved_aside_unread(tmp_path: Path) -> No
     assert got == [small]
     reason = (folder / "error" / f"{big.message_id}.reason.txt").read_text()
     assert "over the limit of 1024 bytes" in reason
+
+
+REFUSAL = Refusal(
+    "transport:invalid-signature",
+    "Digital signature could not be verified",
+    "invalid",
+    {"thumbprint": "AB12"},
+)
+
+
+def refusing(_: Envelope) -> object:
+    """A handler that keeps the envelope but refuses it for good (as the pipeline's `Outcome`
+    does, through its ``refusal``)."""
+
+    class Result:
+        refusal = REFUSAL
+
+    return Result()
+
+
+def test_refusal_report_round_trips_and_is_found_on_a_result() -> None:
+    report = json.loads(REFUSAL.to_json("m-1"))
+    assert report == {
+        "originalMessageId": "m-1",
+        "errorCondition": "transport:invalid-signature",
+        "errorDescription": "Digital signature could not be verified",
+        "errorConditionData": {"thumbprint": "AB12"},
+        "reason": "invalid",
+    }
+    assert Refusal.from_json(REFUSAL.to_json("m-1")) == REFUSAL
+    assert Refusal.from_json(b"not json") is None
+    assert Refusal.from_json(b'{"error": "x"}') is None
+    assert Refusal.from_json(b"[1]") is None
+    assert refusal_of(refusing(envelope())) == REFUSAL
+    assert refusal_of(REFUSAL) == REFUSAL
+    assert refusal_of(None) is None
+    assert refusal_of(object()) is None
+
+
+def test_mock_transport_raises_a_refusal_as_final_with_its_code() -> None:
+    with pytest.raises(TransportError, match="invalid-signature") as info:
+        MockTransport(refusing).send(envelope())
+    assert not info.value.retryable
+    assert info.value.code == "transport:invalid-signature"
+
+
+def test_http_refusal_is_422_and_final_with_its_code() -> None:
+    import requests
+
+    env = envelope()
+    with LoopbackServer(refusing) as server:
+        with HttpTransport(server.url) as transport, pytest.raises(TransportError) as info:
+            transport.send(env)
+        response = requests.post(
+            server.url,
+            data=env.payload,
+            headers={"X-Digidialog-From": env.sender, "X-Digidialog-To": env.receiver,
+                     "X-Digidialog-Message-Id": env.message_id,
+                     "Content-Type": env.content_type},
+            timeout=5,
+        )  # fmt: skip
+    assert not info.value.retryable
+    assert info.value.code == "transport:invalid-signature"
+    assert "refused envelope" in str(info.value)
+    assert "transport:invalid-signature: Digital signature could not be verified" in str(info.value)
+    assert response.status_code == 422
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert Refusal.from_json(response.content) == REFUSAL
+    assert response.json()["originalMessageId"] == env.message_id
+
+
+def test_folder_refused_envelope_goes_to_error_folder_with_the_code(tmp_path: Path) -> None:
+    env = envelope()
+    FolderTransport(tmp_path).send(env)
+    inbox = FolderInbox(tmp_path, env.receiver)
+    assert inbox.poll(refusing) == 1  # taken (the handler kept it), not deleted
+    assert inbox.pending() == []
+    errors = tmp_path / env.receiver / "error"
+    assert (errors / f"{env.message_id}.bin").read_bytes() == env.payload
+    assert json.loads((errors / f"{env.message_id}.json").read_text())["message_id"] == (
+        env.message_id
+    )
+    reason = (errors / f"{env.message_id}.reason.txt").read_text()
+    assert reason == (
+        "refused transport:invalid-signature (invalid): Digital signature could not be verified"
+    )
+    assert inbox.poll(refusing) == 0

@@ -33,6 +33,7 @@ from digidialog.pipeline.store import (
     MessageStore,
     OutboxItem,
     Queued,
+    RefusedEnvelope,
     StoredMessage,
     StoreError,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "Packed",
     "PortalEndpoint",
     "Queued",
+    "RefusedEnvelope",
     "Restored",
     "RetryPolicy",
     "RunResult",

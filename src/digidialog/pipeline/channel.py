@@ -30,8 +30,16 @@ from digidialog.transport import CMS_CONTENT_TYPE, XML_CONTENT_TYPE, Envelope
 from digidialog.xml.parser import parse_bytes
 
 _MSGHEAD_TAG = etree.QName("http://www.kith.no/xmlstds/msghead/2006-05-24", "MsgHead").text
-APPREC_SUBJECT = "AppRec"
-"""The envelope subject of an AppRec (a MsgHead's is its MsgInfo/Type)."""
+APPREC_SUBJECT = "APPREC"
+"""The envelope subject of an AppRec: its code in 8279 «Meldingens funksjon» (HITS 1216 §2.1.2; a
+MsgHead's is its MsgInfo/Type). Before, digidialog wrote ``AppRec``: see `is_apprec_subject`."""
+
+
+def is_apprec_subject(subject: str) -> bool:
+    """Whether an envelope ``subject`` names an AppRec: ``APPREC``, or ``AppRec`` as older
+    digidialog versions wrote it (outbox entries kept from then). Only for what this party sent:
+    what a received envelope is, is read from its content, never from its subject."""
+    return subject.upper() == APPREC_SUBJECT
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,13 @@
 Receiving, in order: open the CMS and verify the XML-DSig (the signer must be the envelope's
 sender HER-id) → validate (schema, then business rules) → parse → deduplicate and store by the
 signed sender HER-id + MsgId (committed before any AppRec OK exists) → the party's own handling.
-A security failure gets no AppRec: its transport error code is the outcome (HITS 1216). Content
-that is not XML gets AppRec T01, a schema-invalid message T02.
+A security failure gets no AppRec: its transport error code is the outcome (HITS 1216), and the
+envelope is kept in the store's ``refused`` table before the carrier is answered; the outcome
+carries a `Refusal`, so the carrier tells the sender where it can. One that may pass later (the
+revocation status unavailable under `RevocationPolicy.RETRY_LATER`) is not taken: the error
+propagates and the carrier keeps the envelope. Content that is not XML gets AppRec T01, a
+schema-invalid message T02. A MsgId receipted before, now from another sender, is a duplicate
+(HITS 1216 §2.2.4): kept as ``duplicate``, without a second AppRec.
 
 Sending: every message is packed (signed, sealed) and put in the durable outbox in the same
 transaction as the state change that produced it; `flush()` hands due envelopes to the transport,
@@ -28,7 +33,7 @@ from typing import ClassVar
 from digidialog.codes import AppRecFeil
 from digidialog.errors import ParseError, ServiceError
 from digidialog.model import AppRec, Message, MsgHead
-from digidialog.pipeline.channel import APPREC_SUBJECT, Packed, SecureChannel, Unpacked
+from digidialog.pipeline.channel import Packed, SecureChannel, Unpacked, is_apprec_subject
 from digidialog.pipeline.retry import RetryPolicy
 from digidialog.pipeline.store import MessageStore, OutboxItem, Queued, StoredMessage, StoreError
 from digidialog.security import TransportSecurityError
@@ -40,7 +45,7 @@ from digidialog.services import (
     SmsNotice,
     TransportInfo,
 )
-from digidialog.transport import BaseTransport, Envelope, TransportError
+from digidialog.transport import BaseTransport, Envelope, Refusal, TransportError
 from digidialog.validation import XSD_RULE, Issue, validate_tree
 from digidialog.xml.parser import parse_bytes
 
@@ -55,11 +60,13 @@ class Status(StrEnum):
     PENDING = "pending"
     """Stored and receipted OK; the journal is unavailable, delivery is retried."""
     DUPLICATE = "duplicate"
-    """The same sender sent this MsgId before; nothing new was done."""
+    """The same sender sent this MsgId before, or another sender did and it has its AppRec (code
+    SV020: kept as ``duplicate``); nothing new was done."""
     REJECTED = "rejected"
     """Answered with an AppRec carrying errors (T01, T02, E10 …)."""
     REFUSED = "refused"
-    """A transport security error: no AppRec; `code` is the transport error code."""
+    """A transport security error: no AppRec; `code` is the transport error code. The envelope
+    is kept (`MessageStore.refused`) and `Outcome.refusal` tells the carrier."""
     RECEIPT = "receipt"
     """An AppRec for something we sent, matched to it (and kept in the store)."""
     FAILED = "failed"
@@ -77,12 +84,15 @@ class Outcome:
     msg_id: str | None = None
     msg_type: str | None = None
     code: str | None = None
-    """Transport error code (REFUSED) or the AppRec's 8221 codes, comma-separated (REJECTED)."""
+    """Transport error code (REFUSED), the AppRec's 8221 codes, comma-separated (REJECTED), or
+    SV020 (DUPLICATE: the MsgId has its AppRec already, from another sender's message)."""
     detail: str = ""
     apprec: AppRec | None = None
     """The AppRec we answered with, if any."""
     replies: tuple[MsgHead, ...] = ()
     """Replies queued at once (free slots, a reservation's answer, refusals)."""
+    refusal: Refusal | None = None
+    """For REFUSED: what the carrier tells the sender (`digidialog.transport.refusal_of`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +195,13 @@ class Endpoint(ABC):
     def receive(self, envelope: Envelope) -> Outcome:
         """Take one envelope from the transport (this is the transport's `Handler`).
 
-        Returns once the envelope is stored or answered for good. A `StoreError` propagates, so
-        the carrier keeps the envelope and the sender is not told anything. Safe to call from a
-        threaded server: messages are handled one at a time; `flush` runs without that lock.
+        Returns once the envelope is stored or answered for good; one refused for a transport
+        security reason is kept in the store's ``refused`` table first (the outcome's `refusal`
+        tells the carrier). A `StoreError` propagates, so the carrier keeps the envelope and the
+        sender is not told anything; so does a `TransportSecurityError` that is ``retryable``
+        (the revocation status unavailable under `RevocationPolicy.RETRY_LATER`: HITS 1216
+        §2.1.4 keeps the message and checks again later). Safe to call from a threaded server:
+        messages are handled one at a time; `flush` runs without that lock.
         """
         with self._lock:  # the services are not thread-safe; one message at a time
             return self._receive(envelope)
@@ -221,15 +235,17 @@ class Endpoint(ABC):
                 Status.DUPLICATE, envelope.message_id, message.msg_id, message.msg_type,
                 detail=f"MsgId {message.msg_id} from HER-id {envelope.sender} was received before",
             )  # fmt: skip
-        return self._on_message(row, message, read.rule_issues)
+        return self._handle(row, message, read.rule_issues)
 
     def _read(self, envelope: Envelope) -> _Read | Outcome:
         try:
             unpacked = self.channel.unpack(envelope)
         except TransportSecurityError as exc:
-            log.warning("refused %s from %s: %s %s", envelope.message_id, envelope.sender,
-                        exc.code, exc)  # fmt: skip
-            return Outcome(Status.REFUSED, envelope.message_id, code=exc.code, detail=str(exc))
+            if exc.retryable:  # HITS 1216 §2.1.4: keep the message, check again later
+                log.warning("%s from %s not taken, to be delivered again: %s %s",
+                            envelope.message_id, envelope.sender, exc.code, exc)  # fmt: skip
+                raise
+            return self._refuse(envelope, exc)
         except ParseError as exc:
             return self._unreadable(envelope, ReceiptError(AppRecFeil.T01, _short(exc.message)))
         report = validate_tree(unpacked.tree, source=envelope.message_id)
@@ -244,6 +260,21 @@ class Endpoint(ABC):
             return self._unreadable(envelope, ReceiptError(AppRecFeil.T02, _short(str(exc))))
         rules = tuple(i for i in report.errors if i.rule != XSD_RULE)
         return _Read(unpacked, message, rules)
+
+    def _refuse(self, envelope: Envelope, exc: TransportSecurityError) -> Outcome:
+        """A transport security error: no AppRec (HITS 1216 §2.2.3 reports it on the sender's
+        AMQP error queue, which this pipeline has not). The envelope is kept with why in the
+        store before the carrier is answered, so nothing is lost; the outcome's `refusal` lets
+        the carrier tell the sender, and a person finds it in `MessageStore.refused`."""
+        refusal = Refusal(exc.code, str(exc), exc.reason, exc.condition_data)
+        if self.store.add_refused(envelope, refusal, now=self.clock()):
+            log.warning("refused %s from %s, kept for a person: %s %s", envelope.message_id,
+                        envelope.sender, exc.code, exc)  # fmt: skip
+        else:
+            log.info("refused %s from %s again (kept before): %s", envelope.message_id,
+                     envelope.sender, exc.code)  # fmt: skip
+        return Outcome(Status.REFUSED, envelope.message_id, code=exc.code, detail=str(exc),
+                       refusal=refusal)  # fmt: skip
 
     def _unreadable(self, envelope: Envelope, error: ReceiptError) -> Outcome:
         """Answer what cannot be read from what the transport knows (T01/T02)."""
@@ -298,12 +329,47 @@ class Endpoint(ABC):
     ) -> Outcome:
         """Handle a verified, stored, not yet seen MsgHead."""
 
+    def _handle(
+        self, row: StoredMessage, message: MsgHead, rule_issues: Sequence[Issue]
+    ) -> Outcome:
+        """`_on_message`, but a MsgId that already has its AppRec (the receipts refuse a second
+        one, SV020, before anything is handled) settles the row as a duplicate."""
+        try:
+            return self._on_message(row, message, rule_issues)
+        except ServiceError as exc:
+            if exc.rule != "SV020":
+                raise
+            return self._commit(row, self._duplicate_msg_id(row, str(exc)))
+
+    def _duplicate_msg_id(self, row: StoredMessage, why: str) -> Settlement:
+        """A stored message whose MsgId was receipted before: another sender's message with that
+        MsgId (or an unreadable envelope of that id) got its AppRec. HITS 1216 §2.2.4 takes a
+        message with the MsgId of one received before for a duplicate: it is dropped, and the
+        MsgId gets its AppRec once. A second AppRec (even a negative one, E10) is not sent: an
+        AppRec answers a MsgId (HITS 1217 §2.13) and is final (HIS 80415), so it would contradict
+        the one issued. Kept as ``duplicate`` with why, for a person: a sender reusing another's
+        MsgId is worth a look."""
+        others = sorted({r.sender for r in self.store.received_with_msg_id(row.msg_id)}
+                        - {row.sender})  # fmt: skip
+        before = f" (received before from HER-id {', '.join(others)})" if others else ""
+        detail = (
+            f"MsgId {row.msg_id} from HER-id {row.sender} was receipted before{before}: a"
+            f" duplicate MsgId, dropped without a second AppRec (HITS 1216 §2.2.4); {why}"
+        )
+        log.warning("message %s", detail)
+        outcome = Outcome(Status.DUPLICATE, row.msg_id, row.msg_id, row.msg_type, code="SV020",
+                          detail=detail)  # fmt: skip
+        return Settlement("duplicate", outcome, error=detail)
+
     def _transport_info(self, row: StoredMessage) -> TransportInfo:
+        """What the transport said of a stored message: its signed sender and the HER-id its
+        envelope was addressed to (HITS 1216 §2.2.3: a toHerId that is not the MsgHead's
+        receiver gets E10); a row kept before the store had that was addressed to this party."""
         return TransportInfo(
             message_id=row.msg_id,
             msg_type=row.msg_type,
             from_her_id=row.sender,
-            to_her_id=self.channel.her_id,
+            to_her_id=row.receiver or self.channel.her_id,
             sent=datetime.fromtimestamp(self.clock(), UTC),
         )
 
@@ -369,10 +435,15 @@ class Endpoint(ABC):
         message = MsgHead.from_tree(tree, source=row.msg_id)
         if row.state == "stored":
             issued = self.receipts.issued(row.msg_id)
+            if issued is not None and any(
+                r.id < row.id and r.sender != row.sender
+                for r in self.store.received_with_msg_id(row.msg_id)
+            ):  # the AppRec is an earlier message's, from another sender: this one is a repeat
+                return self._commit(row, self._duplicate_msg_id(row, f"AppRec {issued.id}"))
             if issued is not None:  # receipted, then the handling raised: keep it for a person
                 return self._commit(row, self._lost(row, issued))
             # kept but never handled (a crash in between, or a failure before the AppRec)
-            return self._on_message(row, message, validate_tree(tree).errors)
+            return self._handle(row, message, validate_tree(tree).errors)
         return self._resume(row, message)
 
     def _resume(self, row: StoredMessage, message: MsgHead) -> Outcome:
@@ -447,7 +518,7 @@ class Endpoint(ABC):
                 result.deferred.append(message_id)
                 log.info("send of %s deferred %.0fs: %s", message_id, wait, exc)
             else:
-                notice = self.owes_notices and item.envelope.subject != APPREC_SUBJECT
+                notice = self.owes_notices and not is_apprec_subject(item.envelope.subject)
                 self.store.fail_outbox(item.id, str(exc), notice=notice)
                 result.failed.append(message_id)
                 log.error("send of %s failed for good: %s", message_id, exc)

@@ -143,8 +143,8 @@ class OfficePipeline(Endpoint):
         AppRecs expected and received for what was sent. Run once, on start, before any message.
         """
         with self._lock:
-            received = [_message(row.signed_xml, row.msg_id)
-                        for row in self.store.received_in((*_THREADED, "receipt"))]  # fmt: skip
+            rows = self.store.received_in((*_THREADED, "receipt"))
+            received = [_message(row.signed_xml, row.msg_id) for row in rows]
             sent = [_message(item.xml, item.envelope.message_id) for item in self.store.outbox()]
             context = self.office.context
             threaded = [m for m in received + sent if isinstance(m, MsgHead)
@@ -156,7 +156,12 @@ class OfficePipeline(Endpoint):
             context.receipts.restore(
                 issued=[m for m in sent if isinstance(m, AppRec)],
                 sent=[m for m in sent if isinstance(m, MsgHead)],
-                received=[m for m in received if isinstance(m, AppRec)],
+                # with the party each came from: one another party sent is not taken back (SV025)
+                received_from=[
+                    (row.sender, m)
+                    for row, m in zip(rows, received, strict=True)
+                    if isinstance(m, AppRec)
+                ],
             )
             rebuilt = len(list(context.store)) - before
             return Restored(rebuilt, len(context.receipts.awaiting()), left_out)
@@ -166,7 +171,9 @@ class OfficePipeline(Endpoint):
     def _on_apprec(self, envelope: Envelope, apprec: AppRec) -> Outcome:
         original = apprec.original_msg_id.id
         try:
-            matched = self.office.receive_receipt(apprec)
+            # The envelope's sender is the CMS signer (`SecureChannel.unpack`): only the party
+            # the message was sent to may receipt it (SV025); a refused AppRec changes nothing.
+            matched = self.office.receive_receipt(apprec, from_her_id=envelope.sender)
         except ServiceError as exc:
             log.warning("AppRec %s from %s ignored: %s", apprec.id, envelope.sender, exc)
             return Outcome(Status.IGNORED, envelope.message_id, apprec.id, "AppRec",

@@ -81,7 +81,24 @@ class PortalEndpoint(Endpoint):
         return packed
 
     def _on_apprec(self, envelope: Envelope, apprec: AppRec) -> Outcome:
+        from digidialog.errors import ServiceError
+        from digidialog.pipeline.channel import APPREC_SUBJECT
+        from digidialog.services.receipts import require_receipt_from
+
         original = apprec.original_msg_id.id
+        # Only the party a message went to may receipt it (SV025): the receiver of its outbox
+        # entry, else (an envelope handed over outside the outbox) the office this portal talks
+        # to. The envelope's sender is the CMS signer (`SecureChannel.unpack`).
+        sent = [item.envelope for item in self.store.outbox()
+                if item.envelope.message_id == original
+                and item.envelope.subject != APPREC_SUBJECT]  # fmt: skip
+        expected = sent[0].receiver if sent else self.services.context.office.her_id
+        try:
+            require_receipt_from(apprec, expected, envelope.sender)
+        except ServiceError as exc:
+            log.warning("AppRec %s from %s ignored: %s", apprec.id, envelope.sender, exc)
+            return Outcome(Status.IGNORED, envelope.message_id, apprec.id, "AppRec",
+                           detail=str(exc))  # fmt: skip
         if original in self.receipts_received:
             return Outcome(Status.DUPLICATE, envelope.message_id, apprec.id, "AppRec",
                            detail=f"a receipt for {original} arrived before")  # fmt: skip

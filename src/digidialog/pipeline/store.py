@@ -1,14 +1,20 @@
 """The pipeline's durable memory: one sqlite file (WAL, synchronous=FULL) in the work folder.
 
-Three tables, each answering one question after a crash:
+Four tables, each answering one question after a crash:
 
 - ``received`` — every message that passed verification and validation, keyed by the *signed*
-  sender HER-id and MsgId (the dedupe key). A row is committed, and so fsync'd, before the AppRec
-  OK for it is produced. ``state``: ``stored`` (kept, not yet handled), ``pending`` (receipted,
-  the journal does not have it yet: retried with backoff), and the final ``delivered``,
-  ``answered`` (the services answered without the journal), ``rejected`` or ``failed`` (no
-  reply could be built; ``last_error`` says why). The AppRec and any reply enter the outbox in
-  the same transaction as the state change, so a crash never loses one.
+  sender HER-id and MsgId (the dedupe key), with the HER-id the envelope was addressed to. A row
+  is committed, and so fsync'd, before the AppRec OK for it is produced. ``state``: ``stored``
+  (kept, not yet handled), ``pending`` (receipted, the journal does not have it yet: retried with
+  backoff), and the final ``delivered``, ``answered`` (the services answered without the
+  journal), ``rejected``, ``duplicate`` (its MsgId was receipted before, from another sender:
+  dropped without an AppRec) or ``failed`` (no reply could be built; ``last_error`` says why).
+  The AppRec and any reply enter the outbox in the same transaction as the state change, so a
+  crash never loses one.
+- ``refused`` — every envelope refused for a transport security reason (no AppRec exists for it),
+  kept whole with the transport error code and why before the carrier is answered, once per
+  distinct envelope, for a person to see (`MessageStore.refused`): there is no AMQP error queue
+  here to report it on.
 - ``outbox`` — envelopes to send, with attempts and the time of the next try (retry with backoff);
   ``pending`` → ``sent``, or ``failed`` when the transport says retrying cannot help. First in,
   first out per receiver: an envelope is not due while an earlier one for its receiver is
@@ -24,6 +30,8 @@ Three tables, each answering one question after a crash:
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import sqlite3
 import threading
 import time
@@ -34,7 +42,7 @@ from pathlib import Path
 
 from digidialog.errors import DigidialogError, Location
 from digidialog.services import SmsNotice
-from digidialog.transport import Envelope
+from digidialog.transport import Envelope, Refusal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS received (
@@ -50,9 +58,28 @@ CREATE TABLE IF NOT EXISTS received (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt REAL NOT NULL,
     last_error TEXT,
+    receiver TEXT,  -- the envelope's toHerId; NULL in rows kept before version 3
     UNIQUE (sender, msg_id)
 );
 CREATE INDEX IF NOT EXISTS received_due ON received (state, next_attempt);
+CREATE TABLE IF NOT EXISTS refused (
+    id INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    digest TEXT NOT NULL,  -- sha256 of the payload: the same envelope again is not kept twice
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    description TEXT NOT NULL,
+    condition_data TEXT NOT NULL,  -- JSON
+    refused_at REAL NOT NULL,
+    deliveries INTEGER NOT NULL DEFAULT 1,
+    last_refused_at REAL NOT NULL,
+    UNIQUE (sender, message_id, digest)
+);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,
     message_id TEXT NOT NULL UNIQUE,
@@ -93,10 +120,12 @@ _SMS_NONE, _SMS_OWED, _SMS_SENT, _SMS_SENDING = 0, 1, 2, 3
 # The notice a sent message that never arrived owes its sender's journal (`owed_notices`): none,
 # owed, told, or refused by the journal (kept for a person; `last_error` says why).
 _NOTICE_NONE, _NOTICE_OWED, _NOTICE_TOLD, _NOTICE_REFUSED = 0, 1, 2, 3
-_VERSION = 2
+_VERSION = 3
 """`PRAGMA user_version` of the schema. 1: SMS states (before, ``sms`` was only a flag, and an
 entry that had been sent had had its one try). 2: journal notices and the AppRec's error codes
-(before, the journal was never told; a message that did not arrive owes its notice now)."""
+(before, the journal was never told; a message that did not arrive owes its notice now).
+3: refused envelopes kept (table ``refused``) and a received message's envelope receiver
+(``received.receiver``; NULL in older rows, which were all addressed to this party)."""
 
 
 class StoreError(DigidialogError):
@@ -120,6 +149,29 @@ class StoredMessage:
     attempts: int
     next_attempt: float
     last_error: str | None
+    receiver: str | None = None
+    """The HER-id the envelope was addressed to (its toHerId); None for a message kept by a
+    store before version 3 (it was addressed to this party)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedEnvelope:
+    """An envelope refused for a transport security reason, as the store keeps it for a person:
+    whole, with why (what a HITS 1216 error report would carry)."""
+
+    id: int
+    envelope: Envelope
+    refusal: Refusal
+    refused_at: float
+    """When it was first refused (seconds since the epoch)."""
+    deliveries: int = 1
+    """How often the carrier delivered this same envelope (it is kept once)."""
+    last_refused_at: float = 0.0
+
+    @property
+    def code(self) -> str:
+        """The transport error code (``transport:invalid-signature`` …)."""
+        return self.refusal.code
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,12 +247,16 @@ class MessageStore:
                 db.execute("ALTER TABLE outbox ADD COLUMN notice INTEGER NOT NULL DEFAULT 0")
                 db.execute("ALTER TABLE outbox ADD COLUMN receipt_errors TEXT NOT NULL DEFAULT ''")
             if version < 2:
-                # Messages that never arrived, whose journal was never told (AppRecs owe none).
+                # Messages that never arrived, whose journal was never told (AppRecs owe none;
+                # their subject is APPREC, code list 8279, or AppRec as older versions wrote it).
                 db.execute(
                     "UPDATE outbox SET notice=? WHERE state IN ('rejected', 'failed')"
-                    " AND subject != 'AppRec'",
+                    " AND upper(subject) != 'APPREC'",
                     (_NOTICE_OWED,),
                 )
+            received = {row[1] for row in db.execute("PRAGMA table_info(received)")}
+            if "receiver" not in received:  # 3; the refused table is made by _SCHEMA
+                db.execute("ALTER TABLE received ADD COLUMN receiver TEXT")
             db.execute(f"PRAGMA user_version={_VERSION}")
         except BaseException:
             db.execute("ROLLBACK")
@@ -264,9 +320,10 @@ class MessageStore:
         with self._tx() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO received (sender, msg_id, msg_type, content_type, payload,"
-                " signed_xml, received_at, state, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " signed_xml, received_at, state, next_attempt, receiver)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (sender, msg_id, msg_type, envelope.content_type, envelope.payload, signed_xml,
-                 at, state, at),
+                 at, state, at, envelope.receiver),
             )  # fmt: skip
             if cursor.rowcount == 0:
                 return None
@@ -276,6 +333,11 @@ class MessageStore:
         rows = self._query("SELECT * FROM received WHERE sender=? AND msg_id=?",
                            (sender, msg_id))  # fmt: skip
         return _stored(rows[0]) if rows else None
+
+    def received_with_msg_id(self, msg_id: str) -> list[StoredMessage]:
+        """Every received message with MsgId ``msg_id``, whoever sent it, in arrival order."""
+        rows = self._query("SELECT * FROM received WHERE msg_id=? ORDER BY id", (msg_id,))
+        return [_stored(r) for r in rows]
 
     def due_received(self, now: float | None = None, limit: int = 100) -> list[StoredMessage]:
         """Messages not yet settled whose next attempt is due, oldest first."""
@@ -331,6 +393,42 @@ class MessageStore:
                 )
             for item in outgoing:
                 _enqueue(db, item, at)
+
+    # -- refused -----------------------------------------------------------------------------
+
+    def add_refused(
+        self, envelope: Envelope, refusal: Refusal, *, now: float | None = None
+    ) -> bool:
+        """Keep an envelope refused for a transport security reason, with why; False when this
+        same envelope (sender, message id and payload) was kept before: it only counts one more
+        delivery then. Committed (fsync'd) before it returns, so before the carrier is told."""
+        at = time.time() if now is None else now
+        digest = hashlib.sha256(envelope.payload).hexdigest()
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE refused SET deliveries=deliveries+1, last_refused_at=?"
+                " WHERE sender=? AND message_id=? AND digest=?",
+                (at, envelope.sender, envelope.message_id, digest),
+            )
+            if cursor.rowcount:
+                return False
+            db.execute(
+                "INSERT INTO refused (message_id, sender, receiver, content_type, subject,"
+                " payload, digest, code, reason, description, condition_data, refused_at,"
+                " last_refused_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (envelope.message_id, envelope.sender, envelope.receiver, envelope.content_type,
+                 envelope.subject, envelope.payload, digest, refusal.code, refusal.reason,
+                 refusal.description, json.dumps(dict(refusal.condition_data), default=str),
+                 at, at),
+            )  # fmt: skip
+            return True
+
+    def refused(self, limit: int | None = None) -> list[RefusedEnvelope]:
+        """The envelopes refused for a transport security reason, oldest first (at most
+        ``limit``): for a person, or a tool, to tell their senders and look into."""
+        rows = self._query("SELECT * FROM refused ORDER BY id LIMIT ?",
+                           (-1 if limit is None else limit,))  # fmt: skip
+        return [_refused(r) for r in rows]
 
     # -- outbox ------------------------------------------------------------------------------
 
@@ -528,6 +626,29 @@ def _stored(row: sqlite3.Row) -> StoredMessage:
         attempts=row["attempts"],
         next_attempt=row["next_attempt"],
         last_error=row["last_error"],
+        receiver=row["receiver"],
+    )
+
+
+def _refused(row: sqlite3.Row) -> RefusedEnvelope:
+    envelope = Envelope(
+        payload=bytes(row["payload"]),
+        sender=row["sender"],
+        receiver=row["receiver"],
+        content_type=row["content_type"],
+        message_id=row["message_id"],
+        subject=row["subject"],
+    )
+    data = json.loads(row["condition_data"])
+    refusal = Refusal(row["code"], row["description"], row["reason"],
+                      data if isinstance(data, dict) else {})  # fmt: skip
+    return RefusedEnvelope(
+        id=row["id"],
+        envelope=envelope,
+        refusal=refusal,
+        refused_at=row["refused_at"],
+        deliveries=row["deliveries"],
+        last_refused_at=row["last_refused_at"],
     )
 
 

@@ -128,9 +128,16 @@ class GpOffice:
         refusal = service.refuse_message(msg, error) if service is not None else None
         return Received(None, refusal=refusal, error=error, errors=errors)
 
-    def receive_receipt(self, receipt: AppRec) -> ReceiptOutcome:
-        """Match an AppRec from helsenorge.no to what we sent (E35 marks the citizen inactive)."""
-        return self.context.receipts.match(receipt)
+    def receive_receipt(self, receipt: AppRec, *, from_her_id: str | None = None) -> ReceiptOutcome:
+        """Match an AppRec from helsenorge.no to what we sent (E35 marks the citizen inactive).
+
+        `from_her_id` is the transport-authenticated sender (the envelope's sender HER-id): the
+        AppRec is taken only from the party the message was sent to, and only when its own
+        Sender names that party (SV025, `Receipts.match`). The pipeline always passes it;
+        without it (tests, demos) only the AppRec's Sender is checked — unchecked against the
+        transport, so never call it so for AppRecs read off a transport.
+        """
+        return self.context.receipts.match(receipt, from_her_id=from_her_id)
 
     def overdue(self, now: datetime) -> list[Conversation]:
         """Every open conversation whose answer deadline has passed at `now`."""

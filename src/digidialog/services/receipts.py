@@ -19,7 +19,12 @@ see anything; `reject_unreadable()` answers them from what the transport knows. 
 of a message that *was* accepted go as 7602 codes 26/30/31 in a Dialogmelding, never here.
 
 Sending: `expect()` records every asynchronous message the office sends; `match()` pairs an
-incoming AppRec with it. E35 ("pasienten finnes ikke i mottakersystemet") from helsenorge.no means
+incoming AppRec with it — only when it comes from the party the message was sent to (SV025): the
+transport-authenticated sender (`from_her_id`: the envelope's sender HER-id, which the channel
+has bound to the CMS signer) must be the message's transport receiver (the deepest HER-id of
+MsgInfo/Receiver, `sent_to()`), and the AppRec's own Sender must name that same HER-id
+(`receipt_sender_her_ids()`). Any other registered party could otherwise receipt our messages for
+their receiver. E35 ("pasienten finnes ikke i mottakersystemet") from helsenorge.no means
 the citizen is not digitally active: `CitizenStatus` marks them inactive, the services refuse to
 build anything more for them (SV009) and nothing is resent, until a Digitalbruker status message
 (SDAB, 1101 = 1) says they are active again.
@@ -58,6 +63,9 @@ __all__ = [
     "ReceiptOutcome",
     "Receipts",
     "TransportInfo",
+    "receipt_sender_her_ids",
+    "require_receipt_from",
+    "sent_to",
 ]
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -146,6 +154,77 @@ def _outcome(receipt: AppRec) -> ReceiptOutcome:
     errors = tuple(_receipt_error(e) for e in receipt.error)
     inactive = any(e.code is AppRecFeil.E35 for e in errors)
     return ReceiptOutcome(receipt.original_msg_id.id, receipt.is_ok, errors, inactive)
+
+
+def sent_to(msg: MsgHead) -> str | None:
+    """The HER-id `msg` goes to on the transport, so the only party that may receipt it: the
+    deepest organisation level of MsgInfo/Receiver that has one (as the pipeline addresses it);
+    None when the receiver names no HER-id."""
+    ids = [h for h in msg.receiver.her_ids if h]
+    return ids[-1] if ids else None
+
+
+def _her_ids(
+    id_: str | None, type_id: CodedValue | None, additional: Sequence[AdditionalId]
+) -> set[str]:
+    found = {a.id.strip() for a in additional if a.type.v == "HER" and a.id.strip()}
+    if id_ and id_.strip() and type_id is not None and type_id.v == "HER":
+        found.add(id_.strip())
+    return found
+
+
+def receipt_sender_her_ids(receipt: AppRec) -> frozenset[str]:
+    """Every HER-id the AppRec's Sender names (AppRec 1.0/1.1): its Inst, the Inst's Dept and
+    HCPerson, or its HCProf — by Id with TypeId HER, or by an AdditionalId of type HER."""
+    hcp = receipt.sender.hcp
+    found: set[str] = set()
+    inst = hcp.inst
+    if inst is not None:
+        found |= _her_ids(inst.id, inst.type_id, inst.additional_id)
+        for dept in inst.dept:
+            found |= _her_ids(dept.id, dept.type_id, dept.additional_id)
+        for person in inst.hc_person:
+            found |= _her_ids(person.id, person.type_id, person.additional_id)
+    prof = hcp.hc_prof
+    if prof is not None:
+        found |= _her_ids(prof.id, prof.type_id, prof.additional_id)
+    return frozenset(found)
+
+
+def require_receipt_from(receipt: AppRec, expected: str | None, from_her_id: str | None) -> None:
+    """SV025 unless `receipt` comes from `expected`, the HER-id its original was sent to
+    (`sent_to()`): the transport sender `from_her_id` must be that HER-id, and the AppRec's own
+    Sender must name it. ``from_her_id=None`` (no transport information) checks the AppRec's
+    Sender alone: that is what the receipt claims, not who sent it — unchecked against the
+    transport."""
+    original = receipt.original_msg_id.id
+    hint = (
+        "only the receiver of a message may receipt it: the AppRec is ignored and changes"
+        " nothing (the receiver's own AppRec is still taken); log it for follow-up"
+    )
+    if expected is None:
+        raise ServiceError(
+            f"AppRec {receipt.id} is for message {original}, which names no receiver HER-id:"
+            " no party may receipt it",
+            rule="SV025",
+            hint=hint,
+        )
+    if from_her_id is not None and from_her_id != expected:
+        raise ServiceError(
+            f"AppRec {receipt.id} for message {original} was sent by HER-id {from_her_id},"
+            f" but the message was sent to HER-id {expected}",
+            rule="SV025",
+            hint=hint,
+        )
+    named = receipt_sender_her_ids(receipt)
+    if expected not in named:
+        names = ", ".join(sorted(named)) or "none"
+        raise ServiceError(
+            f"AppRec {receipt.id} for message {original} names another Sender (HER-ids: {names})"
+            f" than HER-id {expected}, which the message was sent to",
+            rule="SV025",
+            hint=hint,
+        )
 
 
 def _cs(v: str, dn: str) -> CodedValue:
@@ -395,10 +474,19 @@ class Receipts:
         with self._lock:
             return [m for m in self._sent if m not in self._matched]
 
-    def match(self, receipt: AppRec) -> ReceiptOutcome:
+    def match(self, receipt: AppRec, *, from_her_id: str | None = None) -> ReceiptOutcome:
         """Pair an incoming AppRec with the message it receipts; E35 marks the citizen inactive.
 
-        Unknown originals are refused (SV021); a second AppRec for the same message too (SV022).
+        `from_her_id` is the HER-id the AppRec came from on the transport, authenticated by it
+        (the pipeline passes the envelope's sender, which the channel bound to the CMS signer).
+        Unknown originals are refused (SV021); an AppRec from another party than the one the
+        message was sent to (`from_her_id`, or a Sender in the AppRec naming another HER-id) too
+        (SV025), and a second AppRec for the same message (SV022). A refused AppRec changes
+        nothing: the receiver's own AppRec is matched afterwards as if it had not come.
+
+        Without `from_her_id` (a caller with no transport information: tests, demos) only the
+        AppRec's own Sender is checked. That is what the receipt *claims*: the sender is then
+        unchecked, so anything reading AppRecs off a transport must pass it.
         """
         original_id = receipt.original_msg_id.id
         with self._lock:
@@ -409,6 +497,7 @@ class Receipts:
                     rule="SV021",
                     hint="check OriginalMsgId/Id; log the AppRec for manual follow-up",
                 )
+            require_receipt_from(receipt, sent_to(original), from_her_id)
             if original_id in self._matched:
                 raise ServiceError(f"message {original_id} already has an AppRec", rule="SV022")
             outcome = _outcome(receipt)
@@ -429,20 +518,36 @@ class Receipts:
         issued: Iterable[AppRec] = (),
         sent: Iterable[MsgHead] = (),
         received: Iterable[AppRec] = (),
+        received_from: Iterable[tuple[str, AppRec]] = (),
     ) -> None:
         """Take back what this office knew before it stopped, from its stored messages: the
         AppRecs it `issued` (so none is issued twice, SV020), the messages it `sent` (their
-        AppRecs are expected again) and the AppRecs it `received` for them (matched already, so a
+        AppRecs are expected again, each from the party it was sent to: `sent_to()` is rebuilt
+        from the message itself) and the AppRecs it received for them (matched already, so a
         repeat is SV022). The citizens' digital status is not replayed from old E35s: a later
         Digitalbruker notice may have cleared it, and the next E35 marks the citizen again.
+
+        Received AppRecs are taken back only when `match` would have taken them (SV025): give
+        them as `received_from`, (transport sender HER-id, AppRec) pairs, so one another party
+        sent is not taken for the receiver's. `received` (AppRecs alone) checks only the
+        AppRec's own Sender — unchecked against the transport, as `match` without
+        `from_her_id`.
         """
         with self._lock:
             for receipt in issued:
                 self._issued.setdefault(receipt.original_msg_id.id, receipt)
         for message in sent:
             self.expect(message)
+        replayed: list[tuple[str | None, AppRec]] = [*received_from]
+        replayed += [(None, receipt) for receipt in received]
         with self._lock:
-            for receipt in received:
+            for from_her_id, receipt in replayed:
                 original_id = receipt.original_msg_id.id
-                if original_id in self._sent:
-                    self._matched.setdefault(original_id, _outcome(receipt))
+                original = self._sent.get(original_id)
+                if original is None or original_id in self._matched:
+                    continue
+                try:
+                    require_receipt_from(receipt, sent_to(original), from_her_id)
+                except ServiceError:
+                    continue  # refused when it came (SV025): not the receiver's AppRec
+                self._matched[original_id] = _outcome(receipt)

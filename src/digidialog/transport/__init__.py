@@ -7,7 +7,9 @@ from digidialog.transport.base import (
     BaseTransport,
     Envelope,
     Handler,
+    Refusal,
     TransportError,
+    refusal_of,
 )
 from digidialog.transport.folder import FolderInbox, FolderTransport
 from digidialog.transport.http import HttpTransport, LoopbackServer
@@ -25,6 +27,8 @@ __all__ = [
     "InProcessTransport",
     "LoopbackServer",
     "MockTransport",
+    "Refusal",
     "TransportError",
+    "refusal_of",
     "write_atomic",
 ]

@@ -8,10 +8,11 @@ makes exactly one attempt and says, through `TransportError.retryable`, whether 
 
 from __future__ import annotations
 
+import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from digidialog.errors import DigidialogError, Location
 
@@ -62,10 +63,10 @@ class Envelope:
     subject: str = ""
 
     def __post_init__(self) -> None:
-        for field, value in (("sender", self.sender), ("receiver", self.receiver)):
+        for name, value in (("sender", self.sender), ("receiver", self.receiver)):
             if not _HER_ID.match(value):
                 raise TransportError(
-                    f"envelope {field} {value!r} is not a HER-id (1-12 digits)",
+                    f"envelope {name} {value!r} is not a HER-id (1-12 digits)",
                     retryable=False,
                     hint="address envelopes with the parties' HER-ids",
                 )
@@ -92,13 +93,81 @@ def _one_line(text: str) -> bool:
     return "\n" not in text and "\r" not in text
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """An envelope its receiver kept but refuses for good, for a transport (security) reason: what
+    HITS 1216 §2.2.6 puts in an error report on the sender's AMQP error queue.
+
+    A handler reports one through its result (`refusal_of`); the carrier tells the sender where
+    it can carry that (`HttpTransport`: a 422 answer the sender's side raises as a non-retryable
+    `TransportError` with ``code``; `InProcessTransport`: that error at once; `FolderInbox`: the
+    envelope moved to ``error/`` with the reason), instead of a plain acknowledgement.
+    """
+
+    code: str
+    """The errorCondition: the transport error code (``transport:invalid-signature`` …)."""
+    description: str
+    """The errorDescription: why, in words."""
+    reason: str = ""
+    """A finer slug where one code has several causes (``expired`` / ``not-yet-valid``,
+    ``revoked`` / ``revocation-status-unavailable``)."""
+    condition_data: Mapping[str, object] = field(default_factory=dict)
+    """The errorConditionData: certificate thumbprints, if known."""
+
+    def to_json(self, original_message_id: str) -> bytes:
+        """The error report as JSON, with HITS 1216 §2.2.6's names."""
+        report = {
+            "originalMessageId": original_message_id,
+            "errorCondition": self.code,
+            "errorDescription": self.description,
+            "errorConditionData": dict(self.condition_data),
+            "reason": self.reason,
+        }
+        return json.dumps(report, ensure_ascii=False).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Refusal | None:
+        """The refusal in an error report `to_json` wrote; None when ``text`` is not one."""
+        try:
+            report = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(report, dict):
+            return None
+        code, description = report.get("errorCondition"), report.get("errorDescription", "")
+        if not isinstance(code, str) or not code or not isinstance(description, str):
+            return None
+        data = report.get("errorConditionData")
+        reason = report.get("reason")
+        return cls(
+            code,
+            description,
+            reason if isinstance(reason, str) else "",
+            data if isinstance(data, dict) else {},
+        )
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.description}"
+
+
+def refusal_of(result: object) -> Refusal | None:
+    """The `Refusal` a handler's result reports: the result itself, or its ``refusal``
+    attribute (the pipeline's `Outcome` has one); None for an envelope taken as usual."""
+    if isinstance(result, Refusal):
+        return result
+    found = getattr(result, "refusal", None)
+    return found if isinstance(found, Refusal) else None
+
+
 Handler = Callable[[Envelope], object]
 """The receiving side: takes responsibility for an envelope, or raises to refuse it.
 
-Whatever it returns (the pipeline returns an `Outcome`) is ignored by the carrier.
-
 A handler returns only once the envelope is safely kept (or rejected for good); raising any
 exception tells the carrier the hand-over failed, so the sender keeps the envelope and retries.
+
+What it returns is ignored by the carrier unless it reports a `Refusal` (`refusal_of`: the
+pipeline's `Outcome` for a transport security error): the envelope is kept by the receiver, but
+refused for good, and the carrier tells the sender so where it can (see `Refusal`).
 """
 
 

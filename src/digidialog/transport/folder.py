@@ -8,7 +8,9 @@ renaming its ``.json`` file (rename is atomic, so two readers never take the sam
 handler returns, the files are removed. If the handler raises, the claim is undone and the envelope
 is there for the next poll. A claim left by a reader that died while handling (older than
 ``stale_claim_after``) is put back by the next poll, so a crash never strands an envelope.
-An envelope that cannot be read at all is moved to ``error/`` beside a ``<id>.reason.txt``.
+An envelope that cannot be read at all is moved to ``error/`` beside a ``<id>.reason.txt``, and
+so is one the handler kept but refused for good (a `Refusal`: a transport security error), its
+reason file naming the transport error code, so a person can see and answer it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from pathlib import Path
 
 from digidialog.errors import Location
 from digidialog.files import read_bounded, write_atomic
-from digidialog.transport.base import BaseTransport, Envelope, Handler, TransportError
+from digidialog.transport.base import (
+    BaseTransport,
+    Envelope,
+    Handler,
+    TransportError,
+    refusal_of,
+)
 
 _META = ".json"
 _PAYLOAD = ".bin"
@@ -134,7 +142,9 @@ class FolderInbox:
         """Hand every waiting envelope to ``handler``; return how many it took.
 
         An envelope whose handler raises is put back and the exception propagates, so the caller
-        sees the failure and the envelope is not lost.
+        sees the failure and the envelope is not lost. One the handler took but refused for good
+        (its result reports a `Refusal`) is counted as taken and moved to ``error/`` with the
+        refusal as its reason, not deleted.
         """
         taken = 0
         self.recover_stale_claims()
@@ -143,14 +153,22 @@ class FolderInbox:
             if envelope is None or claim is None:
                 continue  # another reader was quicker
             try:
-                handler(envelope)
+                result = handler(envelope)
             except BaseException:
                 os.replace(claim, self.folder / f"{message_id}{_META}")
                 raise
+            taken += 1
+            refusal = refusal_of(result)
+            if refusal is not None:
+                reason = f"refused {refusal.code}"
+                if refusal.reason:
+                    reason += f" ({refusal.reason})"
+                self._quarantine(message_id, claim, f"{reason}: {refusal.description}")
+                _fsync_dir(self.folder)
+                continue
             (self.folder / f"{message_id}{_PAYLOAD}").unlink(missing_ok=True)
             claim.unlink(missing_ok=True)
             _fsync_dir(self.folder)
-            taken += 1
         return taken
 
     def _claim(self, message_id: str) -> tuple[Envelope | None, Path | None]:

@@ -1,8 +1,12 @@
 """Envelopes over HTTP: one POST per envelope, and a small loopback server for the receiving side.
 
 The payload is the request body; routing metadata travels in headers. The server answers
-``202 Accepted`` once its handler has taken the envelope, ``400`` for a malformed request (not
-retryable) and ``503`` when the handler failed (retryable), so the sender's outbox knows what to do.
+``202 Accepted`` once its handler has taken the envelope, ``422`` when the handler kept it but
+refuses it for good (a transport security error: the body is the HITS 1216 §2.2.6 error report as
+JSON, see `Refusal`; not retryable), ``400`` for a malformed request (not retryable) and ``503``
+when the handler failed (retryable: the envelope is not taken), so the sender's outbox knows what
+to do. The client raises a refusal as a non-retryable `TransportError` whose ``code`` is the
+receiver's transport error code.
 """
 
 from __future__ import annotations
@@ -15,13 +19,22 @@ from types import TracebackType
 import requests
 
 from digidialog.errors import Location
-from digidialog.transport.base import BaseTransport, Envelope, Handler, TransportError
+from digidialog.transport.base import (
+    BaseTransport,
+    Envelope,
+    Handler,
+    Refusal,
+    TransportError,
+    refusal_of,
+)
 
 HEADER_FROM = "X-Digidialog-From"
 HEADER_TO = "X-Digidialog-To"
 HEADER_MESSAGE_ID = "X-Digidialog-Message-Id"
 HEADER_SUBJECT = "X-Digidialog-Subject"
 MAX_BODY = 50 * 1024 * 1024
+REFUSED_STATUS = 422
+"""The answer to an envelope the receiver kept but refuses for good (its body: `Refusal`)."""
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +87,16 @@ class HttpTransport(BaseTransport):
                 "and retried, not re-posted to where a redirect points",
             )
         retryable = response.status_code >= 500 or response.status_code in (408, 429)
+        refusal = None if retryable else Refusal.from_json(response.content)
+        if refusal is not None:
+            raise TransportError(
+                f"receiver at {self.url} refused envelope {envelope.message_id} for good "
+                f"({response.status_code}): {refusal}",
+                retryable=False,
+                location=Location(self.url),
+                hint="the receiver kept it for a person; fix the cause before sending it again",
+                code=refusal.code,
+            )
         raise TransportError(
             f"receiver at {self.url} answered {response.status_code} for envelope "
             f"{envelope.message_id}: {response.text[:200]}",
@@ -150,17 +173,24 @@ class LoopbackServer:
                     self._answer(400, str(exc))
                     return
                 try:
-                    handler(envelope)
+                    result = handler(envelope)
                 except Exception as exc:
                     log.warning("handler refused envelope %s: %s", envelope.message_id, exc)
                     self._answer(503, f"not accepted: {exc}")
                     return
+                refusal = refusal_of(result)
+                if refusal is not None:  # kept by the handler, refused for good: tell the sender
+                    self._answer(REFUSED_STATUS, refusal.to_json(envelope.message_id),
+                                 "application/json")  # fmt: skip
+                    return
                 self._answer(202, "accepted")
 
-            def _answer(self, status: int, text: str) -> None:
-                body = text.encode("utf-8")
+            def _answer(
+                self, status: int, text: str | bytes, content_type: str = "text/plain"
+            ) -> None:
+                body = text.encode("utf-8") if isinstance(text, str) else text
                 self.send_response(status)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Type", f"{content_type}; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -160,6 +160,20 @@ def test_not_xml_gets_t01(parties: Parties, pki: DevPki) -> None:
     assert [e.v for e in receipt.error] == ["T01"]
 
 
+def test_unsealed_content_that_is_not_xml_is_refused_not_answered(parties: Parties) -> None:
+    # Nothing proves who sent it: a T01 would send an AppRec wherever the envelope points.
+    envelope = Envelope(b"this is not XML", "8093248", OFFICE.her_id, XML_CONTENT_TYPE,
+                        "m-unsigned-garbage", subject="DIALOG_INNBYGGER_EKONTAKT")  # fmt: skip
+    outcome = parties.office.receive(envelope)
+    assert (outcome.status, outcome.code) == (Status.REFUSED, "abuse:spoofing-attack")
+    assert outcome.apprec is None
+    assert parties.office.store.outbox() == []
+    [kept] = parties.office.store.refused()
+    assert (kept.envelope.message_id, kept.refusal.reason) == (
+        "m-unsigned-garbage", "unsigned-document"
+    )  # fmt: skip
+
+
 def test_schema_invalid_gets_t02(parties: Parties, pki: DevPki) -> None:
     request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Tekst")
     xml = request.message.to_xml().replace(b"<MsgId>", b"<Ukjent/><MsgId>", 1)

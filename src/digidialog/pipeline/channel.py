@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
+from digidialog.errors import ParseError
 from digidialog.model import AppRec, Message, MsgHead
 from digidialog.security import (
     CertificateResolver,
@@ -152,13 +153,26 @@ class SecureChannel:
         """Open (when sealed) and verify; the signer must be ``envelope.sender``.
 
         Raises a `TransportSecurityError` (its ``code`` is the transport error code) or a
-        `ParseError` when the content is not XML (AppRec T01).
+        `ParseError` when sealed content is not XML (AppRec T01); unsealed content that is not
+        XML proves no sender and is refused (`SpoofingError`, unsigned-document).
         """
         sealed = envelope.sealed
         document = envelope.payload
         if sealed:
             document = self._opener.open(envelope.payload, expected_sender=envelope.sender).content
-        tree = parse_bytes(document, source=envelope.message_id)
+        try:
+            tree = parse_bytes(document, source=envelope.message_id)
+        except ParseError as exc:
+            if sealed:  # the CMS proved the sender: it gets its T01
+                raise
+            # Nothing proves who sent it: answering (T01) would send an AppRec wherever the
+            # envelope points.
+            raise SpoofingError(
+                f"unsealed content from HER-id {envelope.sender} is not XML, so no signature"
+                f" proves who sent it: {exc.message}",
+                reason="unsigned-document",
+                hint="send messages sealed (CMS), as helsenorge.no does",
+            ) from exc
         if tree.getroot().tag == _MSGHEAD_TAG:
             verified = self._verifier.verify(
                 document, expected_sender=envelope.sender, source=envelope.message_id

@@ -122,6 +122,10 @@ def reply() -> bytes:
     )
 
 
+_STATUS_NAMES = {"1": "OK", "2": "Avvist", "3": "OK, feil i delmelding"}
+"""Code list 8258: the DN each Status gets, so the receipts break no coded-value rule."""
+
+
 def apprec(status: str = "1", errors: str = "") -> bytes:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <AppRec xmlns="{AR}">
@@ -138,7 +142,7 @@ def apprec(status: str = "1", errors: str = "") -> bytes:
     <HCP><Inst><Name>Helsenorge testmiljø</Name><Id>700001</Id>
       <TypeId V="HER" DN="HER-id"/></Inst></HCP>
   </Receiver>
-  <Status V="{status}" DN="{"OK" if status == "1" else "Avvist"}"/>{errors}
+  <Status V="{status}" DN="{_STATUS_NAMES.get(status, "Avvist")}"/>{errors}
   <OriginalMsgId>
     <MsgType V="DIALOG_INNBYGGER_EKONSULTASJON" DN="Dialog med innbygger - eKonsultasjon"/>
     <IssueDate>2026-11-02T10:15:00</IssueDate>

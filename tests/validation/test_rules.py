@@ -327,6 +327,8 @@ def test_rules_have_ids_sections_and_titles() -> None:
         assert rule.title
         assert rule.section
         assert rule.applies_to in {"msghead", "apprec"}
+        assert set(rule.kinds) <= {"msghead", "apprec"}
+        assert len(set(rule.kinds)) == len(rule.kinds)
 
 
 def test_rules_alone_catch_bad_base64() -> None:

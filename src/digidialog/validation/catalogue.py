@@ -33,14 +33,15 @@ process. The reports come back in input order, so the output does not depend on 
 
 
 def markdown() -> str:
-    """Every registered rule, grouped by the document kind it checks."""
+    """Every registered rule, grouped by the document kinds it checks (a rule for both kinds, as
+    DD070-DD073, is listed under each)."""
     lines = [HEADER.format(xml=XML_RULE, xsd=XSD_RULE)]
     for kind, title in _KINDS.items():
         lines.append(f"## {title}\n")
         lines.append("| ID | severity | rule | specification |")
         lines.append("|---|---|---|---|")
         for rule in sorted(RULES.values(), key=lambda r: r.id):
-            if rule.applies_to == kind:
+            if kind in rule.kinds:
                 lines.append(
                     f"| {rule.id} | {rule.severity.value} | {rule.title} | {rule.section} |"
                 )

@@ -27,10 +27,11 @@ _BY_KIND: dict[str, tuple[Check, ...]] = {}
 
 
 def _checks_for(kind: str) -> tuple[Check, ...]:
-    """The check functions of the rules for ``kind``, in registration order (worked out once)."""
+    """The check functions of the rules for ``kind``, in registration order (worked out once):
+    a MsgHead runs only MsgHead checks, an AppRec only the AppRec ones and DD070-DD073."""
     found = _BY_KIND.get(kind)
     if found is None:
-        found = tuple(r.check for r in RULES.values() if r.applies_to == kind)
+        found = tuple(r.check for r in RULES.values() if kind in r.kinds)
         _BY_KIND[kind] = found
     return found
 
@@ -74,7 +75,8 @@ def validate_tree(
 
 def check_rules(root: etree._Element) -> list[Issue]:
     """Run the business rules alone on a schema-valid tree, in the order they were registered
-    (MsgHead rules: header, calendar, coded, content modules; the order of the issues)."""
+    (MsgHead rules: header, calendar, coded, content modules; AppRec rules: DD090-DD096, then
+    the coded values DD070-DD073; the order of the issues)."""
     kind = _KIND_BY_ROOT.get(root.tag, "other")
     context = Context.build(root, kind)
     issues: list[Issue] = []

@@ -1,7 +1,21 @@
 """Rules on coded values (``V``/``S``/``DN``): the right code system, known codes, matching names.
 
 Each coded element has the code lists it may use; a message that names another list, a code the
-list does not have, or a display name that belongs to a different code is reported.
+list does not have, or a display name that belongs to a different code is reported. The rules
+read MsgHead messages and standalone AppRecs (1.0 and 1.1) alike; unknown codes in the code lists
+of `digidialog.codes` are reported, never dropped.
+
+Coded elements that are not read here, and why (`tests/validation/test_rules_audit.py` keeps
+this list honest against the examples and the AppRecs the services build):
+
+- AppRec/MsgType: a fixed value, APPREC; DD093 reports any other, so DD071 would say it twice.
+- AppRec Receiver/Role: a fixed value, AVS (HIS 80415 §4.4.5), which no code list holds.
+- AppRec AdditionalId/Type (8268), Dept/Type (8624), HCP/MedSpeciality (8451, 7426) and
+  Address/County, Country, CityDistr (3402, 9043, 3403): code lists digidialog.codes does not hold.
+- AppRec 1.0 Sender/Role and the TypeId of Inst, Dept, HCPerson and HCProf: AppRec 1.1 brought
+  new role codes (8112: PRIM, COP) and the TypeId lists MsgHead uses (9051, 8116) (HIS 80415
+  §2, HITS 1168 §6.2, §8.1); version 1.0 writes the roles of code list 7301 (REQ, SPR, COP) and
+  older identifier lists, which digidialog.codes does not hold.
 """
 
 from __future__ import annotations
@@ -27,6 +41,13 @@ _ADDRESS_TYPE = ("Address/Type", ("3401",), True)
 """Adressetype (HIS 80603 Address/TypeAddress, HIS 80415 §4.5.1)."""
 _ROLE_TO_PATIENT = ("RollerRelatertNotat/RoleToPatient", ("9034",), True)
 
+_ORIGINAL_TYPE = "OriginalMsgId/MsgType"
+_PARTIAL: dict[str, tuple[str, ...]] = {_ORIGINAL_TYPE: ("DIALOG",)}
+"""Places whose code list digidialog.codes holds only for values with these prefixes (8279: every
+DIALOG* code of Volven, APPREC and AMQP_SOAP_FAULT). An AppRec may receipt any message type
+(HIS 80415 §4.3.2; its examples in §5.2 receipt an EPIKRISE), so another value there is a code of
+the full list that cannot be judged, not an unknown one; a DIALOG* value outside it is reported."""
+
 # (namespace, element, parent) -> (what, code lists, compare DN); parent None matches any parent.
 # Address is MsgHead's own type in MsgHead, felleskomponent1's wherever Dialogmelding (both
 # versions), helsepersonell and the other standards hold one, and AppRec's own in AppRec.
@@ -47,12 +68,21 @@ for _dialog in (ns.DIALOG_1_1, ns.DIALOG_1_0):  # the same RollerRelatertNotat i
     _PLACES[(_dialog, "RoleToPatient", None)] = _ROLE_TO_PATIENT
     _PLACES[(_dialog, "RolleNotat", None)] = ("RollerRelatertNotat/RolleNotat", ("9057",), True)
     _PLACES[(_dialog, "TypeHealthcareProfessional", None)] = _HCP_TYPE
+# AppRec (HIS 80415 §4.3-§4.5), standalone or inside a MsgHead Document. The other coded
+# elements of an AppRec, and why they are not read, are listed in the module docstring.
 for _apprec in (ns.APPREC_1_1, ns.APPREC_1_0):
     _PLACES[(_apprec, "Status", None)] = ("AppRec/Status", ("8258",), True)
     _PLACES[(_apprec, "Error", None)] = ("AppRec/Error", ("8221",), True)
-    _PLACES[(_apprec, "Role", "Sender")] = ("AppRec/Sender/Role", ("8112",), True)
-    _PLACES[(_apprec, "MsgType", "OriginalMsgId")] = ("OriginalMsgId/MsgType", ("8279",), False)
+    _PLACES[(_apprec, "MsgType", "OriginalMsgId")] = (_ORIGINAL_TYPE, ("8279",), False)
     _PLACES[(_apprec, "Type", "Address")] = _ADDRESS_TYPE
+    _PLACES[(_apprec, "Type", "HCProf")] = ("AppRec HCProf/Type", ("9060",), True)
+# Version 1.1 only: its role codes and identifier lists are not those of 1.0 (see above).
+_PLACES[(ns.APPREC_1_1, "Role", "Sender")] = ("AppRec/Sender/Role", ("8112",), True)
+_PLACES[(ns.APPREC_1_1, "TypeId", "Inst")] = ("AppRec Inst/TypeId", ("9051",), True)
+# Dept/TypeId: "subsett av kodeverk 8268 tilpasset kodeverk 9051" for organisational units.
+_PLACES[(ns.APPREC_1_1, "TypeId", "Dept")] = ("AppRec Dept/TypeId", ("9051",), True)
+_PLACES[(ns.APPREC_1_1, "TypeId", "HCPerson")] = ("AppRec HCPerson/TypeId", ("8116",), True)
+_PLACES[(ns.APPREC_1_1, "TypeId", "HCProf")] = ("AppRec HCProf/TypeId", ("8116",), True)
 
 _CODED_TAGS = tuple(
     {f"{{{n}}}{local}" for n, local, _ in _PLACES}
@@ -62,6 +92,8 @@ _CODED_TAGS = tuple(
             ns.qname(ns.DIALOG_1_1, local)
             for local in ("TypeForesp", "TemaKodet", "KodetOpplysning")
         ),
+        # Dialogmelding 1.0 has TypeForesp and TemaKodet (no KodetOpplysning), read as in 1.1.
+        *(ns.qname(ns.DIALOG_1_0, local) for local in ("TypeForesp", "TemaKodet")),
     }
 )
 """Every element name that can hold a code."""
@@ -94,7 +126,8 @@ _ANY_PARENT = "?"
 """The parent tag `coded` records for a MsgHead TypeId with a parent (only its presence counts)."""
 _MH_TYPE_ID = ns.qname(ns.MSGHEAD, "TypeId")
 _MH_ORGANISATION = ns.qname(ns.MSGHEAD, "Organisation")
-_DIALOG_PREFIX = f"{{{ns.DIALOG_1_1}}}"
+_DIALOG_PREFIXES = (f"{{{ns.DIALOG_1_1}}}", f"{{{ns.DIALOG_1_0}}}")
+"""TypeForesp and TemaKodet take their lists from the process in both Dialogmelding versions."""
 
 
 CodedKey = tuple[str, str, bool, ProcessKey | None, str | None, str, str | None]
@@ -122,13 +155,16 @@ def _place(
         if in_organisation:
             return "Organisation Ident", ("9051",), True
         return "person Ident", ("8116",), True
-    if tag.startswith(_DIALOG_PREFIX) and process is not None:
-        return _process_place(process, tag[len(_DIALOG_PREFIX) :])
+    if process is not None:
+        for prefix in _DIALOG_PREFIXES:
+            if tag.startswith(prefix):
+                return _process_place(process, tag[len(prefix) :])
     return None
 
 
 def _process_place(process: ProcessKey, local: str) -> Place | None:
-    """TypeForesp, TemaKodet and KodetOpplysning: their lists depend on the process."""
+    """TypeForesp, TemaKodet and KodetOpplysning: their lists depend on the process (the
+    same in Dialogmelding 1.0 and 1.1; only 1.1 has KodetOpplysning)."""
     msg_type, type_foresp, tema_kodet, is_reply = process
     found = classification_of(msg_type, type_foresp, tema_kodet)
     request = found.request if found else None
@@ -146,7 +182,8 @@ def _process_place(process: ProcessKey, local: str) -> Place | None:
 
 def checked(tag: str, parent_tag: str) -> bool:
     """Whether a coded element ``tag`` (Clark name) below ``parent_tag`` is read against a code
-    list in a digital-dialog message (a test asks this of every coded element in the examples)."""
+    list in a digital-dialog message or an AppRec (a test asks this of every coded element in the
+    examples and in the AppRecs the services build)."""
     if tag not in _INDEXED_CODED:
         return False  # `coded` never sees it
     any_process: ProcessKey = ("", None, None, False)
@@ -175,6 +212,9 @@ def _verdict(place: Place, declared: str | None, value: str, shown: str | None) 
         return tuple(found)
     code = system.get(value)
     if code is None:
+        partial = _PARTIAL.get(what)
+        if partial is not None and not value.startswith(partial):
+            return tuple(found)  # a code of the part of the list digidialog.codes does not hold
         found.append(
             (
                 "DD071",
@@ -246,6 +286,10 @@ def coded(ctx: Context) -> Findings:
     return result
 
 
+_APPREC = ("apprec",)
+"""DD070-DD073 read standalone AppRecs as well as MsgHead messages (their own tuple of checks)."""
+
+
 def _report(ctx: Context, rule_id: str) -> Iterator[Issue]:
     for element, message in coded(ctx).get(rule_id, ()):
         yield ctx.issue(rule_id, element, message)
@@ -255,13 +299,20 @@ def _report(ctx: Context, rule_id: str) -> Iterator[Issue]:
     "DD070",
     Severity.ERROR,
     "coded elements use the right code system (S)",
-    "HITS 1217 §2.3, §2.4; Volven code lists",
+    "HITS 1217 §2.3, §2.4; HIS 80415 §4.3-§4.5; Volven code lists",
+    also_applies_to=_APPREC,
 )
 def right_code_system(ctx: Context) -> Iterator[Issue]:
     return _report(ctx, "DD070")
 
 
-@rule("DD071", Severity.ERROR, "codes exist in their code system", "Volven code lists")
+@rule(
+    "DD071",
+    Severity.ERROR,
+    "codes exist in their code system",
+    "Volven code lists",
+    also_applies_to=_APPREC,
+)
 def known_code(ctx: Context) -> Iterator[Issue]:
     return _report(ctx, "DD071")
 
@@ -271,6 +322,7 @@ def known_code(ctx: Context) -> Iterator[Issue]:
     Severity.WARNING,
     "the display name (DN) matches the code",
     "HITS 1217 §2.4.2; Volven code lists",
+    also_applies_to=_APPREC,
 )
 def display_name_matches(ctx: Context) -> Iterator[Issue]:
     return _report(ctx, "DD072")
@@ -289,6 +341,7 @@ def _other_code(system: CodeSystem, shown: str, code: Code) -> Code | None:
     Severity.ERROR,
     "the display name does not name a different code",
     "HITS 1217 §2.4.2; Volven code lists",
+    also_applies_to=_APPREC,
 )
 def display_name_other_code(ctx: Context) -> Iterator[Issue]:
     return _report(ctx, "DD073")

@@ -8,6 +8,9 @@ alone — and an unsealed AppRec is refused.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -22,15 +25,25 @@ from digidialog.security import (
     InvalidCertificateError,
     KeyPurpose,
     Opener,
+    Refreshable,
     Sealer,
     Signer,
     SpoofingError,
+    TransportSecurityError,
     Verifier,
 )
 from digidialog.transport import CMS_CONTENT_TYPE, XML_CONTENT_TYPE, Envelope
 from digidialog.xml.parser import parse_bytes
 
+log = logging.getLogger(__name__)
+
 _MSGHEAD_TAG = etree.QName("http://www.kith.no/xmlstds/msghead/2006-05-24", "MsgHead").text
+REFRESH_INTERVAL = 60.0
+"""Seconds between two refreshes of the resolver caused by an envelope it did not know the
+signer of (`SecureChannel.unpack`)."""
+_STALE_REGISTER = frozenset({"signer-is-not-sender", "unknown-sender", "missing-certificate"})
+"""Refusals a resolver that is out of date can cause: a sender whose new certificate it has not
+read yet."""
 APPREC_SUBJECT = "APPREC"
 """The envelope subject of an AppRec: its code in 8279 «Meldingens funksjon» (HITS 1216 §2.1.2; a
 MsgHead's is its MsgInfo/Type). Before, digidialog wrote ``AppRec``: see `is_apprec_subject`."""
@@ -97,6 +110,8 @@ class SecureChannel:
         self.identity = identity
         self.resolver = resolver
         self.seal = seal
+        self._refreshed: float | None = None
+        self._refresh_lock = threading.Lock()
         self._signer = Signer(identity.signing_key, identity.signing_certificate)
         self._sealer = Sealer(identity.signing_key, identity.signing_certificate)
         self._verifier = Verifier(validator, resolver=resolver)
@@ -152,10 +167,39 @@ class SecureChannel:
     def unpack(self, envelope: Envelope) -> Unpacked:
         """Open (when sealed) and verify; the signer must be ``envelope.sender``.
 
+        When the signer is not (or no longer) the certificate the resolver knows for the sender,
+        the register may be what is out of date (the sender changed certificates): a resolver
+        that can `refresh` is asked to, and the envelope is read once more before it is refused
+        (HITS 1216 §2.1.4). At most once per `REFRESH_INTERVAL`, so forged envelopes cannot
+        make the register be fetched again and again.
+
         Raises a `TransportSecurityError` (its ``code`` is the transport error code) or a
         `ParseError` when sealed content is not XML (AppRec T01); unsealed content that is not
         XML proves no sender and is refused (`SpoofingError`, unsigned-document).
         """
+        try:
+            return self._unpack(envelope)
+        except TransportSecurityError as exc:
+            if exc.reason not in _STALE_REGISTER or not self._may_refresh():
+                raise
+            log.info("%s from %s: %s; reading the certificates again", envelope.message_id,
+                     envelope.sender, exc.reason)  # fmt: skip
+        return self._unpack(envelope)
+
+    def _may_refresh(self) -> bool:
+        """Refresh the resolver (when it can) unless it was refreshed less than
+        `REFRESH_INTERVAL` ago; whether it was."""
+        if not isinstance(self.resolver, Refreshable):
+            return False
+        now = time.monotonic()
+        with self._refresh_lock:
+            if self._refreshed is not None and now - self._refreshed < REFRESH_INTERVAL:
+                return False
+            self._refreshed = now
+        self.resolver.refresh()
+        return True
+
+    def _unpack(self, envelope: Envelope) -> Unpacked:
         sealed = envelope.sealed
         document = envelope.payload
         if sealed:

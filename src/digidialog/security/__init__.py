@@ -45,6 +45,7 @@ from digidialog.security.resolver import (
     CertificateResolver,
     DirectoryResolver,
     InMemoryResolver,
+    Refreshable,
     check_sender,
 )
 from digidialog.security.revocation import (
@@ -125,6 +126,7 @@ __all__ = [
     "NotYetValidCertificateError",
     "OpenedMessage",
     "Opener",
+    "Refreshable",
     "RevocationChecker",
     "RevocationPolicy",
     "RevocationState",

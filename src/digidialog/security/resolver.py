@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from cryptography import x509
 
@@ -35,6 +35,14 @@ class CertificateResolver(Protocol):
     def certificates(self, her_id: str, purpose: KeyPurpose) -> Sequence[x509.Certificate]:
         """The party's current certificates for ``purpose``, newest first; empty when unknown."""
         ...
+
+
+@runtime_checkable
+class Refreshable(Protocol):
+    """A resolver that caches and can forget what it read, to read the register again when a
+    certificate fails (HITS 1216 §2.1.4: the party may have changed certificates)."""
+
+    def refresh(self) -> None: ...
 
 
 class InMemoryResolver:

@@ -32,6 +32,7 @@ from digidialog.security import (
     TransportSecurityError,
     Verifier,
 )
+from digidialog.security.cms import sealed_for
 from digidialog.transport import CMS_CONTENT_TYPE, XML_CONTENT_TYPE, Envelope
 from digidialog.xml.parser import parse_bytes
 
@@ -54,6 +55,10 @@ def is_apprec_subject(subject: str) -> bool:
     digidialog versions wrote it (outbox entries kept from then). Only for what this party sent:
     what a received envelope is, is read from its content, never from its subject."""
     return subject.upper() == APPREC_SUBJECT
+
+
+class RefreshPending(Exception):
+    """The register was read again too recently to read it again now (`SecureChannel.reseal`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +190,21 @@ class SecureChannel:
             log.info("%s from %s: %s; reading the certificates again", envelope.message_id,
                      envelope.sender, exc.reason)  # fmt: skip
         return self._unpack(envelope)
+
+    def reseal(self, envelope: Envelope, xml: bytes) -> bytes | None:
+        """The payload of ``envelope`` (what was sent: ``xml`` sealed) sealed again for its
+        receiver's current encryption certificate, after reading the register again; None when
+        that is the certificate it was sealed for, or it was not sealed: sealing again would not
+        mend a refusal. Raises `RefreshPending` while the register was read too recently to read
+        it again (`REFRESH_INTERVAL`): ask again later."""
+        if not envelope.sealed:
+            return None
+        if isinstance(self.resolver, Refreshable) and not self._may_refresh():
+            raise RefreshPending(envelope.receiver)
+        current = self.encryption_certificate(envelope.receiver)
+        if sealed_for(envelope.payload, current):
+            return None
+        return self._sealer.seal(xml, current)
 
     def _may_refresh(self) -> bool:
         """Refresh the resolver (when it can) unless it was refreshed less than

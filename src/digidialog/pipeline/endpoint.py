@@ -33,10 +33,16 @@ from typing import ClassVar
 from digidialog.codes import AppRecFeil
 from digidialog.errors import ParseError, ServiceError
 from digidialog.model import AppRec, Message, MsgHead
-from digidialog.pipeline.channel import Packed, SecureChannel, Unpacked, is_apprec_subject
+from digidialog.pipeline.channel import (
+    Packed,
+    RefreshPending,
+    SecureChannel,
+    Unpacked,
+    is_apprec_subject,
+)
 from digidialog.pipeline.retry import RetryPolicy
 from digidialog.pipeline.store import MessageStore, OutboxItem, Queued, StoredMessage, StoreError
-from digidialog.security import TransportSecurityError
+from digidialog.security import InvalidCertificateError, TransportSecurityError
 from digidialog.services import (
     Notifier,
     Outgoing,
@@ -512,7 +518,7 @@ class Endpoint(ABC):
         try:
             self.transport.send(item.envelope)
         except TransportError as exc:
-            if exc.retryable:
+            if exc.retryable or self._resealed(item, exc):
                 wait = self.retry.delay(item.attempts + 1)
                 self.store.defer_outbox(item.id, str(exc), self.clock() + wait)
                 result.deferred.append(message_id)
@@ -526,6 +532,25 @@ class Endpoint(ABC):
         result.sent.append(message_id)
         if self.store.mark_sent(item.id):  # False: a flush running alongside marked it first
             self._notify(item)
+
+    def _resealed(self, item: OutboxItem, exc: TransportError) -> bool:
+        """The receiver refused the certificate (HITS 1216 §2.1.4: read the register again and
+        retry): when it now lists another encryption certificate for the receiver, the entry is
+        sealed again for that one and sent on the next flush. True when it was (or will be
+        looked at again: the register was read too recently); False when sealing again cannot
+        mend the refusal."""
+        if exc.code != InvalidCertificateError.code:
+            return False
+        try:
+            payload = self.channel.reseal(item.envelope, item.xml)
+        except RefreshPending:
+            return True
+        if payload is None:
+            return False
+        log.warning("%s: the receiver has another encryption certificate now; sealed again",
+                    item.envelope.message_id)  # fmt: skip
+        self.store.reseal_outbox(item.id, payload)
+        return True
 
     def _notify(self, item: OutboxItem) -> None:
         """The SMS `item` owes, now that the transport has it. It is claimed in the store first,

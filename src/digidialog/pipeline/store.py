@@ -483,6 +483,14 @@ class MessageStore:
                 (error, next_attempt, row_id),
             )
 
+    def reseal_outbox(self, row_id: int, payload: bytes) -> None:
+        """Replace a pending envelope's payload: the same signed message, sealed again for the
+        receiver's current encryption certificate."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE outbox SET payload=? WHERE id=? AND state='pending'", (payload, row_id)
+            )
+
     def fail_outbox(self, row_id: int, error: str, *, notice: bool = False) -> None:
         """Give up on an envelope the transport refused for good (kept for a person to see);
         with ``notice``, its sender's journal is owed a notice that it never arrived."""

@@ -592,15 +592,7 @@ class Opener:
         )
 
     def _addressed_to_us(self, recipient: Any) -> bool:
-        if recipient.name != "ktri":
-            return False
-        rid = recipient.chosen["rid"]
-        if rid.name == "issuer_and_serial_number":
-            return bool(
-                rid.chosen["issuer"].dump() == self._issuer_der
-                and rid.chosen["serial_number"].native == self.certificate.serial_number
-            )
-        return self._ski is not None and rid.chosen.native == self._ski
+        return _addressed_to(recipient, self._issuer_der, self.certificate.serial_number, self._ski)
 
     def _verify_signed_data(
         self, signed_der: bytes, expected_sender: str | None
@@ -733,6 +725,40 @@ class Opener:
                     self._certs.clear()
                 self._certs[raw] = cached
         return cached
+
+
+def _addressed_to(recipient: Any, issuer_der: bytes, serial: int, ski: bytes | None) -> bool:
+    """Whether an asn1crypto RecipientInfo names the certificate with ``issuer_der``,
+    ``serial`` and subject key identifier ``ski`` (key transport recipients only)."""
+    if recipient.name != "ktri":
+        return False
+    rid = recipient.chosen["rid"]
+    if rid.name == "issuer_and_serial_number":
+        return bool(
+            rid.chosen["issuer"].dump() == issuer_der
+            and rid.chosen["serial_number"].native == serial
+        )
+    return ski is not None and rid.chosen.native == ski
+
+
+def sealed_for(data: bytes, certificate: x509.Certificate) -> bool:
+    """Whether the sealed payload ``data`` (ContentInfo(EnvelopedData)) is addressed to
+    ``certificate``; False when it is not, or cannot be read. For a sender deciding whether a
+    refused envelope is worth sealing again for the receiver's current certificate."""
+    issuer_der, serial, ski = (
+        certificate.issuer.public_bytes(),
+        certificate.serial_number,
+        _ski(certificate),
+    )
+    try:
+        info = asn1_cms.ContentInfo.load(data, strict=True)
+        if info["content_type"].native != "enveloped_data":
+            return False
+        return any(
+            _addressed_to(r, issuer_der, serial, ski) for r in info["content"]["recipient_infos"]
+        )
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return False
 
 
 def _named(parsed: _SignedData, candidates: Iterable[x509.Certificate]) -> x509.Certificate | None:

@@ -11,7 +11,10 @@ or FIFO (``-o /dev/null``) is written into, never replaced. OUT may not be one o
 inputs (FILE, ``--key``, ``--cert``, ``--to``, ``--trust``, ``--crl``, ``--sender-cert``, a file
 in ``--resolver``): that is refused (exit 2) before anything is read. Inputs are read up to a
 limit (50 MB: `ParseLimits.max_bytes` for XML, the HTTP transport's ``MAX_BODY`` for sealed DER);
-a larger one is refused (exit 1) unread.
+a larger one is refused (exit 1) unread. ``--policy OID`` (repeatable; ``helsenorge-test`` and
+``helsenorge-production`` name HITS 1216's enterprise-certificate policies) has verify and open
+refuse a sender certificate without one of the policies (exit 1), and seal a recipient certificate
+(``--to``, exit 2); an OID that is not one is a usage error (exit 2).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from digidialog.files import (
     write_output,
 )
 from digidialog.security import (
+    HELSENORGE_PRODUCTION_POLICIES,
+    HELSENORGE_TEST_POLICIES,
     CertificateValidator,
     DirectoryResolver,
     InvalidCmsError,
@@ -52,10 +57,12 @@ from digidialog.security import (
     load_key_pair,
 )
 from digidialog.security.certificates import (
+    check_certificate_policy,
     check_key_usage,
     check_rsa_key,
     check_validity,
     describe,
+    policy_set,
 )
 from digidialog.security.devpki import create_dev_pki
 from digidialog.security.keys import password_from
@@ -87,6 +94,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _key_options(seal)
     seal.add_argument("--to", required=True, metavar="RECIPIENT-CERT",
                       help="the receiver's encryption certificate")  # fmt: skip
+    _policy_option(seal, "the recipient's certificate (--to)")
     seal.add_argument("-o", "--output", help="where to write the DER (default stdout)")
     seal.set_defaults(handler=_seal)
 
@@ -128,6 +136,23 @@ def _policy_options(parser: argparse.ArgumentParser) -> None:
                         help="the expected sender's HER-id: digits (needs --resolver)")  # fmt: skip
     parser.add_argument("--resolver", metavar="DIR",
                         help="folder of <her-id>.signing.pem, <her-id>.encryption.pem")  # fmt: skip
+    _policy_option(parser, "the sender's signing certificate")
+
+
+POLICY_NAMES: dict[str, frozenset[str]] = {
+    "helsenorge-test": HELSENORGE_TEST_POLICIES,
+    "helsenorge-production": HELSENORGE_PRODUCTION_POLICIES,
+}
+"""``--policy`` shorthands: HITS 1216's enterprise-certificate policies."""
+
+
+def _policy_option(parser: argparse.ArgumentParser, whose: str) -> None:
+    parser.add_argument(
+        "--policy", action="append", default=[], metavar="OID",
+        help=f"require {whose} to name this certificate policy (enterprise certificates); "
+        "repeatable, any one suffices; helsenorge-test (2.16.578.1.26.1.0.3.2) and "
+        "helsenorge-production (2.16.578.1.26.1.3.2) name HITS 1216's",
+    )  # fmt: skip
 
 
 STDIN = "-"
@@ -397,6 +422,27 @@ def _crls(paths: list[str]) -> list[x509.CertificateRevocationList]:
     return crls
 
 
+def _policies(args: argparse.Namespace) -> frozenset[str] | None:
+    """The policy OIDs ``--policy`` names (shorthands expanded), or None when it is not given."""
+    if not args.policy:
+        return None
+    found: set[str] = set()
+    for value in args.policy:
+        named = POLICY_NAMES.get(value.strip().lower())
+        if named is not None:
+            found |= named
+            continue
+        try:
+            found |= policy_set([value])
+        except UsageError as exc:
+            raise UsageError(
+                f"--policy {value!r} is not a certificate policy OID",
+                hint="give dotted decimal, e.g. --policy 2.16.578.1.26.1.3.2, or one of "
+                + ", ".join(POLICY_NAMES),
+            ) from exc
+    return frozenset(found)
+
+
 def _validator(
     args: argparse.Namespace, trust: str | None, pinned: str | None
 ) -> CertificateValidator:
@@ -406,11 +452,13 @@ def _validator(
         raise UsageError("the --trust path is empty", hint="give the CA certificate file")
     if pinned is not None and not pinned:
         raise UsageError("the pinned certificate path is empty", hint="give the sender's PEM")
+    policies = _policies(args)
     revocation = RevocationChecker(_crls(args.crl), policy=RevocationPolicy(args.revocation_policy))
     return CertificateValidator(
         TrustStore.from_pem(trust) if trust else None,
         pinned=load_certificates(pinned) if pinned else (),
         revocation=revocation,
+        policies=policies,
     )
 
 
@@ -462,6 +510,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _seal(args: argparse.Namespace) -> int:
     _refuse_overwriting_inputs(args)
+    policies = _policies(args)
     pair = _key_pair(args)
     option, cert_path = _own_certificate(args)
     with _blaming(option, cert_path):
@@ -472,6 +521,8 @@ def _seal(args: argparse.Namespace) -> int:
         check_rsa_key(recipient)
         check_key_usage(recipient, KeyPurpose.ENCRYPTION)
         check_validity(recipient, dt.datetime.now(dt.UTC))
+        if policies is not None:
+            check_certificate_policy(recipient, policies)
     data = _read_der(args.file, what="payloads")
     if not data.strip():
         raise InvalidCmsError(

@@ -9,12 +9,14 @@ call.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from digidialog.security.certificates import (
+    HELSENORGE_PRODUCTION_POLICIES,
+    HELSENORGE_TEST_POLICIES,
     CertificateCheck,
     CertificateValidator,
     KeyPurpose,
@@ -71,9 +73,12 @@ def verify(
     resolver: CertificateResolver | None = None,
     expected_sender: str | None = None,
     verification_time: dt.datetime | None = None,
+    policies: Iterable[str] | None = None,
 ) -> VerifiedXml:
     """Verify a signed MsgHead document and return only what was signed; see `Verifier`."""
-    validator = CertificateValidator(trust_store, pinned=pinned, revocation=revocation)
+    validator = CertificateValidator(
+        trust_store, pinned=pinned, revocation=revocation, policies=policies
+    )
     return Verifier(validator, resolver=resolver).verify(
         xml, expected_sender=expected_sender, verification_time=verification_time
     )
@@ -101,9 +106,12 @@ def open_sealed(
     resolver: CertificateResolver | None = None,
     expected_sender: str | None = None,
     verification_time: dt.datetime | None = None,
+    policies: Iterable[str] | None = None,
 ) -> OpenedMessage:
     """Decrypt and verify a sealed payload; see `Opener`."""
-    validator = CertificateValidator(trust_store, pinned=pinned, revocation=revocation)
+    validator = CertificateValidator(
+        trust_store, pinned=pinned, revocation=revocation, policies=policies
+    )
     return Opener(key, certificate, validator, resolver=resolver).open(
         data, expected_sender=expected_sender, verification_time=verification_time
     )
@@ -111,6 +119,8 @@ def open_sealed(
 
 __all__ = [
     "CONTENT_TYPE",
+    "HELSENORGE_PRODUCTION_POLICIES",
+    "HELSENORGE_TEST_POLICIES",
     "CertificateCheck",
     "CertificateResolver",
     "CertificateValidator",

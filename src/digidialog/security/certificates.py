@@ -1,8 +1,10 @@
-"""Certificate policy: trust store, chain, key usage, key size, validity at a time, revocation.
+"""Certificate policy: trust store, chain, key usage, key size, enterprise-certificate policy,
+validity at a time, revocation.
 
 One `CertificateValidator` serves both the XML-DSig verifier and the CMS opener, so a certificate is
 judged the same way wherever it turns up. Chains are built and their signatures checked once per
-certificate and cached; validity at the verification time and revocation are checked every time.
+certificate and cached (the key usage and certificate-policy checks with them); validity at the
+verification time and revocation are checked every time.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -29,9 +31,17 @@ from digidialog.security.errors import (
 )
 from digidialog.security.keys import load_certificates
 from digidialog.security.revocation import RevocationChecker, RevocationState, RevocationStatus
-from digidialog.security.x509load import READ_ERRORS, UNREADABLE, why
+from digidialog.security.x509load import READ_ERRORS, UNREADABLE, explain
 
 MIN_RSA_BITS = 2048
+
+HELSENORGE_TEST_POLICIES: Final = frozenset({"2.16.578.1.26.1.0.3.2"})
+"""The certificate policy of enterprise certificates (virksomhetssertifikater) in the test
+environment, as HITS 1216 (§3, the checklists) names it: Buypass's test policy."""
+HELSENORGE_PRODUCTION_POLICIES: Final = frozenset({"2.16.578.1.26.1.3.2"})
+"""The certificate policy of enterprise certificates in production, as HITS 1216 names it:
+Buypass's. Commfides enterprise certificates carry other OIDs; add them when the trust store
+holds Commfides CAs."""
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 _NOT_CHECKED = RevocationStatus(
@@ -71,7 +81,7 @@ def _unreadable(cert: x509.Certificate, exc: Exception) -> InvalidCertificateErr
     """The refusal of a certificate whose field does not decode (`cryptography` decodes fields
     on first use, so a certificate not read in full by `x509load` may fail in any check)."""
     return InvalidCertificateError(
-        f"the certificate {describe(cert)} cannot be read: {why(exc)}",
+        f"the certificate {describe(cert)} cannot be read: {explain(cert, exc)}",
         reason=UNREADABLE,
         thumbprint=thumbprint(cert),
         hint="the certificate is malformed; get a well-formed copy from its issuer",
@@ -98,6 +108,71 @@ def check_key_usage(cert: x509.Certificate, purpose: KeyPurpose) -> None:
             thumbprint=thumbprint(cert),
             hint=f"use the party's {purpose.value} certificate (key usage {wanted})",
         )
+
+
+def policy_set(policies: Iterable[str]) -> frozenset[str]:
+    """``policies`` as a set of canonical dotted OIDs; a `UsageError` for a value that is not an
+    OID, for a bare string (which would be read character by character) and for an empty set
+    (which no certificate could meet: pass None to leave the check out)."""
+    if isinstance(policies, str | bytes):
+        raise UsageError(
+            f"the certificate policies must be a collection of OIDs, not the string {policies!r}",
+            hint="e.g. policies=HELSENORGE_PRODUCTION_POLICIES or policies={'2.16.578.1.26.1.3.2'}",
+        )
+    found: set[str] = set()
+    for policy in policies:
+        try:
+            found.add(x509.ObjectIdentifier(policy).dotted_string)
+        except (ValueError, TypeError) as exc:
+            raise UsageError(
+                f"the certificate policy {policy!r} is not an object identifier",
+                hint="give dotted decimal, e.g. 2.16.578.1.26.1.3.2 (enterprise certificates, "
+                "production)",
+            ) from exc
+    if not found:
+        raise UsageError(
+            "no certificate policy given: every certificate would be refused",
+            hint="give at least one policy OID, or None to leave the policy check out",
+        )
+    return frozenset(found)
+
+
+def certificate_policies(cert: x509.Certificate) -> tuple[str, ...] | None:
+    """The policy OIDs of the certificate's CertificatePolicies extension (dotted, in its order),
+    or None when it has none. A certificate whose extensions do not decode is refused by name."""
+    try:
+        extension = cert.extensions.get_extension_for_class(x509.CertificatePolicies)
+    except x509.ExtensionNotFound:
+        return None
+    except READ_ERRORS as exc:
+        raise _unreadable(cert, exc) from exc
+    return tuple(info.policy_identifier.dotted_string for info in extension.value)
+
+
+def check_certificate_policy(cert: x509.Certificate, policies: frozenset[str]) -> None:
+    """Raise unless the certificate names one of ``policies`` (canonical dotted OIDs, see
+    `policy_set`) in its CertificatePolicies extension: HITS 1216 has both parties check that the
+    signing and encryption certificates are enterprise certificates by their policy OID."""
+    found = certificate_policies(cert)
+    if found is not None and not policies.isdisjoint(found):
+        return
+    ordered = sorted(policies)
+    required = ordered[0] if len(ordered) == 1 else f"one of {', '.join(ordered)}"
+    if found is None:
+        has = "has no certificate policies extension"
+    elif not found:
+        has = "has a certificate policies extension naming no policy"
+    else:
+        has = f"has the certificate polic{'y' if len(found) == 1 else 'ies'} {', '.join(found)}"
+    raise InvalidCertificateError(
+        f"the certificate {describe(cert)} {has}; an enterprise certificate under {required} is "
+        "required",
+        reason="wrong-certificate-policy",
+        thumbprint=thumbprint(cert),
+        hint="HITS 1216 names 2.16.578.1.26.1.0.3.2 (test) and 2.16.578.1.26.1.3.2 (production): "
+        "the party must use its enterprise certificate (virksomhetssertifikat) for this "
+        "environment, and the policies required must be those of the CAs in the trust store",
+    )
 
 
 def check_rsa_key(cert: x509.Certificate) -> rsa.RSAPublicKey:
@@ -327,7 +402,13 @@ class CertificateCheck:
 
 class CertificateValidator:
     """Judges certificates against one policy: a trust store and/or pinned certificates,
-    key usage, key size, validity at a time, and revocation. Build once, share freely."""
+    key usage, key size, optionally the certificate policy (enterprise certificates), validity at
+    a time, and revocation. Build once, share freely.
+
+    With ``policies`` (policy OIDs, e.g. `HELSENORGE_PRODUCTION_POLICIES`) every certificate
+    validated must name at least one of them in its CertificatePolicies extension, or it is
+    refused (`InvalidCertificateError`, reason ``wrong-certificate-policy``). None (the default)
+    leaves the check out: see docs/security.md, *Certificates*, for why."""
 
     def __init__(
         self,
@@ -335,6 +416,7 @@ class CertificateValidator:
         *,
         pinned: Sequence[x509.Certificate] = (),
         revocation: RevocationChecker | None = None,
+        policies: Iterable[str] | None = None,
     ) -> None:
         if trust_store is None and not pinned:
             raise UsageError(
@@ -344,6 +426,7 @@ class CertificateValidator:
         self.trust_store = trust_store
         self.pinned = tuple(pinned)
         self.revocation = revocation
+        self.policies: frozenset[str] | None = None if policies is None else policy_set(policies)
         # The time-independent outcome per (certificate, purpose): the chain, the period in
         # which every member of it is valid, the result to hand out when revocation is not
         # checked, and the (certificate, issuer) pairs to ask the revocation checker about.
@@ -437,7 +520,9 @@ class CertificateValidator:
     def _static_checks(
         self, cert: x509.Certificate, purpose: KeyPurpose
     ) -> tuple[x509.Certificate, ...]:
-        """The time-independent checks (pin, key, usage, chain); their outcome is cached."""
+        """The time-independent checks (pin, key, usage, chain, certificate policy); their
+        outcome is cached. The policy is checked once the chain is known: the OID means something
+        only as asserted by a trusted CA."""
         if self.pinned and cert not in self.pinned:
             raise InvalidCertificateError(
                 f"the message carries the certificate {describe(cert)}, not the expected one",
@@ -449,4 +534,7 @@ class CertificateValidator:
             )
         check_rsa_key(cert)
         check_key_usage(cert, purpose)
-        return self.trust_store.chain(cert) if self.trust_store is not None else (cert,)
+        chain = self.trust_store.chain(cert) if self.trust_store is not None else (cert,)
+        if self.policies is not None:
+            check_certificate_policy(cert, self.policies)
+        return chain

@@ -5,7 +5,10 @@ certificate (keyEncipherment) for two parties — a helsenorge.no-like sender an
 expired, not-yet-valid, wrong-usage, revoked and untrusted (other CA) certificates, a CRL listing
 the revoked one, a resolver folder (``<her-id>.signing.pem`` / ``<her-id>.encryption.pem``) and a
 ``manifest.json``. `load_dev_pki(dir)` reads it back; `DevPki.issue` makes more certificates from
-the same CA (for example ones naming an OCSP responder or CRL URL).
+the same CA (for example ones naming an OCSP responder or CRL URL). Every end-entity certificate
+carries a (non-critical) CertificatePolicies extension with the enterprise-certificate test policy
+of HITS 1216 (`HELSENORGE_TEST_POLICIES`), so a validator built with
+``policies=HELSENORGE_TEST_POLICIES`` takes them.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 from digidialog.errors import Location, UsageError
 from digidialog.files import default_file_mode, fsync_folder, write_atomic
-from digidialog.security.certificates import KeyPurpose, TrustStore
+from digidialog.security.certificates import HELSENORGE_TEST_POLICIES, KeyPurpose, TrustStore
 from digidialog.security.keys import load_certificate, load_private_key
 from digidialog.security.resolver import DirectoryResolver
 
@@ -56,6 +59,14 @@ _USAGE: dict[KeyPurpose | None, x509.KeyUsage] = {
         encipher_only=False, decipher_only=False,
     ),
 }  # fmt: skip
+
+_POLICIES = x509.CertificatePolicies(
+    [
+        x509.PolicyInformation(x509.ObjectIdentifier(oid), None)
+        for oid in sorted(HELSENORGE_TEST_POLICIES)
+    ]
+)
+"""What an enterprise certificate in helsenorge.no's test environment names (HITS 1216)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +270,7 @@ def _issue(
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
         )
+        .add_extension(_POLICIES, critical=False)
     )
     if ocsp_url:
         builder = builder.add_extension(

@@ -7,6 +7,8 @@ extensions and public key are decoded on first use, each failing its own way (`V
 after loading: every way a certificate can be unreadable becomes one refusal in one place, before
 any signature check, and a certificate that passed (and is cached as such) cannot raise later,
 wherever it is used. The decoded fields are kept by the object, so reading them again is cheap.
+An extension that does not decode (a malformed CertificatePolicies, say) makes every extension
+unreadable in `cryptography`; the refusal then names the extension (`explain`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final
 
+from asn1crypto.core import ObjectIdentifier
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 
 from digidialog.errors import UsageError
+from digidialog.security import der
 from digidialog.security.errors import InvalidCertificateError
 
 if TYPE_CHECKING:
@@ -56,6 +60,60 @@ def why(exc: BaseException) -> str:
     return str(exc)
 
 
+def explain(cert: x509.Certificate, exc: BaseException) -> str:
+    """What a `READ_ERRORS` exception raised by reading ``cert`` means, in words (`why`), naming
+    the extension when one that does not decode is the cause."""
+    if type(exc) is ValueError:
+        name = undecodable_extension(cert)
+        if name is not None:
+            return f"its {name} does not decode ({exc})"
+    return why(exc)
+
+
+def undecodable_extension(cert: x509.Certificate) -> str | None:
+    """The first extension of ``cert`` that does not decode by itself, e.g. ``"certificatePolicies
+    extension (2.5.29.32)"``; None when each decodes alone (or the certificate's layout cannot be
+    followed). Only for refusals: `cryptography` decodes all extensions at once and does not say
+    which failed, so each is tried alone in a copy of the certificate that holds no other (its
+    signature no longer matches; nothing but the extensions is read from the copy)."""
+    data = cert.public_bytes(serialization.Encoding.DER)
+    try:
+        _, body, end = der.head(data, 0, len(data))
+        _, tbs_body, tbs_end = der.head(data, body, end)
+        outer = data[tbs_end:end]  # signatureAlgorithm and signatureValue
+        pos = tbs_body
+        while pos < tbs_end:
+            tag, field_body, field_end = der.head(data, pos, tbs_end)
+            if tag == 0xA3:  # [3] EXPLICIT Extensions
+                break
+            pos = field_end
+        else:
+            return None
+        before = data[tbs_body:pos]
+        _, at, stop = der.head(data, field_body, field_end)
+        while at < stop:
+            _, ext_body, ext_end = der.head(data, at, stop)
+            oid_end = der.head(data, ext_body, ext_end)[2]
+            extensions = der.encode(0xA3, der.encode(der.SEQUENCE, data[at:ext_end]))
+            tbs = der.encode(der.SEQUENCE, before + extensions)
+            alone = x509.load_der_x509_certificate(der.encode(der.SEQUENCE, tbs + outer))
+            try:
+                _ = alone.extensions
+            except READ_ERRORS:
+                oid = x509.ObjectIdentifier(ObjectIdentifier.load(data[ext_body:oid_end]).dotted)
+                known = oid._name  # e.g. "certificatePolicies"; "Unknown OID" for others
+                dotted = oid.dotted_string
+                return (
+                    f"extension {dotted}"
+                    if known == "Unknown OID"
+                    else f"{known} extension ({dotted})"
+                )
+            at = ext_end
+    except (*READ_ERRORS, der.DerError):
+        return None
+    return None
+
+
 def inspect(cert: x509.Certificate) -> x509.Certificate:
     """``cert``, every field verification reads decoded now; `UnreadableCertificate` if one
     does not decode."""
@@ -65,7 +123,7 @@ def inspect(cert: x509.Certificate) -> x509.Certificate:
         _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.public_key())
     except READ_ERRORS as exc:
         thumbprint = cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - an identifier
-        raise UnreadableCertificate(why(exc), thumbprint) from exc
+        raise UnreadableCertificate(explain(cert, exc), thumbprint) from exc
     return cert
 
 

@@ -174,6 +174,30 @@ def test_unsealed_content_that_is_not_xml_is_refused_not_answered(parties: Parti
     )  # fmt: skip
 
 
+def test_an_invalid_apprec_is_kept_and_not_answered(parties: Parties, pki: DevPki) -> None:
+    # No AppRec answers an AppRec (HITS 1168): a schema-invalid one from an authenticated party
+    # is kept for a person, with why, and nothing goes back.
+    request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Tekst")
+    parties.portal.send(request)
+    parties.exchange()
+    receipt = parties.portal.receipts_received[request.msg_id]
+    xml = receipt.to_xml().replace(b"<MsgType", b"<Ukjent/><MsgType", 1)
+    sealed = Sealer(pki.helsenorge.signing.key, pki.helsenorge.signing.certificate).seal(
+        xml, pki.gp_office.encryption.certificate
+    )
+    envelope = Envelope(sealed, "8093248", OFFICE.her_id, CMS_CONTENT_TYPE, "a-invalid",
+                        subject="APPREC")  # fmt: skip
+    before = len(parties.office.store.outbox())
+    outcome = parties.office.receive(envelope)
+    assert (outcome.status, outcome.apprec) == (Status.IGNORED, None)
+    assert outcome.detail.startswith("invalid AppRec: ")
+    assert len(parties.office.store.outbox()) == before
+    row = parties.office.store.received("8093248", "a-invalid")
+    assert row is not None
+    assert (row.state, (row.last_error or "").startswith("invalid AppRec: ")) == ("ignored", True)
+    assert parties.office.receive(envelope).status is Status.DUPLICATE
+
+
 def test_schema_invalid_gets_t02(parties: Parties, pki: DevPki) -> None:
     request = parties.portal.services.contact.request(CITIZEN, GP, "Hei", "Tekst")
     xml = request.message.to_xml().replace(b"<MsgId>", b"<Ukjent/><MsgId>", 1)

@@ -53,9 +53,12 @@ from digidialog.services import (
 )
 from digidialog.transport import BaseTransport, Envelope, Refusal, TransportError
 from digidialog.validation import XSD_RULE, Issue, validate_tree
+from digidialog.xml.namespaces import APPREC_1_0, APPREC_1_1
 from digidialog.xml.parser import parse_bytes
 
 log = logging.getLogger(__name__)
+
+_APPREC_TAGS = frozenset(f"{{{uri}}}AppRec" for uri in (APPREC_1_0, APPREC_1_1))
 
 
 class Status(StrEnum):
@@ -256,14 +259,19 @@ class Endpoint(ABC):
             return self._unreadable(envelope, ReceiptError(AppRecFeil.T01, _short(exc.message)))
         report = validate_tree(unpacked.tree, source=envelope.message_id)
         schema = [i for i in report.errors if i.rule == XSD_RULE]
+        detail = None
         if schema:
             first = schema[0]
             detail = f"line {first.line}: {first.message}" if first.line else first.message
+        else:
+            try:
+                message = Message.from_tree(unpacked.tree, source=envelope.message_id)
+            except ParseError as exc:
+                detail = str(exc)
+        if detail is not None:
+            if unpacked.tree.getroot().tag in _APPREC_TAGS:
+                return self._invalid_receipt(envelope, unpacked, detail)
             return self._unreadable(envelope, ReceiptError(AppRecFeil.T02, _short(detail)))
-        try:
-            message = Message.from_tree(unpacked.tree, source=envelope.message_id)
-        except ParseError as exc:
-            return self._unreadable(envelope, ReceiptError(AppRecFeil.T02, _short(str(exc))))
         rules = tuple(i for i in report.errors if i.rule != XSD_RULE)
         return _Read(unpacked, message, rules)
 
@@ -281,6 +289,22 @@ class Endpoint(ABC):
                      envelope.sender, exc.code)  # fmt: skip
         return Outcome(Status.REFUSED, envelope.message_id, code=exc.code, detail=str(exc),
                        refusal=refusal)  # fmt: skip
+
+    def _invalid_receipt(self, envelope: Envelope, unpacked: Unpacked, detail: str) -> Outcome:
+        """An AppRec from an authenticated party that is not valid: no AppRec answers an AppRec
+        (HITS 1168), so it is kept (state ``ignored``, with why) and logged for a person."""
+        kept = self.store.add_received(
+            sender=envelope.sender, msg_id=envelope.message_id, msg_type="AppRec",
+            envelope=envelope, signed_xml=unpacked.xml, state="ignored", now=self.clock(),
+        )  # fmt: skip
+        if kept is None:
+            return Outcome(Status.DUPLICATE, envelope.message_id, envelope.message_id, "AppRec",
+                           detail="an invalid AppRec received before")  # fmt: skip
+        self.store.settle(kept.id, "ignored", error=f"invalid AppRec: {detail}", now=self.clock())
+        log.warning("AppRec %s from %s is not valid, kept and not answered: %s",
+                    envelope.message_id, envelope.sender, detail)  # fmt: skip
+        return Outcome(Status.IGNORED, envelope.message_id, envelope.message_id, "AppRec",
+                       detail=f"invalid AppRec: {_short(detail)}")  # fmt: skip
 
     def _unreadable(self, envelope: Envelope, error: ReceiptError) -> Outcome:
         """Answer what cannot be read from what the transport knows (T01/T02)."""

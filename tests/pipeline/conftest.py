@@ -121,3 +121,19 @@ def parties(tmp_path: Path, channels: tuple[SecureChannel, SecureChannel]) -> It
     yield made
     made.office.store.close()
     made.portal.store.close()
+
+
+def restart_office(parties: Parties) -> OfficePipeline:
+    """A new office process: new services (empty memory), the same store file and journal."""
+    old = parties.office
+    wire = old.transport
+    assert isinstance(wire, InProcessTransport)
+    old.store.close()
+    restarted = OfficePipeline(
+        GpOffice(ServiceContext(OFFICE, notifier=RecordingNotifier())), old.bridge.adapter,
+        channel=old.channel, store=MessageStore(parties.workdir / "office.db"), transport=wire,
+        retry=old.retry, clock=parties.clock,
+    )  # fmt: skip
+    wire.register(old.channel.her_id, restarted.receive)
+    parties.office = restarted  # the fixture closes this store
+    return restarted

@@ -22,7 +22,6 @@ from digidialog.adapters import memory_adapter
 from digidialog.codes import AppRecFeil
 from digidialog.model import HCP, AppRec, CodedValue, Inst, MsgHead
 from digidialog.pipeline import (
-    MessageStore,
     OfficePipeline,
     Outcome,
     SecureChannel,
@@ -36,16 +35,21 @@ from digidialog.security.devpki import DevPki
 from digidialog.services import (
     HELSENORGE_TEST,
     CitizenStatus,
-    GpOffice,
     Office,
     ReceiptError,
     Receipts,
-    RecordingNotifier,
-    ServiceContext,
 )
 from digidialog.transport import Envelope, InProcessTransport
 
-from .conftest import CITIZEN, GP, OFFICE, Parties, make_parties, office_journal
+from .conftest import (
+    CITIZEN,
+    GP,
+    OFFICE,
+    Parties,
+    make_parties,
+    office_journal,
+    restart_office,
+)
 
 PORTAL = HELSENORGE_TEST.unit_her_id
 EVIL = "7777777"
@@ -142,22 +146,6 @@ def assert_ignored(outcome: Outcome, apprec: AppRec) -> None:
         Status.IGNORED, apprec.id, "AppRec"
     )  # fmt: skip
     assert "[SV025]" in outcome.detail
-
-
-def restart_office(parties: Parties) -> OfficePipeline:
-    """A new office process: empty memory, the same store file and journal."""
-    old = parties.office
-    wire = old.transport
-    assert isinstance(wire, InProcessTransport)
-    old.store.close()
-    restarted = OfficePipeline(
-        GpOffice(ServiceContext(OFFICE, notifier=RecordingNotifier())), old.bridge.adapter,
-        channel=old.channel, store=MessageStore(parties.workdir / "office.db"), transport=wire,
-        retry=old.retry, clock=parties.clock,
-    )  # fmt: skip
-    wire.register(old.channel.her_id, restarted.receive)
-    parties.office = restarted  # the fixture closes this store
-    return restarted
 
 
 def test_a_forged_apprec_from_another_party_is_ignored_and_changes_nothing(

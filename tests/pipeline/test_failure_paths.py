@@ -37,8 +37,6 @@ from digidialog.adapters import (
 from digidialog.errors import AdapterError, JournalUnavailableError, ServiceError
 from digidialog.model import AppRec, Message, MsgHead
 from digidialog.pipeline import (
-    MessageStore,
-    OfficePipeline,
     Outcome,
     Packed,
     Queued,
@@ -62,10 +60,17 @@ from digidialog.services import (
     ServiceContext,
     ServiceName,
 )
-from digidialog.transport import InProcessTransport
 from digidialog.xml.parser import parse_bytes
 
-from .conftest import CITIZEN, GP, OFFICE, Parties, make_parties, office_journal
+from .conftest import (
+    CITIZEN,
+    GP,
+    OFFICE,
+    Parties,
+    make_parties,
+    office_journal,
+    restart_office,
+)
 
 PORTAL = HELSENORGE_TEST.unit_her_id
 NEVER_SENT = "5f0e4c1a-9a53-4c55-8d0e-2b7f3c9d1e42"
@@ -121,22 +126,6 @@ def close_dialog(parties: Parties, answer: Outgoing) -> None:
     """The GP closes the dialog (13) in reply to `answer`; the 13 is queued, not yet sent."""
     parties.journal.answer(answer.msg_id, Reply(ReplyKind.DIALOG_CLOSED, "Vi avslutter her."))
     assert len(parties.office.collect().queued) == 1
-
-
-def restart_office(parties: Parties) -> OfficePipeline:
-    """A new office process: new services (empty memory), the same store file and journal."""
-    old = parties.office
-    wire = old.transport
-    assert isinstance(wire, InProcessTransport)
-    old.store.close()
-    restarted = OfficePipeline(
-        GpOffice(ServiceContext(OFFICE, notifier=RecordingNotifier())), old.bridge.adapter,
-        channel=old.channel, store=MessageStore(parties.workdir / "office.db"), transport=wire,
-        retry=old.retry, clock=parties.clock,
-    )  # fmt: skip
-    wire.register(old.channel.her_id, restarted.receive)
-    parties.office = restarted  # the fixture closes this store
-    return restarted
 
 
 class FaultyInbox:

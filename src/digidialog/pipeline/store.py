@@ -638,8 +638,9 @@ def _stored(row: sqlite3.Row) -> StoredMessage:
     )
 
 
-def _refused(row: sqlite3.Row) -> RefusedEnvelope:
-    envelope = Envelope(
+def _envelope(row: sqlite3.Row) -> Envelope:
+    """The envelope an outbox or refused row keeps."""
+    return Envelope(
         payload=bytes(row["payload"]),
         sender=row["sender"],
         receiver=row["receiver"],
@@ -647,12 +648,15 @@ def _refused(row: sqlite3.Row) -> RefusedEnvelope:
         message_id=row["message_id"],
         subject=row["subject"],
     )
+
+
+def _refused(row: sqlite3.Row) -> RefusedEnvelope:
     data = json.loads(row["condition_data"])
     refusal = Refusal(row["code"], row["description"], row["reason"],
                       data if isinstance(data, dict) else {})  # fmt: skip
     return RefusedEnvelope(
         id=row["id"],
-        envelope=envelope,
+        envelope=_envelope(row),
         refusal=refusal,
         refused_at=row["refused_at"],
         deliveries=row["deliveries"],
@@ -661,17 +665,9 @@ def _refused(row: sqlite3.Row) -> RefusedEnvelope:
 
 
 def _outbox(row: sqlite3.Row) -> OutboxItem:
-    envelope = Envelope(
-        payload=bytes(row["payload"]),
-        sender=row["sender"],
-        receiver=row["receiver"],
-        content_type=row["content_type"],
-        message_id=row["message_id"],
-        subject=row["subject"],
-    )
     return OutboxItem(
         id=row["id"],
-        envelope=envelope,
+        envelope=_envelope(row),
         xml=bytes(row["xml"]),
         sms=SmsNotice(row["sms_mobile"]) if row["sms"] != _SMS_NONE else None,
         state=row["state"],

@@ -230,7 +230,9 @@ def test_wrong_key_usage_is_still_reported_as_such(pki: DevPki) -> None:
 # --- Cached with the other time-independent checks ----------------------------------------------
 
 
-def test_the_check_is_cached_per_certificate(pki: DevPki, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def policy_checks(monkeypatch: pytest.MonkeyPatch) -> list[x509.Certificate]:
+    """The certificates the policy check reads, in order (the check itself still runs)."""
     calls: list[x509.Certificate] = []
     real = certificates_module.check_certificate_policy
 
@@ -239,6 +241,13 @@ def test_the_check_is_cached_per_certificate(pki: DevPki, monkeypatch: pytest.Mo
         real(cert, policies)
 
     monkeypatch.setattr(certificates_module, "check_certificate_policy", counting)
+    return calls
+
+
+def test_the_check_is_cached_per_certificate(
+    pki: DevPki, policy_checks: list[x509.Certificate]
+) -> None:
+    calls = policy_checks
     validator = CertificateValidator(pki.trust_store(), policies=HELSENORGE_TEST_POLICIES)
     cert = pki.gp_office.signing.certificate
     first = validator.validate(cert, KeyPurpose.SIGNING)
@@ -247,15 +256,8 @@ def test_the_check_is_cached_per_certificate(pki: DevPki, monkeypatch: pytest.Mo
     assert calls == [cert]
 
 
-def test_a_refusal_is_not_cached(pki: DevPki, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[x509.Certificate] = []
-    real = certificates_module.check_certificate_policy
-
-    def counting(cert: x509.Certificate, policies: frozenset[str]) -> None:
-        calls.append(cert)
-        real(cert, policies)
-
-    monkeypatch.setattr(certificates_module, "check_certificate_policy", counting)
+def test_a_refusal_is_not_cached(pki: DevPki, policy_checks: list[x509.Certificate]) -> None:
+    calls = policy_checks
     validator = CertificateValidator(pki.trust_store(), policies=HELSENORGE_PRODUCTION_POLICIES)
     cert = pki.gp_office.signing.certificate
     for _ in range(2):

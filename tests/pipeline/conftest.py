@@ -27,7 +27,7 @@ from digidialog.services import (
     RecordingNotifier,
     ServiceContext,
 )
-from digidialog.transport import InProcessTransport
+from digidialog.transport import Envelope, InProcessTransport
 
 OFFICE: Office = DEMO_OFFICE
 GP = "8140011"
@@ -137,3 +137,17 @@ def restart_office(parties: Parties) -> OfficePipeline:
     wire.register(old.channel.her_id, restarted.receive)
     parties.office = restarted  # the fixture closes this store
     return restarted
+
+
+def kept_before_a_crash(parties: Parties) -> tuple[str, Envelope]:
+    """A citizen's request the office committed to its store just before the process died (not
+    handled, no AppRec): its MsgId and envelope. The office's store is closed."""
+    request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Hjelp")
+    envelope = parties.portal.send(request).envelope
+    unpacked = parties.office.channel.unpack(envelope)
+    parties.office.store.add_received(
+        sender=envelope.sender, msg_id=request.msg_id, msg_type=envelope.subject,
+        envelope=envelope, signed_xml=unpacked.xml, now=parties.clock(),
+    )  # fmt: skip
+    parties.office.store.close()
+    return request.msg_id, envelope

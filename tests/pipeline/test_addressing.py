@@ -23,7 +23,15 @@ from digidialog.security.devpki import DevPki
 from digidialog.services import HELSENORGE_TEST, GpOffice, ServiceContext
 from digidialog.transport import BaseTransport, Envelope, TransportError
 
-from .conftest import CITIZEN, GP, OFFICE, Parties, make_parties, office_journal
+from .conftest import (
+    CITIZEN,
+    GP,
+    OFFICE,
+    Parties,
+    kept_before_a_crash,
+    make_parties,
+    office_journal,
+)
 
 HN = HELSENORGE_TEST.unit_her_id
 OTHER = "7777777"
@@ -61,15 +69,8 @@ def test_a_message_kept_by_a_version_2_store_is_checked_against_this_party(
 ) -> None:
     journal = office_journal()
     parties, wire = make_parties(tmp_path, channels, memory_adapter(journal), journal)
-    request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Hjelp")
-    envelope = parties.portal.send(request).envelope
-    unpacked = parties.office.channel.unpack(envelope)
     # Kept, then the process died before handling it, under a version without toHerId.
-    parties.office.store.add_received(
-        sender=envelope.sender, msg_id=request.msg_id, msg_type=envelope.subject,
-        envelope=envelope, signed_xml=unpacked.xml, now=parties.clock(),
-    )  # fmt: skip
-    parties.office.store.close()
+    msg_id, _ = kept_before_a_crash(parties)
     old = sqlite3.connect(tmp_path / "office.db", isolation_level=None)
     old.execute("DROP TABLE refused")
     old.execute("ALTER TABLE received DROP COLUMN receiver")
@@ -82,12 +83,12 @@ def test_a_message_kept_by_a_version_2_store_is_checked_against_this_party(
     )  # fmt: skip
     version = sqlite3.connect(tmp_path / "office.db").execute("PRAGMA user_version")
     assert version.fetchone()[0] == 3
-    row = restarted.store.received(HN, request.msg_id)
+    row = restarted.store.received(HN, msg_id)
     assert row is not None
     assert row.receiver is None  # not known: it was addressed to this party
     [outcome] = restarted.retry_pending()
     assert outcome.status is Status.ACCEPTED
-    assert [i.msg_id for i in journal.inbox_items()] == [request.msg_id]
+    assert [i.msg_id for i in journal.inbox_items()] == [msg_id]
     assert restarted.store.refused() == []  # the table is there again
     restarted.store.close()
 

@@ -53,7 +53,15 @@ from digidialog.transport import (
     LoopbackServer,
 )
 
-from .conftest import CITIZEN, GP, OFFICE, Parties, make_parties, office_journal
+from .conftest import (
+    CITIZEN,
+    GP,
+    OFFICE,
+    Parties,
+    kept_before_a_crash,
+    make_parties,
+    office_journal,
+)
 
 
 def code_of(message: MsgHead) -> str:
@@ -471,15 +479,7 @@ def test_message_kept_but_not_handled_before_a_crash_is_handled_after(
 ) -> None:
     journal = office_journal()
     parties, wire = make_parties(tmp_path, channels, memory_adapter(journal), journal)
-    request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Hjelp")
-    envelope = parties.portal.send(request).envelope
-    # The crash: the message was committed to the store, then the process died.
-    unpacked = parties.office.channel.unpack(envelope)
-    parties.office.store.add_received(
-        sender=envelope.sender, msg_id=request.msg_id, msg_type=envelope.subject,
-        envelope=envelope, signed_xml=unpacked.xml, now=parties.clock(),
-    )  # fmt: skip
-    parties.office.store.close()
+    msg_id, envelope = kept_before_a_crash(parties)
     restarted = OfficePipeline(
         GpOffice(ServiceContext(OFFICE)), memory_adapter(journal), channel=channels[0],
         store=MessageStore(tmp_path / "office.db"), transport=wire, clock=parties.clock,
@@ -487,7 +487,7 @@ def test_message_kept_but_not_handled_before_a_crash_is_handled_after(
     [outcome] = restarted.retry_pending()
     assert outcome.status is Status.ACCEPTED
     assert outcome.apprec is not None
-    assert [i.msg_id for i in journal.inbox_items()] == [request.msg_id]
+    assert [i.msg_id for i in journal.inbox_items()] == [msg_id]
     # The carrier redelivers the envelope: a duplicate, nothing new.
     assert restarted.receive(envelope).status is Status.DUPLICATE
     assert len(journal.inbox_items()) == 1

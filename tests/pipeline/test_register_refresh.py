@@ -21,6 +21,7 @@ from digidialog.security import (
     CertificateResolver,
     CertificateValidator,
     DirectoryResolver,
+    InMemoryResolver,
     KeyPurpose,
     SpoofingError,
 )
@@ -160,3 +161,23 @@ def test_a_refusal_sealing_again_cannot_mend_fails(parties: Parties) -> None:
     assert parties.office.flush().failed == [start.msg_id]
     [entry] = parties.office.store.outbox()
     assert entry.envelope.payload == packed.envelope.payload
+
+
+def test_a_receiver_no_longer_registered_fails_without_raising(
+    parties: Parties, pki: DevPki
+) -> None:
+    # The receiver refuses the certificate, and the register now lists none for it: the entry
+    # fails (with the receiver's code) instead of the flush raising.
+    class RefusesTheCertificate(BaseTransport):
+        def send(self, envelope: Envelope) -> None:
+            raise TransportError("refused", retryable=False, code="transport:invalid-certificate")
+
+    parties.office.transport = RefusesTheCertificate()
+    start = parties.office.office.e_consultation.start(CITIZEN, GP, "Prøvesvar", "Alt fint.")
+    packed = parties.office.pack_reply(start.message)
+    parties.office.store.enqueue(Queued(packed.envelope, packed.xml), now=parties.clock())
+    office = parties.office.channel
+    parties.office.channel = SecureChannel(
+        office.identity, CertificateValidator(pki.trust_store()), InMemoryResolver()
+    )
+    assert parties.office.flush().failed == [start.msg_id]

@@ -569,6 +569,9 @@ class Endpoint(ABC):
             payload = self.channel.reseal(item.envelope, item.xml)
         except RefreshPending:
             return True
+        except TransportSecurityError as why:  # the register lists no usable certificate now
+            log.error("%s cannot be sealed again: %s", item.envelope.message_id, why)
+            return False
         if payload is None:
             return False
         log.warning("%s: the receiver has another encryption certificate now; sealed again",

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from digidialog.adapters import memory_adapter
+import pytest
+
+from digidialog.adapters import MemoryJournal, memory_adapter
 from digidialog.pipeline import (
     MessageStore,
     OfficePipeline,
@@ -20,7 +24,7 @@ from digidialog.pipeline import (
 from digidialog.pipeline.channel import APPREC_SUBJECT, Identity, is_apprec_subject
 from digidialog.security import CertificateValidator, InMemoryResolver, KeyPurpose
 from digidialog.security.devpki import DevPki
-from digidialog.services import HELSENORGE_TEST, GpOffice, ServiceContext
+from digidialog.services import HELSENORGE_TEST, GpOffice, Outgoing, ServiceContext
 from digidialog.transport import BaseTransport, Envelope, TransportError
 
 from .conftest import (
@@ -118,15 +122,39 @@ def with_other_party(
     return (office, portal), other
 
 
-def test_a_msg_id_receipted_before_from_another_sender_is_a_duplicate(
+@dataclass
+class Receipted:
+    """A citizen's request the office received, handled and receipted, and another registered
+    party (`OTHER`) that could send the same MsgHead again."""
+
+    parties: Parties
+    journal: MemoryJournal
+    request: Outgoing
+    other: SecureChannel
+
+
+@pytest.fixture
+def receipted(
     tmp_path: Path, pki: DevPki, channels: tuple[SecureChannel, SecureChannel]
-) -> None:
+) -> Iterator[Receipted]:
     both, other = with_other_party(pki, channels)
     journal = office_journal()
     parties, _ = make_parties(tmp_path, both, memory_adapter(journal), journal)
     request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Tre uker.")
     parties.portal.send(request)
     parties.exchange()
+    yield Receipted(parties, journal, request, other)
+    parties.office.store.close()
+    parties.portal.store.close()
+
+
+def test_a_msg_id_receipted_before_from_another_sender_is_a_duplicate(receipted: Receipted) -> None:
+    parties, journal, request, other = (
+        receipted.parties,
+        receipted.journal,
+        receipted.request,
+        receipted.other,
+    )
     assert parties.portal.receipts_received[request.msg_id].is_ok
     sent_before = [i.envelope.message_id for i in parties.office.store.outbox()]
 
@@ -147,19 +175,12 @@ def test_a_msg_id_receipted_before_from_another_sender_is_a_duplicate(
     # No second AppRec, nothing for the other party, the journal has the message once.
     assert [i.envelope.message_id for i in parties.office.store.outbox()] == sent_before
     assert [i.msg_id for i in journal.inbox_items()] == [request.msg_id]
-    parties.office.store.close()
-    parties.portal.store.close()
 
 
 def test_a_duplicate_msg_id_kept_before_a_crash_is_settled_as_a_duplicate(
-    tmp_path: Path, pki: DevPki, channels: tuple[SecureChannel, SecureChannel]
+    receipted: Receipted,
 ) -> None:
-    both, other = with_other_party(pki, channels)
-    journal = office_journal()
-    parties, _ = make_parties(tmp_path, both, memory_adapter(journal), journal)
-    request = parties.portal.services.e_consultation.request(CITIZEN, GP, "Hoste", "Tre uker.")
-    parties.portal.send(request)
-    parties.exchange()
+    parties, request, other = receipted.parties, receipted.request, receipted.other
     sent_before = [i.envelope.message_id for i in parties.office.store.outbox()]
     # The other party's copy was kept, then the process died before handling it.
     envelope = other.pack(request.message, OFFICE.her_id).envelope
@@ -174,8 +195,6 @@ def test_a_duplicate_msg_id_kept_before_a_crash_is_settled_as_a_duplicate(
     assert row is not None
     assert row.state == "duplicate"  # not "failed": nothing went wrong with it
     assert [i.envelope.message_id for i in parties.office.store.outbox()] == sent_before
-    parties.office.store.close()
-    parties.portal.store.close()
 
 
 # -- the AppRec's subject ------------------------------------------------------------------------
